@@ -1,0 +1,1 @@
+"""Cleave training recipes: teacher, bottleneck students, early exit, dual CNNs, gates."""

@@ -1,0 +1,178 @@
+"""Training loops. All on CPU, seeded, with the batch sizes chosen for a 2-core machine."""
+import math
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+def log(msg):
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def augment(x):
+    """Random 2-pixel shifts and horizontal flips (clothes are left-right symmetric)."""
+    n = x.shape[0]
+    flip = torch.rand(n) < 0.5
+    x = torch.where(flip.view(-1, 1, 1, 1), x.flip(3), x)
+    padded = F.pad(x, (2, 2, 2, 2), mode="constant", value=float(x.min()))
+    dx, dy = np.random.randint(0, 5, 2)
+    return padded[:, :, dy:dy + 28, dx:dx + 28]
+
+
+def batches(n, bs, shuffle, gen=None):
+    idx = torch.randperm(n, generator=gen) if shuffle else torch.arange(n)
+    for i in range(0, n, bs):
+        yield idx[i:i + bs]
+
+
+def cosine_lr(opt, base, step, total, warmup=100):
+    lr = base * min(1.0, (step + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(step, total) / total))
+    for g in opt.param_groups:
+        g["lr"] = lr
+
+
+def train_classifier(model, x, y, epochs, lr=0.05, bs=128, weights=None, aug=True, name="model"):
+    """Cross-entropy with SGD + Nesterov + cosine schedule. `weights` re-weights samples."""
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=lr, momentum=0.9,
+                          nesterov=True, weight_decay=5e-4)
+    total = epochs * math.ceil(len(x) / bs)
+    step = 0
+    for ep in range(epochs):
+        model.train()
+        t0, seen, loss_sum = time.time(), 0, 0.0
+        for idx in batches(len(x), bs, True):
+            xb = augment(x[idx]) if aug else x[idx]
+            cosine_lr(opt, lr, step, total)
+            out = model(xb)
+            loss = F.cross_entropy(out, y[idx], reduction="none", label_smoothing=0.05)
+            loss = (loss * weights[idx]).sum() / weights[idx].sum() if weights is not None else loss.mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            step += 1
+            seen += len(idx)
+            loss_sum += float(loss) * len(idx)
+        log(f"{name} epoch {ep + 1}/{epochs} loss {loss_sum / seen:.4f} ({time.time() - t0:.0f}s)")
+    model.eval()
+    return model
+
+
+@torch.no_grad()
+def predict(fn, x, bs=1000):
+    outs = [fn(x[i:i + bs]) for i in range(0, len(x), bs)]
+    if isinstance(outs[0], tuple):
+        return tuple(torch.cat([o[k] for o in outs]) for k in range(len(outs[0])))
+    return torch.cat(outs)
+
+
+@torch.no_grad()
+def trunk_views(head, teacher, x, bs=1000):
+    """The frozen trunk's features and the teacher's logits for each image and its mirror.
+
+    The trunk is frozen for every student, so it runs once here instead of once per epoch.
+    Features and the stage-1 targets (the teacher's block1 output) are kept as float16
+    (2 views x 55k x 48x14x14 is ~4 GB each) and widened per batch.
+    """
+    head.eval()
+    teacher.eval()
+    feats, targets, logits = [], [], []
+    for view in (x, x.flip(3)):
+        for i in range(0, len(view), bs):
+            h = head.trunk(view[i:i + bs])
+            b1 = teacher.block1(h)
+            feats.append(h.half())
+            targets.append(b1.half())
+            logits.append(teacher.back(b1))
+    return torch.cat(feats), torch.cat(targets), torch.cat(logits)
+
+
+def view_batches(n, bs):
+    """Each epoch sees every image once, in a random view (original or mirrored)."""
+    for idx in batches(n, bs, True):
+        yield idx, idx + n * torch.randint(0, 2, (len(idx),))
+
+
+def train_exit(head, h_all, y, epochs, lr=0.05, bs=128):
+    """The early-exit branch learns on the frozen trunk's features."""
+    exit_branch = head.exit
+    opt = torch.optim.SGD(exit_branch.parameters(), lr=lr, momentum=0.9, nesterov=True, weight_decay=5e-4)
+    total = epochs * math.ceil(len(y) / bs)
+    step = 0
+    for ep in range(epochs):
+        exit_branch.train()
+        t0, loss_sum = time.time(), 0.0
+        for idx, vidx in view_batches(len(y), bs):
+            cosine_lr(opt, lr, step, total)
+            loss = F.cross_entropy(exit_branch(h_all[vidx].float()), y[idx], label_smoothing=0.05)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            step += 1
+            loss_sum += float(loss) * len(idx)
+        log(f"exit epoch {ep + 1}/{epochs} loss {loss_sum / len(y):.4f} ({time.time() - t0:.0f}s)")
+    head.eval()
+
+
+def train_student(student, h_all, b1_all, t_logits, y, epochs1, epochs2, lr=0.02, bs=128, name="student"):
+    """BottleFit / head-network distillation on the frozen trunk's features.
+
+    Stage 1: encoder + decoder learn to reproduce the teacher's block1 output (MSE).
+    Quantisation ranges are calibrated after the first stage-1 epoch, then QAT (STE) is on.
+    Stage 2: encoder + decoder + the rest of the tail fine-tune with CE + KD from the teacher.
+    """
+    head, tail = student.head, student.tail
+    n = len(y)
+    stage1 = list(head.encoder.parameters()) + list(tail.decoder.parameters())
+    opt = torch.optim.Adam(stage1, lr=2e-3)
+    total = epochs1 * math.ceil(n / bs)
+    step = 0
+    for ep in range(epochs1):
+        if ep == 1 or (epochs1 == 1 and ep == 0):
+            calibrate_quant(student, h_all)
+        head.encoder.train()
+        tail.decoder.train()
+        t0, loss_sum = time.time(), 0.0
+        for idx, vidx in view_batches(n, bs):
+            cosine_lr(opt, 2e-3, step, total)
+            rec = tail.decoder(student.quant(head.encoder(h_all[vidx].float())))
+            loss = F.mse_loss(rec, b1_all[vidx].float())
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            step += 1
+            loss_sum += float(loss) * len(idx)
+        log(f"{name} stage1 {ep + 1}/{epochs1} mse {loss_sum / n:.4f} ({time.time() - t0:.0f}s)")
+    if not student.quant.enabled:
+        calibrate_quant(student, h_all)
+
+    stage2 = stage1 + [p for nm, p in tail.named_parameters() if not nm.startswith("decoder.")]
+    for p in stage2:
+        p.requires_grad_(True)
+    opt = torch.optim.SGD(stage2, lr=lr, momentum=0.9, nesterov=True, weight_decay=1e-4)
+    total = epochs2 * math.ceil(n / bs)
+    step, temp, alpha = 0, 4.0, 0.7
+    for ep in range(epochs2):
+        head.encoder.train()
+        tail.train()
+        t0, loss_sum = time.time(), 0.0
+        for idx, vidx in view_batches(n, bs):
+            cosine_lr(opt, lr, step, total, warmup=50)
+            logits = tail(student.quant(head.encoder(h_all[vidx].float())))
+            kd = F.kl_div(F.log_softmax(logits / temp, 1), F.softmax(t_logits[vidx] / temp, 1),
+                          reduction="batchmean") * temp * temp
+            loss = alpha * kd + (1 - alpha) * F.cross_entropy(logits, y[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            step += 1
+            loss_sum += float(loss) * len(idx)
+        log(f"{name} stage2 {ep + 1}/{epochs2} loss {loss_sum / n:.4f} ({time.time() - t0:.0f}s)")
+    student.eval()
+
+
+@torch.no_grad()
+def calibrate_quant(student, h_all, n=4000):
+    student.eval()
+    student.quant.calibrate(student.head.encoder(h_all[:n].float()))
