@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Makes sure the Debian packages the test suite needs are present.
+# As root it installs what is missing with apt-get; otherwise it fails with the exact
+# install line, so a test never skips silently because a tool is missing.
+set -euo pipefail
+
+# package:check-command pairs. A check is a shell snippet that succeeds when the package works.
+deps=(
+  "python3-torch:/usr/bin/python3 -c 'import torch'"
+  "python3-onnx:/usr/bin/python3 -c 'import onnx'"
+  "python3-numpy:/usr/bin/python3 -c 'import numpy'"
+)
+
+missing=()
+for dep in "${deps[@]}"; do
+  pkg=${dep%%:*}
+  check=${dep#*:}
+  if ! bash -c "$check" >/dev/null 2>&1; then
+    missing+=("$pkg")
+  fi
+done
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+line="apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "ensure-system-deps: missing Debian packages: ${missing[*]}" >&2
+  echo "ensure-system-deps: install them with: sudo $line" >&2
+  exit 1
+fi
+echo "ensure-system-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
