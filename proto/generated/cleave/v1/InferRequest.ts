@@ -1,0 +1,16 @@
+// Original file: proto/cleave/v1/split_inference.proto
+
+
+export interface InferRequest {
+  'request_id'?: (string);
+  'frame'?: (Buffer | Uint8Array | string);
+  'timeout_ms'?: (number);
+  'parameters'?: ({[key: string]: string});
+}
+
+export interface InferRequest__Output {
+  'request_id': (string);
+  'frame': (Buffer);
+  'timeout_ms': (number);
+  'parameters': ({[key: string]: string});
+}

@@ -1,0 +1,18 @@
+// Original file: proto/cleave/v1/split_inference.proto
+
+import type { InferResult as _cleave_v1_InferResult, InferResult__Output as _cleave_v1_InferResult__Output } from '../../cleave/v1/InferResult';
+import type { InferError as _cleave_v1_InferError, InferError__Output as _cleave_v1_InferError__Output } from '../../cleave/v1/InferError';
+
+export interface InferResponse {
+  'request_id'?: (string);
+  'result'?: (_cleave_v1_InferResult | null);
+  'error'?: (_cleave_v1_InferError | null);
+  'outcome'?: "result"|"error";
+}
+
+export interface InferResponse__Output {
+  'request_id': (string);
+  'result'?: (_cleave_v1_InferResult__Output | null);
+  'error'?: (_cleave_v1_InferError__Output | null);
+  'outcome'?: "result"|"error";
+}

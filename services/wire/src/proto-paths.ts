@@ -1,0 +1,13 @@
+import { join } from 'node:path';
+
+/** The repository's `proto/` folder: the include root for every Cleave .proto file. */
+export const PROTO_ROOT: string = join(import.meta.dirname, '..', '..', '..', 'proto');
+
+/** `cleave/v1/split_inference.proto`, relative to {@link PROTO_ROOT}. */
+export const SPLIT_INFERENCE_PROTO_FILE = 'cleave/v1/split_inference.proto';
+
+/** Absolute path of the SplitInference service definition. */
+export const SPLIT_INFERENCE_PROTO_PATH: string = join(PROTO_ROOT, SPLIT_INFERENCE_PROTO_FILE);
+
+/** Fully qualified gRPC service name, as used by health checks and reflection. */
+export const SPLIT_INFERENCE_SERVICE_NAME = 'cleave.v1.SplitInference';
