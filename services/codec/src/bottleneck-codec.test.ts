@@ -94,9 +94,10 @@ describe('bottleneck codec', () => {
     expectMismatch(() => codec.decode(from({ shape: [2, 3, 3, 1] })), 'SHAPE_MISMATCH');
     // Only the fingerprint (first 8 bytes) travels: a head differing later is not detectable here.
     assert.doesNotThrow(() => codec.decode(from({ headSha256: `${SAMPLE_SHA256.slice(0, 63)}f` })));
-    const err = (() => {
+    const err = ((): FrameMismatchError | undefined => {
       try {
         codec.decode(from({ shape: [2, 9] }));
+        return undefined;
       } catch (e) {
         return e as FrameMismatchError;
       }
