@@ -1,0 +1,143 @@
+// Gathers single requests into batches for one model: a batch leaves when it is full or when
+// its oldest request has waited maxQueueDelayMicros. The queue is bounded and overflow is
+// refused at once; a request whose deadline passes while queued is dropped before compute.
+import { ServingError, ServingErrorCode } from './serving-errors.js';
+
+export interface BatcherOptions<I, O> {
+  /** Runs one batch; must return one output per input, in order. */
+  run: (items: I[]) => Promise<O[]>;
+  maxBatchSize: number;
+  maxQueueDelayMicros: number;
+  /** Requests allowed to wait; one more is refused with QUEUE_FULL. */
+  queueLimit: number;
+  /** Batches in flight at once (one per worker keeps every worker busy). */
+  maxConcurrentBatches: number;
+}
+
+export interface BatchedResult<O> {
+  value: O;
+  queueUs: number;
+  computeUs: number;
+  batchSize: number;
+}
+
+export interface BatcherStats {
+  queued: number;
+  inFlightBatches: number;
+  batches: number;
+  completed: number;
+  rejected: number;
+  expired: number;
+  failed: number;
+}
+
+interface Pending<I, O> {
+  item: I;
+  enqueuedAt: number;
+  deadline: number;
+  resolve: (r: BatchedResult<O>) => void;
+  reject: (e: unknown) => void;
+}
+
+export interface DynamicBatcher<I, O> {
+  /** `deadline` is a performance.now() time; Infinity for none. */
+  submit(item: I, deadline?: number): Promise<BatchedResult<O>>;
+  stats(): BatcherStats;
+  /** Resolves once nothing is queued or running. */
+  idle(): Promise<void>;
+}
+
+export function createDynamicBatcher<I, O>(options: BatcherOptions<I, O>): DynamicBatcher<I, O> {
+  const { run, maxBatchSize, maxQueueDelayMicros, queueLimit, maxConcurrentBatches } = options;
+  const queue: Pending<I, O>[] = [];
+  const counts = { batches: 0, completed: 0, rejected: 0, expired: 0, failed: 0 };
+  let inFlight = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let idleWaiters: (() => void)[] = [];
+
+  function checkIdle(): void {
+    if (queue.length === 0 && inFlight === 0 && idleWaiters.length > 0) {
+      const waiters = idleWaiters;
+      idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  function takeBatch(): Pending<I, O>[] {
+    const now = performance.now();
+    const batch: Pending<I, O>[] = [];
+    while (batch.length < maxBatchSize && queue.length > 0) {
+      const p = queue.shift()!;
+      if (p.deadline <= now) {
+        counts.expired++;
+        p.reject(new ServingError(ServingErrorCode.DEADLINE_EXCEEDED, 'deadline passed while queued'));
+        continue;
+      }
+      batch.push(p);
+    }
+    return batch;
+  }
+
+  function dispatch(): void {
+    if (timer) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
+    while (inFlight < maxConcurrentBatches && queue.length > 0) {
+      const oldestWaitUs = (performance.now() - queue[0]!.enqueuedAt) * 1000;
+      // A partial batch may wait for company until its oldest request has waited long enough.
+      if (queue.length < maxBatchSize && oldestWaitUs < maxQueueDelayMicros) {
+        timer = setTimeout(dispatch, Math.max(0, (maxQueueDelayMicros - oldestWaitUs) / 1000));
+        break;
+      }
+      const batch = takeBatch();
+      if (batch.length > 0) void execute(batch);
+    }
+    checkIdle();
+  }
+
+  async function execute(batch: Pending<I, O>[]): Promise<void> {
+    inFlight++;
+    counts.batches++;
+    const started = performance.now();
+    try {
+      const outputs = await run(batch.map((p) => p.item));
+      const computeUs = Math.round((performance.now() - started) * 1000);
+      batch.forEach((p, i) => {
+        counts.completed++;
+        p.resolve({
+          value: outputs[i]!,
+          queueUs: Math.round((started - p.enqueuedAt) * 1000),
+          computeUs,
+          batchSize: batch.length,
+        });
+      });
+    } catch (error) {
+      counts.failed += batch.length;
+      for (const p of batch) p.reject(error);
+    } finally {
+      inFlight--;
+      dispatch();
+    }
+  }
+
+  return {
+    submit(item, deadline = Number.POSITIVE_INFINITY) {
+      if (queue.length >= queueLimit) {
+        counts.rejected++;
+        return Promise.reject(
+          new ServingError(ServingErrorCode.QUEUE_FULL, `batch queue full (${queueLimit} waiting)`),
+        );
+      }
+      return new Promise<BatchedResult<O>>((resolve, reject) => {
+        queue.push({ item, enqueuedAt: performance.now(), deadline, resolve, reject });
+        if (queue.length >= maxBatchSize || (inFlight < maxConcurrentBatches && !timer)) dispatch();
+      });
+    },
+    stats: () => ({ queued: queue.length, inFlightBatches: inFlight, ...counts }),
+    idle() {
+      if (queue.length === 0 && inFlight === 0) return Promise.resolve();
+      return new Promise((resolve) => idleWaiters.push(resolve));
+    },
+  };
+}

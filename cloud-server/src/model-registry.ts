@@ -1,0 +1,151 @@
+// The tails this server holds: one bundle per name@version, each with its codec and batcher,
+// all running in one shared worker pool.
+import { type BottleneckCodec, createBottleneckCodec, type FeatureFrame } from '@cleave/codec';
+import {
+  type Bundle,
+  bundleSessionModels,
+  createSessionPool,
+  listBundles,
+  loadBundle,
+  type SessionPool,
+  splitBatch,
+  stackBatch,
+} from '@cleave/models';
+import { type BatcherOptions, createDynamicBatcher, type DynamicBatcher } from './dynamic-batcher.js';
+import { ServingError, ServingErrorCode } from './serving-errors.js';
+
+export interface ServedModel {
+  name: string;
+  version: string;
+  bundle: Bundle;
+  codec: BottleneckCodec;
+  labels: readonly string[];
+  batcher: DynamicBatcher<Float32Array, Float32Array>;
+}
+
+export interface RegistryOptions {
+  modelsDir: string;
+  /** Serve only these bundle names; all when empty. */
+  only: readonly string[];
+  workers: number;
+  intraOpThreads: number;
+  poolQueueLimit: number;
+  executionProviders: readonly string[];
+  batching: Omit<BatcherOptions<Float32Array, Float32Array>, 'run' | 'maxConcurrentBatches'>;
+}
+
+export interface ModelRegistry {
+  readonly models: readonly ServedModel[];
+  readonly pool: SessionPool;
+  /** The model a frame names; NOT_FOUND when this server does not hold it. */
+  forFrame(frame: FeatureFrame): ServedModel;
+  find(name: string, version?: string): ServedModel | undefined;
+  /** Resolves when every queued and running batch has finished. */
+  idle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const keyOf = (name: string, version: string) => `${name}@${version}`;
+
+export async function createModelRegistry(options: RegistryOptions): Promise<ModelRegistry> {
+  const dirs = await listBundles(options.modelsDir);
+  const bundles = await Promise.all(dirs.map((dir) => loadBundle(dir)));
+  const wanted = new Set(options.only);
+  const chosen = bundles.filter((b) => wanted.size === 0 || wanted.has(b.manifest.name));
+  if (chosen.length === 0) {
+    throw new Error(
+      `no bundles to serve in ${options.modelsDir}${wanted.size ? ` named ${[...wanted].join(', ')}` : ''}`,
+    );
+  }
+  const pool = createSessionPool({
+    models: chosen.flatMap((b) =>
+      bundleSessionModels(b, {
+        roles: ['tail'],
+        keyPrefix: `${keyOf(b.manifest.name, b.manifest.version)}:`,
+      }),
+    ),
+    workers: options.workers,
+    intraOpThreads: options.intraOpThreads,
+    queueLimit: options.poolQueueLimit,
+    executionProviders: options.executionProviders,
+  });
+  await pool.ready;
+
+  const byKey = new Map<string, ServedModel>();
+  const latest = new Map<string, ServedModel>();
+  for (const bundle of chosen) {
+    const m = bundle.manifest;
+    const key = keyOf(m.name, m.version);
+    const tail = bundle.files.tail;
+    const inputName = tail.spec.inputs[0]!.name;
+    const outputName = tail.spec.outputs[0]!.name;
+    const shape = m.bottleneck.shape;
+    const batcher = createDynamicBatcher<Float32Array, Float32Array>({
+      ...options.batching,
+      maxConcurrentBatches: options.workers,
+      run: async (items) => {
+        const out = await pool.run(
+          `${key}:tail`,
+          { [inputName]: stackBatch(items, shape) },
+          { transfer: true },
+        );
+        return splitBatch(out[outputName]!);
+      },
+    });
+    const model: ServedModel = {
+      name: m.name,
+      version: m.version,
+      bundle,
+      labels: m.labels,
+      batcher,
+      codec: createBottleneckCodec({
+        modelName: m.name,
+        modelVersion: m.version,
+        headSha256: bundle.files.head.sha256,
+        bits: m.bottleneck.bits,
+        shape,
+        min: m.bottleneck.quantization.min,
+        max: m.bottleneck.quantization.max,
+      }),
+    };
+    byKey.set(key, model);
+    const prev = latest.get(m.name);
+    if (!prev || compareVersions(m.version, prev.version) > 0) latest.set(m.name, model);
+  }
+
+  const models = [...byKey.values()];
+  return {
+    models,
+    pool,
+    find: (name, version) => (version ? byKey.get(keyOf(name, version)) : latest.get(name)),
+    forFrame(frame) {
+      const model = byKey.get(keyOf(frame.modelName, frame.modelVersion));
+      if (!model) {
+        throw new ServingError(
+          ServingErrorCode.MODEL_NOT_FOUND,
+          `model ${keyOf(frame.modelName, frame.modelVersion)} is not served here`,
+        );
+      }
+      return model;
+    },
+    idle: async () => {
+      await Promise.all(models.map((m) => m.batcher.idle()));
+    },
+    close: () => pool.close(),
+  };
+}
+
+/** Orders dotted numeric versions ("1.10.0" > "1.9.2"); non-numeric parts compare as text. */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split(/[.-]/);
+  const pb = b.split(/[.-]/);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const x = pa[i] ?? '0';
+    const y = pb[i] ?? '0';
+    const nx = Number(x);
+    const ny = Number(y);
+    const c = Number.isFinite(nx) && Number.isFinite(ny) ? nx - ny : x.localeCompare(y);
+    if (c !== 0) return Math.sign(c);
+  }
+  return 0;
+}

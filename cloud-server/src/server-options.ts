@@ -1,0 +1,74 @@
+// Options of `createTailServer`, validated in one place with the defaults filled in.
+import { z } from 'zod';
+
+export const ServerOptionsSchema = z
+  .object({
+    /** Interface to bind. Use 0.0.0.0 only behind a firewall or with TLS (hardening issue). */
+    host: z.string().min(1).default('127.0.0.1'),
+    /** TCP port; 0 picks a free one (tests). */
+    port: z.number().int().min(0).max(65535).default(50051),
+    modelsDir: z.string().min(1),
+    /** Serve only these bundle names; all bundles in modelsDir when empty. */
+    models: z.array(z.string()).default([]),
+    /** Worker threads running tails; each runs one batch at a time. */
+    workers: z.number().int().min(1).max(64).default(2),
+    intraOpThreads: z.number().int().min(1).max(64).default(1),
+    executionProviders: z.array(z.string()).min(1).default(['cpu']),
+    /** Runs waiting for a worker across all models. */
+    poolQueueLimit: z.number().int().min(1).default(256),
+    batching: z
+      .object({
+        enabled: z.boolean().default(true),
+        maxBatchSize: z.number().int().min(1).max(1024).default(32),
+        maxQueueDelayMicros: z.number().int().min(0).max(1_000_000).default(2000),
+        /** Requests waiting per model version; beyond it RESOURCE_EXHAUSTED at once. */
+        queueLimit: z.number().int().min(1).default(4096),
+      })
+      .prefault({}),
+    limits: z
+      .object({
+        /** A 64x14x14 float frame is ~50 KB; 4 MiB leaves room without inviting abuse. */
+        maxReceiveMessageBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .default(4 * 1024 * 1024),
+        maxSendMessageBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .default(4 * 1024 * 1024),
+        maxConcurrentStreams: z.number().int().min(1).default(100),
+        /** Requests in flight on one InferStream; more get RESOURCE_EXHAUSTED in-band. */
+        maxInFlightPerStream: z.number().int().min(1).default(2048),
+      })
+      .prefault({}),
+    keepalive: z
+      .object({
+        /** Must not be shorter than the agents' keepalive interval, or they get GOAWAY. */
+        timeMs: z.number().int().min(1000).default(30_000),
+        timeoutMs: z.number().int().min(1000).default(10_000),
+        minPingIntervalMs: z.number().int().min(1000).default(10_000),
+      })
+      .prefault({}),
+    /** On SIGTERM: how long in-flight requests may take to finish before the server quits anyway. */
+    drainTimeoutMs: z.number().int().min(0).default(10_000),
+  })
+  .strict();
+
+export type ServerOptions = z.input<typeof ServerOptionsSchema>;
+export type ResolvedServerOptions = z.output<typeof ServerOptionsSchema>;
+
+export class OptionsError extends Error {
+  override name = 'OptionsError';
+}
+
+/** Validates options; the error lists every bad field by path. */
+export function resolveServerOptions(options: ServerOptions): ResolvedServerOptions {
+  const parsed = ServerOptionsSchema.safeParse(options);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new OptionsError(`invalid server options:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,165 @@
+// gRPC handlers of cleave.v1.SplitInference.
+
+import {
+  createInferError,
+  type InferRequest__Output,
+  type InferResponse,
+  type ModelMetadataResponse,
+  type SplitInferenceHandlers,
+} from '@cleave/wire';
+import type { ServerDuplexStream, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
+import type { ModelRegistry, ServedModel } from './model-registry.js';
+import { ServingError, ServingErrorCode, toGrpcStatus } from './serving-errors.js';
+import { inferFrame } from './tail-inference.js';
+
+export interface ServiceState {
+  registry: ModelRegistry;
+  maxInFlightPerStream: number;
+  /** True once SIGTERM (or drain()) has been received: no new work is taken. */
+  draining: () => boolean;
+  /** Open InferStream calls, so a drain can close them once their requests are answered. */
+  streams: Set<ServerDuplexStream<InferRequest__Output, InferResponse>>;
+  /** Requests taken and not yet answered, across all calls. */
+  inFlight: { count: number };
+}
+
+function deadlineOf(call: { getDeadline(): Date | number }, timeoutMs = 0): number {
+  const d = call.getDeadline();
+  const ms = d instanceof Date ? d.getTime() : d;
+  let deadline = Number.isFinite(ms) ? performance.now() + (ms - Date.now()) : Number.POSITIVE_INFINITY;
+  if (timeoutMs > 0) deadline = Math.min(deadline, performance.now() + timeoutMs);
+  return deadline;
+}
+
+function metadataOf(model: ServedModel, versions: string[]): ModelMetadataResponse {
+  const tail = model.bundle.files.tail.spec;
+  const spec = (t: { name: string; dtype: string; shape: number[] }) => ({
+    name: t.name,
+    datatype: t.dtype,
+    shape: t.shape.map(String),
+  });
+  return {
+    name: model.name,
+    versions,
+    labels: [...model.labels],
+    bottleneck: { shape: [...model.codec.shape], bits: model.codec.bits },
+    head_sha256: model.codec.headSha256,
+    platform: 'onnxruntime',
+    inputs: tail.inputs.map(spec),
+    outputs: tail.outputs.map(spec),
+  };
+}
+
+export function createSplitInferenceHandlers(state: ServiceState): SplitInferenceHandlers {
+  const { registry } = state;
+  const versionsOf = (name: string) => registry.models.filter((m) => m.name === name).map((m) => m.version);
+
+  async function answer(req: InferRequest__Output, deadline: number): Promise<InferResponse> {
+    state.inFlight.count++;
+    try {
+      if (state.draining()) throw new ServingError(ServingErrorCode.DRAINING, 'server is draining');
+      const result = await inferFrame(registry, req.frame, deadline);
+      return { request_id: req.request_id, result };
+    } catch (error) {
+      const { code, message } = toGrpcStatus(error);
+      return { request_id: req.request_id, error: createInferError(code, message) };
+    } finally {
+      state.inFlight.count--;
+    }
+  }
+
+  return {
+    Infer(
+      call: ServerUnaryCall<InferRequest__Output, InferResponse>,
+      callback: sendUnaryData<InferResponse>,
+    ) {
+      void answer(call.request, deadlineOf(call, call.request.timeout_ms)).then((res) => {
+        // Unary calls report failure as a call status, as gRPC clients expect.
+        if (res.error) callback({ code: res.error.grpc_code as status, details: res.error.message });
+        else callback(null, res);
+      });
+    },
+
+    InferStream(call: ServerDuplexStream<InferRequest__Output, InferResponse>) {
+      const pending = new Set<string>();
+      let halfClosed = false;
+      let cancelled = false;
+      state.streams.add(call);
+      const finish = () => {
+        if (halfClosed && pending.size === 0 && !cancelled) {
+          state.streams.delete(call);
+          call.end();
+        }
+      };
+      const send = (res: InferResponse) => {
+        if (cancelled) return;
+        // Backpressure: stop reading requests until the transport takes what we wrote.
+        if (!call.write(res)) {
+          call.pause();
+          call.once('drain', () => call.resume());
+        }
+      };
+      call.on('data', (req: InferRequest__Output) => {
+        const id = req.request_id;
+        if (id === '' || pending.has(id)) {
+          const why = id === '' ? 'request_id is empty' : `request_id ${id} is already in flight`;
+          send({ request_id: id, error: createInferError(status.INVALID_ARGUMENT, why) });
+          return;
+        }
+        if (pending.size >= state.maxInFlightPerStream) {
+          const why = `more than ${state.maxInFlightPerStream} requests in flight on this stream`;
+          send({ request_id: id, error: createInferError(status.RESOURCE_EXHAUSTED, why) });
+          return;
+        }
+        pending.add(id);
+        void answer(req, deadlineOf(call, req.timeout_ms)).then((res) => {
+          pending.delete(id);
+          send(res);
+          finish();
+        });
+      });
+      call.on('end', () => {
+        halfClosed = true;
+        finish();
+      });
+      call.on('cancelled', () => {
+        cancelled = true;
+        state.streams.delete(call);
+      });
+      call.on('error', () => {
+        cancelled = true;
+        state.streams.delete(call);
+      });
+    },
+
+    GetModelMetadata(call, callback) {
+      const { name, version } = call.request;
+      const model = registry.find(name, version || undefined);
+      if (!model) {
+        callback({
+          code: status.NOT_FOUND,
+          details: `model ${name}${version ? `@${version}` : ''} is not served here`,
+        });
+        return;
+      }
+      callback(null, metadataOf(model, versionsOf(name)));
+    },
+
+    ListModels(_call, callback) {
+      const names = [...new Set(registry.models.map((m) => m.name))];
+      callback(null, {
+        models: names.map((name) => ({ name, versions: versionsOf(name), ready: !state.draining() })),
+      });
+    },
+
+    ServerReady(_call, callback) {
+      callback(null, { ready: !state.draining() });
+    },
+
+    ModelReady(call, callback) {
+      const { name, version } = call.request;
+      callback(null, { ready: !state.draining() && registry.find(name, version || undefined) !== undefined });
+    },
+  };
+}

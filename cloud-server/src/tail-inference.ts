@@ -1,0 +1,43 @@
+// One request through the tail: frame → model → codec → batcher → answer.
+import { decodeFrame } from '@cleave/codec';
+import type { InferResult } from '@cleave/wire';
+import type { ModelRegistry } from './model-registry.js';
+
+export function softmaxTop(logits: Float32Array): { label: number; score: number } {
+  let label = 0;
+  for (let i = 1; i < logits.length; i++) if (logits[i]! > logits[label]!) label = i;
+  const max = logits[label]!;
+  let sum = 0;
+  for (const v of logits) sum += Math.exp(v - max);
+  return { label, score: 1 / sum };
+}
+
+/**
+ * Runs one frame. Every check happens before the request takes a queue slot; a typed error
+ * (FrameError, FrameMismatchError, ServingError) says what was wrong.
+ */
+export async function inferFrame(
+  registry: ModelRegistry,
+  frameBytes: Uint8Array,
+  deadline: number,
+): Promise<InferResult> {
+  const arrived = performance.now();
+  const frame = decodeFrame(frameBytes);
+  const model = registry.forFrame(frame);
+  const features = model.codec.decodeFeatures(frame);
+  const out = await model.batcher.submit(features, deadline);
+  const { label, score } = softmaxTop(out.value);
+  return {
+    model_name: model.name,
+    model_version: model.version,
+    label,
+    score,
+    logits: Array.from(out.value),
+    batch_size: out.batchSize,
+    timing: {
+      queue_us: out.queueUs,
+      compute_us: out.computeUs,
+      total_us: Math.round((performance.now() - arrived) * 1000),
+    },
+  };
+}

@@ -1,0 +1,57 @@
+// Options of `createAgent`, validated in one place with the defaults filled in.
+import { z } from 'zod';
+
+export const AgentOptionsSchema = z
+  .object({
+    /** A bundle folder (manifest.json + ONNX files). */
+    bundleDir: z.string().min(1),
+    cloud: z
+      .object({
+        /** The tail server, host:port or a grpc-js target; null = never offload (edge only). */
+        target: z.string().min(1).nullable().default(null),
+        /** Budget for one offload round trip; past it the agent answers locally, degraded. */
+        timeoutMs: z.number().int().min(1).max(600_000).default(2000),
+        /** Offloads allowed to wait for the link's backpressure to clear. */
+        maxQueuedWrites: z.number().int().min(1).default(4096),
+        keepaliveTimeMs: z.number().int().min(1000).default(30_000),
+        keepaliveTimeoutMs: z.number().int().min(1000).default(10_000),
+        maxMessageBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .default(4 * 1024 * 1024),
+      })
+      .prefault({}),
+    gate: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Overrides the manifest's default score function. */
+        scoreFunction: z.string().optional(),
+        /** Overrides the manifest's calibrated threshold for that score function. */
+        threshold: z.number().finite().optional(),
+      })
+      .prefault({}),
+    /** Worker threads running the head. */
+    workers: z.number().int().min(1).max(16).default(1),
+    intraOpThreads: z.number().int().min(1).max(16).default(1),
+    poolQueueLimit: z.number().int().min(1).default(1024),
+    /** e.g. ['cuda', 'cpu'] on a Jetson with a CUDA build of onnxruntime (not tested here). */
+    executionProviders: z.array(z.string()).min(1).default(['cpu']),
+  })
+  .strict();
+
+export type AgentOptions = z.input<typeof AgentOptionsSchema>;
+export type ResolvedAgentOptions = z.output<typeof AgentOptionsSchema>;
+
+export class AgentOptionsError extends Error {
+  override name = 'AgentOptionsError';
+}
+
+export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions {
+  const parsed = AgentOptionsSchema.safeParse(options);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new AgentOptionsError(`invalid agent options:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
