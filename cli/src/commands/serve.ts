@@ -1,0 +1,103 @@
+// `cleave serve`: the cloud tail server as a process. SIGTERM/SIGINT drain, then exit 0.
+import { parseArgs } from 'node:util';
+import { createTailServer } from '@cleave/cloud-server';
+import { type EnvBinding, fromEnv, mergeOptions, readConfigFile } from '../config-source.js';
+import { createLogger } from '../logger.js';
+import { DEFAULT_MODELS_DIR } from '../paths.js';
+
+export const SERVE_ENV: EnvBinding[] = [
+  { name: 'CLEAVE_SERVE_HOST', path: 'host', type: 'string' },
+  { name: 'CLEAVE_SERVE_PORT', path: 'port', type: 'int' },
+  { name: 'CLEAVE_MODELS_DIR', path: 'modelsDir', type: 'string' },
+  { name: 'CLEAVE_SERVE_MODELS', path: 'models', type: 'list' },
+  { name: 'CLEAVE_SERVE_WORKERS', path: 'workers', type: 'int' },
+  { name: 'CLEAVE_SERVE_INTRA_OP_THREADS', path: 'intraOpThreads', type: 'int' },
+  { name: 'CLEAVE_SERVE_EXECUTION_PROVIDERS', path: 'executionProviders', type: 'list' },
+  { name: 'CLEAVE_SERVE_BATCHING', path: 'batching.enabled', type: 'bool' },
+  { name: 'CLEAVE_SERVE_MAX_BATCH_SIZE', path: 'batching.maxBatchSize', type: 'int' },
+  { name: 'CLEAVE_SERVE_MAX_QUEUE_DELAY_US', path: 'batching.maxQueueDelayMicros', type: 'int' },
+  { name: 'CLEAVE_SERVE_QUEUE_LIMIT', path: 'batching.queueLimit', type: 'int' },
+  { name: 'CLEAVE_SERVE_DRAIN_TIMEOUT_MS', path: 'drainTimeoutMs', type: 'int' },
+];
+
+export const SERVE_HELP = `cleave serve [options]
+
+Serves the tails of every bundle in a model folder over gRPC (cleave.v1.SplitInference,
+grpc.health.v1.Health, server reflection). SIGTERM drains in-flight requests, then exits.
+
+  --config FILE        JSON or YAML file with server options (see README)
+  --models DIR         model folder (default: ${DEFAULT_MODELS_DIR})
+  --model NAME         serve only this bundle (repeatable)
+  --host HOST          interface to bind (default 127.0.0.1)
+  --port PORT          port (default 50051; 0 = any free port)
+  --workers N          tail worker threads (default 2)
+  --no-batching        run every request alone (for comparison)
+  --max-batch N        largest batch (default 32)
+  --ready-file FILE    write the bound port here once serving (for scripts and tests)
+`;
+
+export async function serveCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string' },
+      models: { type: 'string' },
+      model: { type: 'string', multiple: true },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      workers: { type: 'string' },
+      'no-batching': { type: 'boolean' },
+      'max-batch': { type: 'string' },
+      'ready-file': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(SERVE_HELP);
+    return 0;
+  }
+  const log = createLogger('cleave-serve');
+  const flags: Record<string, unknown> = {
+    modelsDir: values.models,
+    models: values.model,
+    host: values.host,
+    port: values.port === undefined ? undefined : Number(values.port),
+    workers: values.workers === undefined ? undefined : Number(values.workers),
+    batching: {
+      enabled: values['no-batching'] ? false : undefined,
+      maxBatchSize: values['max-batch'] === undefined ? undefined : Number(values['max-batch']),
+    },
+  };
+  const options = mergeOptions(
+    { modelsDir: DEFAULT_MODELS_DIR },
+    values.config ? readConfigFile(values.config) : {},
+    fromEnv(SERVE_ENV),
+    flags,
+  );
+  const server = await createTailServer(options as never);
+  log.info(
+    {
+      address: server.address,
+      models: server.registry.models.map((m) => `${m.name}@${m.version}`),
+      workers: server.options.workers,
+      batching: server.options.batching,
+    },
+    'serving',
+  );
+  if (values['ready-file']) {
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(values['ready-file'], String(server.port));
+  }
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, 'draining');
+      void server.drain().then(() => {
+        log.info('stopped');
+        resolve();
+      });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  return 0;
+}

@@ -1,0 +1,133 @@
+// The demo's report: where answers came from, accuracy, bytes on the wire, latency, throughput.
+import { ANSWER_SOURCES, type Answer, type AnswerSource } from '@cleave/edge-agent';
+import type { Manifest } from '@cleave/models';
+
+export interface DemoReport {
+  bundle: { name: string; version: string };
+  samples: number;
+  accuracy: number;
+  /** The pipeline's accuracy as the training recipe measured it (exit gate + split tail). */
+  manifestAccuracy: number | null;
+  teacherAccuracy: number;
+  answeredBy: Record<AnswerSource, number>;
+  accuracyBySource: Record<AnswerSource, number | null>;
+  degraded: number;
+  bytesPerOffload: { mean: number; p50: number; p95: number; max: number };
+  wireBytesPerOffload: { mean: number };
+  totalFrameBytes: number;
+  rawInputBytes: number;
+  latencyMs: { mean: number; p50: number; p95: number; p99: number };
+  throughputPerSec: number;
+  wallSeconds: number;
+  concurrency: number;
+  energy: null;
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+const mean = (xs: readonly number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
+
+export function buildReport(
+  manifest: Manifest,
+  answers: readonly Answer[],
+  labels: Uint8Array,
+  wallSeconds: number,
+  concurrency: number,
+): DemoReport {
+  const counts = Object.fromEntries(ANSWER_SOURCES.map((s) => [s, 0])) as Record<AnswerSource, number>;
+  const correctBy = Object.fromEntries(ANSWER_SOURCES.map((s) => [s, 0])) as Record<AnswerSource, number>;
+  let correct = 0;
+  let degraded = 0;
+  const frames: number[] = [];
+  const wires: number[] = [];
+  const latencies: number[] = [];
+  answers.forEach((a, i) => {
+    counts[a.source]++;
+    if (a.label === labels[i]) {
+      correct++;
+      correctBy[a.source]++;
+    }
+    if (a.degraded) degraded++;
+    if (a.bytesSent.frame > 0) {
+      frames.push(a.bytesSent.frame);
+      wires.push(a.bytesSent.wire);
+    }
+    latencies.push(a.timings.totalMs);
+  });
+  frames.sort((x, y) => x - y);
+  latencies.sort((x, y) => x - y);
+  const acc = manifest.metrics.accuracy as Record<string, number | undefined>;
+  const { width, height, channels } = manifest.input.source;
+  return {
+    bundle: { name: manifest.name, version: manifest.version },
+    samples: answers.length,
+    accuracy: answers.length ? correct / answers.length : 0,
+    manifestAccuracy: acc['exit-cascade'] ?? null,
+    teacherAccuracy: manifest.metrics.teacherAccuracy,
+    answeredBy: counts,
+    accuracyBySource: Object.fromEntries(
+      ANSWER_SOURCES.map((s) => [s, counts[s] ? correctBy[s] / counts[s] : null]),
+    ) as Record<AnswerSource, number | null>,
+    degraded,
+    bytesPerOffload: {
+      mean: mean(frames),
+      p50: percentile(frames, 50),
+      p95: percentile(frames, 95),
+      max: frames.at(-1) ?? 0,
+    },
+    wireBytesPerOffload: { mean: mean(wires) },
+    totalFrameBytes: frames.reduce((a, b) => a + b, 0),
+    rawInputBytes: width * height * channels,
+    latencyMs: {
+      mean: mean(latencies),
+      p50: percentile(latencies, 50),
+      p95: percentile(latencies, 95),
+      p99: percentile(latencies, 99),
+    },
+    throughputPerSec: answers.length / wallSeconds,
+    wallSeconds,
+    concurrency,
+    // Energy per inference comes with the telemetry work (meters and radio models); until then
+    // the report says so rather than print a guess.
+    energy: null,
+  };
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+
+export function formatReport(r: DemoReport): string {
+  const lines: string[] = [];
+  lines.push(
+    `Cleave demo: ${r.bundle.name}@${r.bundle.version}, ${r.samples} images, concurrency ${r.concurrency}`,
+  );
+  lines.push('');
+  lines.push('  answered by      count    share   accuracy');
+  for (const s of ANSWER_SOURCES) {
+    const n = r.answeredBy[s];
+    const a = r.accuracyBySource[s];
+    lines.push(
+      `  ${s.padEnd(12)} ${String(n).padStart(8)} ${pct(n / Math.max(1, r.samples)).padStart(8)} ${(a === null ? '-' : pct(a)).padStart(10)}`,
+    );
+  }
+  lines.push('');
+  const delta =
+    r.manifestAccuracy === null
+      ? ''
+      : ` (manifest ${pct(r.manifestAccuracy)}, Δ ${((r.accuracy - r.manifestAccuracy) * 100).toFixed(2)} pt)`;
+  lines.push(`  accuracy         ${pct(r.accuracy)}${delta}`);
+  lines.push(`  teacher          ${pct(r.teacherAccuracy)}`);
+  lines.push(`  degraded         ${r.degraded}`);
+  lines.push(
+    `  bytes/offload    ${r.bytesPerOffload.mean.toFixed(1)} B frame (p95 ${r.bytesPerOffload.p95}), ${r.wireBytesPerOffload.mean.toFixed(1)} B gRPC message; raw input ${r.rawInputBytes} B`,
+  );
+  lines.push(
+    `  latency          p50 ${r.latencyMs.p50.toFixed(2)} ms  p95 ${r.latencyMs.p95.toFixed(2)} ms  p99 ${r.latencyMs.p99.toFixed(2)} ms`,
+  );
+  lines.push(`  throughput       ${r.throughputPerSec.toFixed(0)} images/s (${r.wallSeconds.toFixed(1)} s)`);
+  lines.push('  energy           not measured yet (telemetry issue)');
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,46 @@
+// The `cleave` command. Each subcommand is real; `cleave help` lists them.
+import { agentCommand } from './commands/agent.js';
+import { benchCommand } from './commands/bench.js';
+import { demoCommand } from './commands/demo.js';
+import { serveCommand } from './commands/serve.js';
+
+const HELP = `cleave <command> [options]
+
+  serve     the cloud tail server (gRPC)
+  agent     the edge agent daemon with its local HTTP API
+  demo      server + agent in one process over the Fashion-MNIST test set (npm start)
+  bench     benchmarks: \`cleave bench serve\`
+
+Run \`cleave <command> --help\` for its options.
+`;
+
+const commands: Record<string, (argv: string[]) => Promise<number>> = {
+  serve: serveCommand,
+  agent: agentCommand,
+  demo: demoCommand,
+  bench: benchCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(HELP);
+    return name === undefined ? 1 : 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`cleave: unknown command "${name}"\n\n${HELP}`);
+    return 2;
+  }
+  return command(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`cleave: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);
