@@ -1,0 +1,51 @@
+export { BundleError, BundleErrorCode, type BundleErrorOptions, type BundleIssue } from './bundle-error.js';
+export {
+  type Bundle,
+  type BundleFile,
+  type BundleFiles,
+  bundleSessionModels,
+  type LoadBundleOptions,
+  listBundles,
+  loadBundle,
+  sha256File,
+} from './bundle-loader.js';
+export { checkManifestRules, checkPlainFileName, requiredAccuracyKeys } from './manifest-rules.js';
+export {
+  ACCURACY_KEYS,
+  type AccuracyKey,
+  type BottleneckSpec,
+  type EntropyModelSpec,
+  EXIT_LOGITS_OUTPUT,
+  FILE_ROLES,
+  type FileRole,
+  type FileSpec,
+  type GateSpec,
+  type InputSpec,
+  LOGITS_OUTPUT,
+  MANIFEST_FILE,
+  type Manifest,
+  ManifestSchema,
+  type Metrics,
+  MetricsSchema,
+  type QuantizationSpec,
+  SCORE_FUNCTIONS,
+  type ScoreFunction,
+  type TensorSpec,
+} from './manifest-schema.js';
+export { formatFieldPath, parseManifest, validateManifest } from './manifest-validator.js';
+export {
+  InferenceError,
+  PoolClosedError,
+  PoolError,
+  PoolErrorCode,
+  PoolOverloadedError,
+  WorkerCrashedError,
+} from './pool-errors.js';
+export {
+  createSessionPool,
+  type RunOptions,
+  type SessionPool,
+  type SessionPoolStats,
+} from './session-pool.js';
+export { POOL_DEFAULTS, type SessionModel, type SessionPoolOptions } from './session-pool-options.js';
+export { elementCount, type FloatTensor, splitBatch, stackBatch, type TensorMap } from './tensor-batch.js';

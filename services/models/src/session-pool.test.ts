@@ -1,0 +1,250 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { BundleError } from './bundle-error.js';
+import { bundleSessionModels, loadBundle } from './bundle-loader.js';
+import {
+  InferenceError,
+  PoolClosedError,
+  PoolError,
+  PoolOverloadedError,
+  WorkerCrashedError,
+} from './pool-errors.js';
+import { createSessionPool, type SessionPool } from './session-pool.js';
+import { splitBatch, stackBatch } from './tensor-batch.js';
+import { writeFixtureBundle } from './testing/bundle-fixture.js';
+import { affineModel, matMulChainModel } from './testing/onnx-fixture.js';
+import { crashPoolWorker } from './testing/pool-crash.js';
+
+const opts = { timeout: 60_000 };
+let dir: string;
+const models = () => [
+  { key: 'affine', path: join(dir, 'affine.onnx') },
+  { key: 'chain', path: join(dir, 'chain.onnx') },
+];
+// A run of about 50-100 ms on one core: long enough to see jobs queue behind it.
+const heavy = () => ({ x: { data: new Float32Array(1024 * 512).fill(0.01), dims: [1024, 512] } });
+const affineFeeds = (rows: number[][]) => ({
+  x: stackBatch(
+    rows.map((r) => Float32Array.from(r)),
+    [2],
+  ),
+});
+
+async function withPool<T>(
+  options: Partial<Parameters<typeof createSessionPool>[0]>,
+  body: (pool: SessionPool) => Promise<T>,
+) {
+  const pool = createSessionPool({ models: models(), ...options });
+  try {
+    await pool.ready;
+    return await body(pool);
+  } finally {
+    await pool.close();
+  }
+}
+
+describe('session pool', () => {
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cleave-pool-'));
+    // y = x · [[1, 2, 3], [4, 5, 6]] + [0.5, 0, -1]
+    const weight = Float32Array.from([1, 2, 3, 4, 5, 6]);
+    const bias = Float32Array.from([0.5, 0, -1]);
+    await writeFile(join(dir, 'affine.onnx'), affineModel({ weight, bias, inFeatures: 2, outFeatures: 3 }));
+    await writeFile(join(dir, 'chain.onnx'), matMulChainModel({ size: 512, depth: 8 }));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('session pool - runs a real ONNX model in a worker', opts, async () => {
+    await withPool({}, async (pool) => {
+      const out = await pool.run(
+        'affine',
+        affineFeeds([
+          [1, 1],
+          [2, 0],
+        ]),
+      );
+      assert.deepEqual(out.y?.dims, [2, 3]);
+      assert.deepEqual(
+        splitBatch(out.y!).map((row) => [...row]),
+        [
+          [5.5, 7, 8],
+          [2.5, 4, 5],
+        ],
+      );
+      assert.deepEqual(pool.stats(), {
+        queued: 0,
+        running: 0,
+        completed: 1,
+        failed: 0,
+        rejected: 0,
+        aborted: 0,
+        workersReady: 1,
+      });
+    });
+  });
+
+  it('session pool - copies feeds by default and moves them with transfer: true', opts, async () => {
+    await withPool({}, async (pool) => {
+      const kept = affineFeeds([[1, 2]]);
+      await pool.run('affine', kept);
+      assert.equal(kept.x.data.length, 2);
+      const moved = affineFeeds([[1, 2]]);
+      const out = await pool.run('affine', moved, { transfer: true });
+      assert.equal(moved.x.data.length, 0, 'the buffer should be detached after the transfer');
+      assert.deepEqual([...out.y!.data], [9.5, 12, 14]);
+    });
+  });
+
+  it('session pool - hands work to idle workers first', opts, async () => {
+    await withPool({ workers: 2 }, async (pool) => {
+      const runs = [pool.run('chain', heavy()), pool.run('chain', heavy())];
+      assert.equal(pool.stats().running, 2);
+      assert.equal(pool.stats().queued, 0);
+      await Promise.all(runs);
+    });
+  });
+
+  it('session pool - refuses a run at once when the queue is full', opts, async () => {
+    await withPool({ workers: 1, queueLimit: 2 }, async (pool) => {
+      const accepted = [pool.run('chain', heavy()), pool.run('chain', heavy()), pool.run('chain', heavy())];
+      let firstDone = false;
+      void accepted[0]!.then(() => {
+        firstDone = true;
+      });
+      const start = performance.now();
+      await assert.rejects(
+        pool.run('chain', heavy()),
+        (e: unknown) => e instanceof PoolOverloadedError && e.code === 'POOL_OVERLOADED',
+      );
+      assert.ok(performance.now() - start < 20, 'the refusal should not wait for a worker');
+      assert.equal(firstDone, false);
+      assert.deepEqual(
+        { ...pool.stats(), completed: 0 },
+        { queued: 2, running: 1, completed: 0, failed: 0, rejected: 1, aborted: 0, workersReady: 1 },
+      );
+      await Promise.all(accepted);
+    });
+  });
+
+  it('session pool - close() finishes queued and running jobs, then refuses new ones', opts, async () => {
+    const pool = createSessionPool({ models: models(), workers: 1 });
+    const runs = [1, 2, 3, 4].map(() => pool.run('chain', heavy()));
+    const closed = pool.close();
+    await assert.rejects(pool.run('affine', affineFeeds([[1, 1]])), PoolClosedError);
+    await closed;
+    const results = await Promise.all(runs);
+    assert.equal(results.length, 4);
+    assert.deepEqual(results[3]?.y?.dims, [1024, 512]);
+    assert.equal(pool.stats().completed, 4);
+    assert.equal(pool.stats().workersReady, 0);
+    assert.equal(pool.close(), closed, 'close() is idempotent');
+  });
+
+  it('session pool - a crashed worker fails its job and is respawned', opts, async () => {
+    await withPool({ workers: 1 }, async (pool) => {
+      crashPoolWorker(pool, 0);
+      const doomed = pool.run('chain', heavy());
+      const queuedBehind = pool.run('affine', affineFeeds([[1, 0]]));
+      await assert.rejects(
+        doomed,
+        (e: unknown) =>
+          e instanceof WorkerCrashedError && e.code === 'WORKER_CRASHED' && /crash requested/.test(e.message),
+      );
+      // The queued job waits for the respawned worker instead of failing with the crashed one.
+      assert.deepEqual([...(await queuedBehind).y!.data], [1.5, 2, 2]);
+      assert.equal(pool.stats().failed, 1);
+      assert.equal(pool.stats().completed, 1);
+    });
+  });
+
+  it('session pool - aborting a queued run takes it out of the queue', opts, async () => {
+    await withPool({ workers: 1 }, async (pool) => {
+      const running = pool.run('chain', heavy());
+      const controller = new AbortController();
+      const queued = pool.run('chain', heavy(), { signal: controller.signal });
+      assert.equal(pool.stats().queued, 1);
+      controller.abort();
+      await assert.rejects(queued, { name: 'AbortError' });
+      assert.equal(pool.stats().queued, 0);
+      await assert.rejects(pool.run('affine', affineFeeds([[1, 1]]), { signal: AbortSignal.abort() }), {
+        name: 'AbortError',
+      });
+      await running;
+      assert.equal(pool.stats().aborted, 2);
+    });
+  });
+
+  it('session pool - reports unknown models and ONNX Runtime errors, and keeps serving', opts, async () => {
+    await withPool({}, async (pool) => {
+      await assert.rejects(
+        pool.run('nope', {}),
+        (e: unknown) => e instanceof PoolError && e.code === 'UNKNOWN_MODEL',
+      );
+      const wrongName = { input: { data: new Float32Array(2), dims: [1, 2] } };
+      await assert.rejects(
+        pool.run('affine', wrongName),
+        (e: unknown) => e instanceof InferenceError && /affine/.test(e.message),
+      );
+      const wrongShape = { x: { data: new Float32Array(3), dims: [1, 3] } };
+      await assert.rejects(pool.run('affine', wrongShape), InferenceError);
+      assert.deepEqual([...(await pool.run('affine', affineFeeds([[0, 0]]))).y!.data], [0.5, 0, -1]);
+    });
+  });
+
+  it('session pool - refuses a corrupted ONNX file with ONNX_INVALID naming it', opts, async () => {
+    const bundleDir = join(dir, 'corrupt');
+    await writeFixtureBundle(bundleDir, { extraRoles: [] });
+    const tail = join(bundleDir, 'tail.onnx');
+    const garbage = Buffer.from('this is not an ONNX model');
+    await writeFile(tail, garbage);
+    // The manifest is updated to match the garbage, so every hash check passes.
+    const manifestPath = join(bundleDir, 'manifest.json');
+    const manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
+    const { createHash } = await import('node:crypto');
+    Object.assign(manifest.files[1], {
+      sha256: createHash('sha256').update(garbage).digest('hex'),
+      bytes: garbage.length,
+    });
+    await writeFile(manifestPath, JSON.stringify(manifest));
+
+    const bundle = await loadBundle(bundleDir);
+    const pool = createSessionPool({ models: bundleSessionModels(bundle), workers: 2 });
+    const isOnnxInvalid = (e: unknown) =>
+      e instanceof BundleError &&
+      e.code === 'ONNX_INVALID' &&
+      e.file === tail &&
+      e.message.startsWith(`${tail}: `);
+    await assert.rejects(pool.ready, isOnnxInvalid);
+    await assert.rejects(pool.run('head', {}), isOnnxInvalid);
+    await pool.close();
+  });
+
+  it('session pool - refuses a missing file and bytes that do not match the given sha256', opts, async () => {
+    const missing = createSessionPool({ models: [{ key: 'm', path: join(dir, 'absent.onnx') }] });
+    await assert.rejects(
+      missing.ready,
+      (e: unknown) => e instanceof BundleError && e.code === 'FILE_MISSING',
+    );
+    await missing.close();
+    const wrongHash = createSessionPool({
+      models: [{ key: 'm', path: join(dir, 'affine.onnx'), sha256: '0'.repeat(64) }],
+    });
+    await assert.rejects(
+      wrongHash.ready,
+      (e: unknown) => e instanceof BundleError && e.code === 'HASH_MISMATCH',
+    );
+    await wrongHash.close();
+  });
+
+  it('session pool - validates its options', opts, () => {
+    assert.throws(() => createSessionPool({ models: [] }), RangeError);
+    assert.throws(() => createSessionPool({ models: models(), workers: 0 }), RangeError);
+    assert.throws(() => createSessionPool({ models: models(), queueLimit: -1 }), RangeError);
+    assert.throws(() => createSessionPool({ models: [...models(), ...models()] }), /twice/);
+  });
+});
