@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { BundleError, BundleErrorCode } from './bundle-error.js';
 import type { Manifest } from './manifest-schema.js';
@@ -187,6 +189,15 @@ describe('manifest', () => {
     });
     assert.equal(error.issues.length, 2);
     assert.match(error.message, /\(and 1 more\)$/);
+  });
+
+  it('manifest - the example in docs/bundle-format.md is valid', opts, async () => {
+    const doc = await readFile(
+      join(import.meta.dirname, '..', '..', '..', 'docs', 'bundle-format.md'),
+      'utf8',
+    );
+    const example = doc.split('```json\n')[1]?.split('```')[0] ?? '';
+    assert.equal(parseManifest(example, 'docs/bundle-format.md').name, 'fmnist-bf8');
   });
 
   it('manifest - refuses text that is not JSON', opts, () => {

@@ -179,6 +179,34 @@ describe('session pool', () => {
     });
   });
 
+  it(
+    'session pool - aborting a running run rejects it at once; the worker drops the result',
+    opts,
+    async () => {
+      await withPool({ workers: 1 }, async (pool) => {
+        const controller = new AbortController();
+        const running = pool.run('chain', heavy(), { signal: controller.signal });
+        const next = pool.run('affine', affineFeeds([[1, 1]]));
+        controller.abort(new Error('caller gave up'));
+        await assert.rejects(running, /caller gave up/);
+        assert.equal(pool.stats().running, 1, 'the worker is still busy with it');
+        assert.deepEqual([...(await next).y!.data], [5.5, 7, 8]);
+        assert.deepEqual(
+          { ...pool.stats(), workersReady: 1 },
+          {
+            queued: 0,
+            running: 0,
+            completed: 1,
+            failed: 0,
+            rejected: 0,
+            aborted: 1,
+            workersReady: 1,
+          },
+        );
+      });
+    },
+  );
+
   it('session pool - reports unknown models and ONNX Runtime errors, and keeps serving', opts, async () => {
     await withPool({}, async (pool) => {
       await assert.rejects(
