@@ -5,12 +5,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createBottleneckCodec } from '@cleave/codec';
-import { loadFashionMnist } from '@cleave/dataset';
 import { createOffloadClient } from '@cleave/edge-agent';
 import { loadBundle } from '@cleave/models';
 import * as ort from 'onnxruntime-node';
 import { percentile } from '../demo-report.js';
+import { makeRealFrames } from '../real-frames.js';
 import { DEFAULT_BUNDLE, DEFAULT_MODELS_DIR, REPO_ROOT } from '../paths.js';
 import { startServeProcess } from '../serve-process.js';
 
@@ -45,30 +44,8 @@ export async function benchServe(argv: string[]): Promise<number> {
   const m = bundle.manifest;
   const threads = availableParallelism();
 
-  // Real frames: the head on real test images, encoded by the codec the agent uses.
-  const data = await loadFashionMnist({ split: 'test', limit: 1024 });
-  const { scale, mean, std } = m.input.normalization;
-  const input = Float32Array.from(data.images, (p) => (p * scale - mean[0]!) / std[0]!);
-  const head = await ort.InferenceSession.create(bundle.files.head.path, { intraOpNumThreads: threads });
-  const headInput = bundle.files.head.spec.inputs[0]!.name;
-  const headOut = await head.run({
-    [headInput]: new ort.Tensor('float32', input, [data.count, ...m.input.shape]),
-  });
-  const features = headOut[m.bottleneck.tensor]!.data as Float32Array;
-  const codec = createBottleneckCodec({
-    modelName: m.name,
-    modelVersion: m.version,
-    headSha256: bundle.files.head.sha256,
-    bits: m.bottleneck.bits,
-    shape: m.bottleneck.shape,
-    min: m.bottleneck.quantization.min,
-    max: m.bottleneck.quantization.max,
-  });
+  const { codec, frames } = await makeRealFrames(bundle, 1024);
   const per = codec.elementCount;
-  const frames = Array.from({ length: data.count }, (_, i) =>
-    codec.encode(features.subarray(i * per, (i + 1) * per)),
-  );
-  await head.release();
 
   // (1) Raw: the tail alone, batch 32, all cores, no serving stack.
   const tail = await ort.InferenceSession.create(bundle.files.tail.path, { intraOpNumThreads: threads });

@@ -1,0 +1,56 @@
+// `npm start` is `cleave demo`: the whole test set through the real pipeline, exit code 0,
+// and the accuracy the training recipe measured, to within 0.1 pt.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type { DemoReport } from '@cleave/cli/demo-report';
+
+const CLI = join(import.meta.dirname, '..', '..', 'cli', 'bin', 'cleave.js');
+
+describe('demo - npm start', { timeout: 400_000 }, () => {
+  it('demo - 10,000 test images, exit code 0, accuracy matches the manifest', { timeout: 380_000 }, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cleave-demo-'));
+    try {
+      const json = join(dir, 'report.json');
+      const r = spawnSync(process.execPath, [CLI, 'demo', '--json', json], { encoding: 'utf8', timeout: 360_000 });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /answered by/);
+      const report = JSON.parse(readFileSync(json, 'utf8')) as DemoReport;
+      assert.equal(report.samples, 10_000);
+      const sum = Object.values(report.answeredBy).reduce((a, b) => a + b, 0);
+      assert.equal(sum, 10_000);
+      assert.equal(report.answeredBy.fallback, 0);
+      assert.ok(report.answeredBy.exit > 0 && report.answeredBy.cloud > 0);
+      assert.ok(report.manifestAccuracy !== null);
+      assert.ok(Math.abs(report.accuracy - report.manifestAccuracy) <= 0.001, `${report.accuracy} vs ${report.manifestAccuracy}`);
+      assert.ok(report.bytesPerOffload.mean > 0 && report.bytesPerOffload.mean < report.rawInputBytes);
+      for (const k of ['p50', 'p95', 'p99'] as const) assert.ok(report.latencyMs[k] > 0);
+      assert.ok(report.throughputPerSec > 0);
+      assert.ok(report.teacherAccuracy > 0.9);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('demo - --limit, --concurrency and --bundle are honoured', { timeout: 120_000 }, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cleave-demo-'));
+    try {
+      const json = join(dir, 'report.json');
+      const r = spawnSync(
+        process.execPath,
+        [CLI, 'demo', '--limit', '200', '--concurrency', '4', '--bundle', 'fmnist-c16b3', '--json', json],
+        { encoding: 'utf8', timeout: 100_000 },
+      );
+      assert.equal(r.status, 0, r.stderr);
+      const report = JSON.parse(readFileSync(json, 'utf8')) as DemoReport;
+      assert.equal(report.samples, 200);
+      assert.equal(report.concurrency, 4);
+      assert.equal(report.bundle.name, 'fmnist-c16b3');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

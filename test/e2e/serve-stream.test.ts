@@ -1,0 +1,141 @@
+// End to end: `cleave serve` as a separate process, real frames from real heads over one
+// InferStream, 1,000 requests at once, a malformed frame mid-stream, and the server killed.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startServeProcess, type ServeProcess } from '@cleave/cli/serve-process';
+import { makeRealFrames, type RealFrames } from '@cleave/cli/real-frames';
+import { createBottleneckCodec } from '@cleave/codec';
+import { imageAt, loadFashionMnist } from '@cleave/dataset';
+import { createAgent } from '@cleave/edge-agent';
+import { loadBundle } from '@cleave/models';
+import { DEFAULT_BUNDLE, MODELS_DIR } from '../support/shipped-bundles.js';
+import { openRawStream } from '../support/raw-stream.js';
+
+const bundleDir = join(MODELS_DIR, DEFAULT_BUNDLE);
+
+describe('serve - InferStream end to end', { timeout: 240_000 }, () => {
+  let server: ServeProcess;
+  let real: RealFrames;
+
+  before(async () => {
+    const bundle = await loadBundle(bundleDir);
+    real = await makeRealFrames(bundle, 1000);
+    server = await startServeProcess(['--models', MODELS_DIR, '--model', DEFAULT_BUNDLE, '--workers', '2']);
+  });
+  after(async () => {
+    await server?.stop('SIGKILL');
+  });
+
+  it('serve - 1,000 concurrent requests from an agent are each answered exactly once', { timeout: 120_000 }, async () => {
+    const agent = await createAgent({
+      bundleDir,
+      // Gate off: every request goes to the cloud.
+      gate: { enabled: false },
+      cloud: { target: `127.0.0.1:${server.port}`, timeoutMs: 60_000 },
+    });
+    try {
+      const data = await loadFashionMnist({ split: 'test', limit: 1000 });
+      const answers = await Promise.all(
+        Array.from({ length: data.count }, (_, i) => agent.infer({ kind: 'pixels', data: imageAt(data, i) })),
+      );
+      assert.equal(answers.length, 1000);
+      assert.ok(answers.every((a) => a.source === 'cloud' && !a.degraded));
+      const stats = agent.stats();
+      assert.equal(stats.answeredBy.cloud, 1000);
+      assert.equal(stats.requests, 1000);
+      // Answers matched to the wrong request would sink accuracy to chance.
+      const correct = answers.filter((a, i) => a.label === data.labels[i]).length;
+      assert.ok(correct / 1000 > 0.85, `accuracy ${correct / 1000}`);
+      assert.ok(answers.every((a) => a.bytesSent.frame > 0 && a.bytesSent.wire > a.bytesSent.frame));
+      assert.ok(answers.some((a) => (a.timings.server?.batchSize ?? 0) > 1), 'the server batched requests');
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('serve - a malformed frame gets INVALID_ARGUMENT in-band and the stream goes on', { timeout: 60_000 }, async () => {
+    const raw = openRawStream(server.port);
+    try {
+      const bad = Uint8Array.from(real.frames[0]!);
+      bad[bad.length - 1]! ^= 0xff; // breaks the CRC
+      const truncated = real.frames[1]!.subarray(0, 10);
+      const wrongHead = createBottleneckCodec({
+        modelName: real.codec.modelName,
+        modelVersion: real.codec.modelVersion,
+        headSha256: 'ab'.repeat(32),
+        bits: real.codec.bits,
+        shape: real.codec.shape,
+        min: [0],
+        max: [1],
+      }).encode(new Float32Array(real.codec.elementCount));
+      const unknownModel = createBottleneckCodec({
+        modelName: 'no-such-model',
+        modelVersion: '1.0.0',
+        headSha256: real.codec.headSha256,
+        bits: real.codec.bits,
+        shape: real.codec.shape,
+        min: [0],
+        max: [1],
+      }).encode(new Float32Array(real.codec.elementCount));
+      const requests = [
+        ...real.frames.slice(0, 20).map((frame, i) => ({ request_id: `ok-${i}`, frame })),
+        { request_id: 'bad-crc', frame: bad },
+        { request_id: 'truncated', frame: truncated },
+        { request_id: 'wrong-head', frame: wrongHead },
+        { request_id: 'unknown-model', frame: unknownModel },
+        ...real.frames.slice(20, 40).map((frame, i) => ({ request_id: `ok-${20 + i}`, frame })),
+      ];
+      const res = await raw.exchange(requests, 30_000);
+      assert.equal(res.size, requests.length);
+      assert.equal(res.get('bad-crc')?.error?.code, 'INVALID_ARGUMENT');
+      assert.equal(res.get('truncated')?.error?.code, 'INVALID_ARGUMENT');
+      assert.equal(res.get('wrong-head')?.error?.code, 'FAILED_PRECONDITION');
+      assert.equal(res.get('unknown-model')?.error?.code, 'NOT_FOUND');
+      for (let i = 0; i < 40; i++) assert.ok(res.get(`ok-${i}`)?.result, `ok-${i} answered`);
+      // Still open: one more request after the bad ones.
+      const again = await raw.exchange([{ request_id: 'after', frame: real.frames[41]! }], 30_000);
+      assert.ok(again.get('after')?.result);
+    } finally {
+      raw.close();
+    }
+  });
+});
+
+describe('serve - the server killed mid-run', { timeout: 180_000 }, () => {
+  it('serve - every request is still answered, degraded, and none hangs past its deadline', { timeout: 150_000 }, async () => {
+    const server = await startServeProcess(['--models', MODELS_DIR, '--model', DEFAULT_BUNDLE, '--workers', '1']);
+    const timeoutMs = 5000;
+    const agent = await createAgent({
+      bundleDir,
+      gate: { enabled: false },
+      cloud: { target: `127.0.0.1:${server.port}`, timeoutMs },
+    });
+    try {
+      const data = await loadFashionMnist({ split: 'test', limit: 1000 });
+      let cloud = 0;
+      const started = performance.now();
+      const work = Array.from({ length: data.count }, async (_, i) => {
+        const a = await agent.infer({ kind: 'pixels', data: imageAt(data, i) });
+        if (a.source === 'cloud') {
+          cloud++;
+          if (cloud === 50) server.child.kill('SIGKILL');
+        }
+        return a;
+      });
+      const answers = await Promise.all(work);
+      const elapsed = performance.now() - started;
+      assert.equal(answers.length, 1000);
+      const degraded = answers.filter((a) => a.degraded);
+      assert.ok(cloud >= 50, `cloud answered ${cloud}`);
+      assert.ok(degraded.length > 0, 'some requests fell back');
+      assert.equal(cloud + degraded.length, 1000);
+      assert.ok(degraded.every((a) => a.source === 'fallback' && a.reason && a.label >= 0));
+      assert.ok(answers.every((a) => a.timings.totalMs < timeoutMs + 2000), 'no answer later than its deadline');
+      assert.ok(elapsed < 60_000);
+    } finally {
+      await agent.close();
+      await server.stop('SIGKILL');
+    }
+  });
+});
