@@ -115,15 +115,16 @@ export const GateSchema = z.strictObject({
 });
 export type GateSpec = z.infer<typeof GateSchema>;
 
+// `calibration` and `metrics` describe how the bundle was made; nothing runs on them. So they
+// take extra keys (recipes report more than the loader needs), but every value is type-checked.
+const accuracyShape = Object.fromEntries(ACCURACY_KEYS.map((k) => [k, unitInterval().optional()])) as {
+  [K in AccuracyKey]: z.ZodOptional<z.ZodNumber>;
+};
 const metricsShape = {
   evaluatedOn: text(),
   teacherAccuracy: unitInterval(),
-  /** Which keys are required depends on the roles present; see manifest-rules.ts. */
-  accuracy: z.strictObject(
-    Object.fromEntries(ACCURACY_KEYS.map((k) => [k, unitInterval().optional()])) as {
-      [K in AccuracyKey]: z.ZodOptional<z.ZodNumber>;
-    },
-  ),
+  /** Which keys are required depends on the roles present; see manifest-rules.ts. Extra keys are accuracies too. */
+  accuracy: z.object(accuracyShape).catchall(unitInterval()),
   exitCoverage: unitInterval(),
   meanFrameBytes: nonNegative(),
   shannonBytes: nonNegative(),
@@ -131,9 +132,25 @@ const metricsShape = {
   headMacs: nonNegative(),
   teacherMacs: nonNegative(),
 };
-// Recipes may report more figures; they must be numbers.
-export const MetricsSchema = z.object(metricsShape).catchall(finite());
-export type Metrics = z.infer<z.ZodObject<typeof metricsShape>> & { [extra: string]: unknown };
+const numberGroup = z.record(z.string(), finite());
+/** Extra figures: a number, or one level of named numbers (e.g. `complementarity: { oracle: 0.97 }`). */
+const extraMetric = z.union([finite(), numberGroup], {
+  error: 'expected a finite number or an object of finite numbers',
+});
+export const MetricsSchema = z.object(metricsShape).catchall(extraMetric);
+export type Metrics = Omit<z.infer<z.ZodObject<typeof metricsShape>>, 'accuracy'> & {
+  accuracy: z.infer<z.ZodObject<typeof accuracyShape>> & { [extra: string]: number | undefined };
+  [extra: string]: unknown;
+};
+
+export const CalibrationSchema = z
+  .object({
+    split: text(),
+    samples: positiveInt(),
+    seed: nonNegativeInt().optional(),
+    method: text(),
+  })
+  .catchall(z.union([z.string(), finite()], { error: 'expected a string or a finite number' }));
 
 export const ManifestSchema = z.strictObject({
   schemaVersion: z.literal(1, { error: 'expected 1 (the only schema version this loader reads)' }),
@@ -153,13 +170,8 @@ export const ManifestSchema = z.strictObject({
   files: z.array(FileSpecSchema).min(2, { error: 'expected at least the head and tail files' }),
   bottleneck: BottleneckSchema,
   gates: z.strictObject({ exit: GateSchema, dual: GateSchema.optional() }),
-  calibration: z.strictObject({
-    split: text(),
-    samples: positiveInt(),
-    seed: nonNegativeInt(),
-    method: text(),
-  }),
+  calibration: CalibrationSchema,
   metrics: MetricsSchema,
 });
-/** The manifest, with extra metrics typed as `unknown` (the schema guarantees they are numbers). */
+/** The manifest, with extra metrics typed as `unknown` (the schema guarantees numbers or groups of numbers). */
 export type Manifest = Omit<z.infer<typeof ManifestSchema>, 'metrics'> & { metrics: Metrics };

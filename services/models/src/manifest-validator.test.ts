@@ -76,7 +76,7 @@ describe('manifest', () => {
     ['duplicate label', set('labels[3]', 'T-shirt/top'), 'labels[3]', /duplicate/],
     ['unknown key', set('extra', 1), 'extra', /unknown key/],
     ['typo in a nested key', set('bottleneck.bitz', 2), 'bottleneck.bitz', /unknown key/],
-    ['missing field', set('calibration.seed', undefined), 'calibration.seed', /^required/],
+    ['missing field', set('calibration.method', undefined), 'calibration.method', /^required/],
     ['input shape vs source', set('input.shape', [3, 28, 28]), 'input.shape', /\[1, 28, 28\]/],
     ['normalization', set('input.normalization.std', [0.3, 0.3]), 'input.normalization.std', /1 or 1/],
     ['sha256', set('files[2].sha256', 'abc'), 'files[2].sha256', /64 lowercase hex/],
@@ -144,6 +144,14 @@ describe('manifest', () => {
       /required/,
     ],
     ['extra metric', set('metrics.note', 'text'), 'metrics.note', /finite/],
+    ['extra metric group', set('metrics.group', { a: 'x' }), 'metrics.group', /finite/],
+    [
+      'extra accuracy',
+      set('metrics.accuracy.exit-cascade', 1.2),
+      'metrics.accuracy.exit-cascade',
+      /\[0, 1\]/,
+    ],
+    ['extra calibration field', set('calibration.rule', {}), 'calibration.rule', /string or a finite number/],
   ];
   for (const [what, mutate, field, message] of cases) {
     it(`manifest - refuses a bad ${what}, naming ${field}`, opts, () => {
@@ -156,10 +164,17 @@ describe('manifest', () => {
     });
   }
 
-  it('manifest - allows extra numeric metrics', opts, () => {
+  it('manifest - allows the extra figures a recipe reports in calibration and metrics', opts, () => {
     const m = good() as Loose;
-    m.metrics.p95LatencyMs = 3.2;
-    assert.equal((validateManifest(m, FILE).metrics as Loose).p95LatencyMs, 3.2);
+    m.metrics.p95FrameBytes = 71.5;
+    m.metrics.complementarity = { oracle: 0.97, bRightWhereAWrong: 0.41 };
+    m.metrics.accuracy['exit-cascade'] = 0.9;
+    m.calibration.rule = 'every 10th training image per class';
+    delete m.calibration.seed;
+    const metrics = validateManifest(m, FILE).metrics;
+    assert.equal(metrics.p95FrameBytes, 71.5);
+    assert.deepEqual(metrics.complementarity, { oracle: 0.97, bRightWhereAWrong: 0.41 });
+    assert.equal(metrics.accuracy['exit-cascade'], 0.9);
   });
 
   for (const path of [
