@@ -30,7 +30,9 @@ export async function makeRealFrames(bundle: Bundle, count: number): Promise<Rea
   const data = await loadFashionMnist({ split: 'test', limit: count });
   const { scale, mean, std } = m.input.normalization;
   const input = Float32Array.from(data.images, (p) => (p * scale - mean[0]!) / std[0]!);
-  const head = await ort.InferenceSession.create(bundle.files.head.path, { intraOpNumThreads: availableParallelism() });
+  const head = await ort.InferenceSession.create(bundle.files.head.path, {
+    intraOpNumThreads: availableParallelism(),
+  });
   try {
     const name = bundle.files.head.spec.inputs[0]!.name;
     const out = await head.run({ [name]: new ort.Tensor('float32', input, [data.count, ...m.input.shape]) });

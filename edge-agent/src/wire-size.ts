@@ -14,13 +14,16 @@ export function varintLength(value: number): number {
   return n;
 }
 
+// protobufjs (under @grpc/proto-loader) writes every field present in the object, defaults
+// included, and the client always sets all three.
 function lengthDelimited(byteLength: number): number {
-  return byteLength === 0 ? 0 : 1 + varintLength(byteLength) + byteLength;
+  return 1 + varintLength(byteLength) + byteLength;
 }
 
 /** Bytes of one InferRequest {request_id, frame, timeout_ms} as sent, including the gRPC prefix. */
 export function inferRequestWireBytes(requestId: string, frameBytes: number, timeoutMs: number): number {
   const idBytes = Buffer.byteLength(requestId, 'utf8');
-  const timeout = timeoutMs > 0 ? 1 + varintLength(timeoutMs) : 0;
-  return GRPC_PREFIX_BYTES + lengthDelimited(idBytes) + lengthDelimited(frameBytes) + timeout;
+  return (
+    GRPC_PREFIX_BYTES + lengthDelimited(idBytes) + lengthDelimited(frameBytes) + 1 + varintLength(timeoutMs)
+  );
 }

@@ -29,23 +29,37 @@ describe('agent - HTTP API', { timeout: 120_000 }, () => {
     await server?.drain();
   });
 
-  it('agent - a PNG, JSON pixels and a raw tensor of one image get the same answer', { timeout: 60_000 }, async () => {
+  it('agent - a PNG, JSON pixels and a raw tensor of one image get the same answer', {
+    timeout: 60_000,
+  }, async () => {
     const data = await loadFashionMnist({ split: 'test', limit: 40 });
     const m = agent.bundle.manifest;
     for (let i = 0; i < data.count; i++) {
       const pixels = imageAt(data, i);
-      const png = await sharp(Buffer.from(pixels), { raw: { width: 28, height: 28, channels: 1 } }).png().toBuffer();
+      const png = await sharp(Buffer.from(pixels), { raw: { width: 28, height: 28, channels: 1 } })
+        .png()
+        .toBuffer();
       const jpeg = await sharp(Buffer.from(pixels), { raw: { width: 28, height: 28, channels: 1 } })
         .jpeg({ quality: 100 })
         .toBuffer();
       const tensor = Float32Array.from(
         pixels,
-        (p) => (p * m.input.normalization.scale - m.input.normalization.mean[0]!) / m.input.normalization.std[0]!,
+        (p) =>
+          (p * m.input.normalization.scale - m.input.normalization.mean[0]!) / m.input.normalization.std[0]!,
       );
       const post = async (type: string, body: Uint8Array | string) => {
-        const res = await fetch(`${base}/v1/infer`, { method: 'POST', headers: { 'content-type': type }, body });
+        const res = await fetch(`${base}/v1/infer`, {
+          method: 'POST',
+          headers: { 'content-type': type },
+          body,
+        });
         assert.equal(res.status, 200, await res.clone().text());
-        return (await res.json()) as { label: number; source: string; scores: number[]; timings: { totalMs: number } };
+        return (await res.json()) as {
+          label: number;
+          source: string;
+          scores: number[];
+          timings: { totalMs: number };
+        };
       };
       const a = await post('image/png', png);
       const b = await post('application/json', JSON.stringify({ pixels: Array.from(pixels) }));
@@ -59,7 +73,9 @@ describe('agent - HTTP API', { timeout: 120_000 }, () => {
     }
   });
 
-  it('agent - bad requests get clear 4xx errors and the agent keeps serving', { timeout: 30_000 }, async () => {
+  it('agent - bad requests get clear 4xx errors and the agent keeps serving', {
+    timeout: 30_000,
+  }, async () => {
     const cases: Array<[string, string | Uint8Array, number]> = [
       ['image/png', new TextEncoder().encode('definitely not a png'), 400],
       ['text/plain', 'hello', 415],
@@ -69,7 +85,11 @@ describe('agent - HTTP API', { timeout: 120_000 }, () => {
       ['application/octet-stream', new Uint8Array(2 * 1024 * 1024), 413],
     ];
     for (const [type, body, status] of cases) {
-      const res = await fetch(`${base}/v1/infer`, { method: 'POST', headers: { 'content-type': type }, body });
+      const res = await fetch(`${base}/v1/infer`, {
+        method: 'POST',
+        headers: { 'content-type': type },
+        body,
+      });
       assert.equal(res.status, status, `${type}: ${await res.clone().text()}`);
       const json = (await res.json()) as { error: string };
       assert.ok(json.error.length > 0);

@@ -15,7 +15,10 @@ describe('demo - npm start', { timeout: 400_000 }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'cleave-demo-'));
     try {
       const json = join(dir, 'report.json');
-      const r = spawnSync(process.execPath, [CLI, 'demo', '--json', json], { encoding: 'utf8', timeout: 360_000 });
+      const r = spawnSync(process.execPath, [CLI, 'demo', '--json', json], {
+        encoding: 'utf8',
+        timeout: 360_000,
+      });
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, /answered by/);
       const report = JSON.parse(readFileSync(json, 'utf8')) as DemoReport;
@@ -25,7 +28,10 @@ describe('demo - npm start', { timeout: 400_000 }, () => {
       assert.equal(report.answeredBy.fallback, 0);
       assert.ok(report.answeredBy.exit > 0 && report.answeredBy.cloud > 0);
       assert.ok(report.manifestAccuracy !== null);
-      assert.ok(Math.abs(report.accuracy - report.manifestAccuracy) <= 0.001, `${report.accuracy} vs ${report.manifestAccuracy}`);
+      assert.ok(
+        Math.abs(report.accuracy - report.manifestAccuracy) <= 0.001,
+        `${report.accuracy} vs ${report.manifestAccuracy}`,
+      );
       assert.ok(report.bytesPerOffload.mean > 0 && report.bytesPerOffload.mean < report.rawInputBytes);
       for (const k of ['p50', 'p95', 'p99'] as const) assert.ok(report.latencyMs[k] > 0);
       assert.ok(report.throughputPerSec > 0);

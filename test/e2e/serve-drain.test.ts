@@ -8,8 +8,17 @@ import { createAgent } from '@cleave/edge-agent';
 import { DEFAULT_BUNDLE, MODELS_DIR } from '../support/shipped-bundles.js';
 
 describe('serve - drain on SIGTERM', { timeout: 120_000 }, () => {
-  it('serve - in-flight requests finish, every request is answered once, exit code 0', { timeout: 100_000 }, async () => {
-    const server = await startServeProcess(['--models', MODELS_DIR, '--model', DEFAULT_BUNDLE, '--workers', '1']);
+  it('serve - in-flight requests finish, every request is answered once, exit code 0', {
+    timeout: 100_000,
+  }, async () => {
+    const server = await startServeProcess([
+      '--models',
+      MODELS_DIR,
+      '--model',
+      DEFAULT_BUNDLE,
+      '--workers',
+      '1',
+    ]);
     const agent = await createAgent({
       bundleDir: join(MODELS_DIR, DEFAULT_BUNDLE),
       gate: { enabled: false },

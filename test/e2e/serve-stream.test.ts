@@ -3,14 +3,14 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startServeProcess, type ServeProcess } from '@cleave/cli/serve-process';
 import { makeRealFrames, type RealFrames } from '@cleave/cli/real-frames';
+import { type ServeProcess, startServeProcess } from '@cleave/cli/serve-process';
 import { createBottleneckCodec } from '@cleave/codec';
 import { imageAt, loadFashionMnist } from '@cleave/dataset';
 import { createAgent } from '@cleave/edge-agent';
 import { loadBundle } from '@cleave/models';
-import { DEFAULT_BUNDLE, MODELS_DIR } from '../support/shipped-bundles.js';
 import { openRawStream } from '../support/raw-stream.js';
+import { DEFAULT_BUNDLE, MODELS_DIR } from '../support/shipped-bundles.js';
 
 const bundleDir = join(MODELS_DIR, DEFAULT_BUNDLE);
 
@@ -27,7 +27,9 @@ describe('serve - InferStream end to end', { timeout: 240_000 }, () => {
     await server?.stop('SIGKILL');
   });
 
-  it('serve - 1,000 concurrent requests from an agent are each answered exactly once', { timeout: 120_000 }, async () => {
+  it('serve - 1,000 concurrent requests from an agent are each answered exactly once', {
+    timeout: 120_000,
+  }, async () => {
     const agent = await createAgent({
       bundleDir,
       // Gate off: every request goes to the cloud.
@@ -48,13 +50,18 @@ describe('serve - InferStream end to end', { timeout: 240_000 }, () => {
       const correct = answers.filter((a, i) => a.label === data.labels[i]).length;
       assert.ok(correct / 1000 > 0.85, `accuracy ${correct / 1000}`);
       assert.ok(answers.every((a) => a.bytesSent.frame > 0 && a.bytesSent.wire > a.bytesSent.frame));
-      assert.ok(answers.some((a) => (a.timings.server?.batchSize ?? 0) > 1), 'the server batched requests');
+      assert.ok(
+        answers.some((a) => (a.timings.server?.batchSize ?? 0) > 1),
+        'the server batched requests',
+      );
     } finally {
       await agent.close();
     }
   });
 
-  it('serve - a malformed frame gets INVALID_ARGUMENT in-band and the stream goes on', { timeout: 60_000 }, async () => {
+  it('serve - a malformed frame gets INVALID_ARGUMENT in-band and the stream goes on', {
+    timeout: 60_000,
+  }, async () => {
     const raw = openRawStream(server.port);
     try {
       const bad = Uint8Array.from(real.frames[0]!);
@@ -103,8 +110,17 @@ describe('serve - InferStream end to end', { timeout: 240_000 }, () => {
 });
 
 describe('serve - the server killed mid-run', { timeout: 180_000 }, () => {
-  it('serve - every request is still answered, degraded, and none hangs past its deadline', { timeout: 150_000 }, async () => {
-    const server = await startServeProcess(['--models', MODELS_DIR, '--model', DEFAULT_BUNDLE, '--workers', '1']);
+  it('serve - every request is still answered, degraded, and none hangs past its deadline', {
+    timeout: 150_000,
+  }, async () => {
+    const server = await startServeProcess([
+      '--models',
+      MODELS_DIR,
+      '--model',
+      DEFAULT_BUNDLE,
+      '--workers',
+      '1',
+    ]);
     const timeoutMs = 5000;
     const agent = await createAgent({
       bundleDir,
@@ -131,7 +147,10 @@ describe('serve - the server killed mid-run', { timeout: 180_000 }, () => {
       assert.ok(degraded.length > 0, 'some requests fell back');
       assert.equal(cloud + degraded.length, 1000);
       assert.ok(degraded.every((a) => a.source === 'fallback' && a.reason && a.label >= 0));
-      assert.ok(answers.every((a) => a.timings.totalMs < timeoutMs + 2000), 'no answer later than its deadline');
+      assert.ok(
+        answers.every((a) => a.timings.totalMs < timeoutMs + 2000),
+        'no answer later than its deadline',
+      );
       assert.ok(elapsed < 60_000);
     } finally {
       await agent.close();

@@ -12,8 +12,10 @@ describe('models - bad bundles are refused', { timeout: 60_000 }, () => {
   let dir: string;
   const manifestPath = () => join(dir, 'manifest.json');
   const readManifest = () => JSON.parse(readFileSync(manifestPath(), 'utf8'));
-  const isBundleError = (code: string, ...mustName: string[]) => (e: unknown) =>
-    e instanceof BundleError && e.code === code && mustName.every((s) => e.message.includes(s));
+  const isBundleError =
+    (code: string, ...mustName: string[]) =>
+    (e: unknown) =>
+      e instanceof BundleError && e.code === code && mustName.every((s) => e.message.includes(s));
 
   beforeEach(() => {
     dir = join(mkdtempSync(join(tmpdir(), 'cleave-bad-')), DEFAULT_BUNDLE);
@@ -40,7 +42,10 @@ describe('models - bad bundles are refused', { timeout: 60_000 }, () => {
     const m = readManifest();
     delete m.bottleneck.bits;
     writeFileSync(manifestPath(), JSON.stringify(m));
-    await assert.rejects(loadBundle(dir), isBundleError('MANIFEST_INVALID', 'manifest.json', 'bottleneck.bits'));
+    await assert.rejects(
+      loadBundle(dir),
+      isBundleError('MANIFEST_INVALID', 'manifest.json', 'bottleneck.bits'),
+    );
   });
 
   it('models - ONNX garbage whose hash matches is refused by the runtime, naming the file', async () => {

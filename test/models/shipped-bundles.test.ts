@@ -32,7 +32,9 @@ describe('models - shipped bundles', { timeout: 600_000 }, () => {
   });
 
   for (const name of names) {
-    it(`models - ${name}: accuracies measured through onnxruntime-node match the manifest`, { timeout: 300_000 }, async () => {
+    it(`models - ${name}: accuracies measured through onnxruntime-node match the manifest`, {
+      timeout: 300_000,
+    }, async () => {
       const bundle = await loadBundle(join(MODELS_DIR, name));
       const metrics = bundle.manifest.metrics;
       assert.equal(metrics.evaluatedOn, 'fashion-mnist-test-10000');
@@ -40,11 +42,17 @@ describe('models - shipped bundles', { timeout: 600_000 }, () => {
       const claimed = metrics.accuracy as Record<string, number>;
       for (const key of ['full', 'split', 'exit', 'dual-a', 'dual-b']) {
         const delta = Math.abs(got.accuracy[key]! - claimed[key]!);
-        assert.ok(delta <= TOLERANCE, `${name} ${key}: measured ${got.accuracy[key]} vs manifest ${claimed[key]}`);
+        assert.ok(
+          delta <= TOLERANCE,
+          `${name} ${key}: measured ${got.accuracy[key]} vs manifest ${claimed[key]}`,
+        );
       }
       // The early exit at its calibrated threshold answers >= 50% and costs <= 0.3 pt.
       const gates = bundle.manifest.gates.exit;
-      const gate = createExitGate({ scoreFunction: gates.default, threshold: gates.thresholds[gates.default]! });
+      const gate = createExitGate({
+        scoreFunction: gates.default,
+        threshold: gates.thresholds[gates.default]!,
+      });
       let exits = 0;
       let correct = 0;
       for (let i = 0; i < test.count; i++) {
@@ -56,20 +64,30 @@ describe('models - shipped bundles', { timeout: 600_000 }, () => {
       const coverage = exits / test.count;
       const cascade = correct / test.count;
       assert.ok(coverage >= 0.5, `${name}: exit answers ${coverage}`);
-      assert.ok(got.accuracy.split! - cascade <= 0.003, `${name}: exit costs ${got.accuracy.split! - cascade}`);
+      assert.ok(
+        got.accuracy.split! - cascade <= 0.003,
+        `${name}: exit costs ${got.accuracy.split! - cascade}`,
+      );
       assert.ok(Math.abs(cascade - claimed['exit-cascade']!) <= TOLERANCE);
       // The entropy model's bound, computed here from the codes the TypeScript codec produced.
       const bound = shannonBytes(bundle, got.codes, test.count);
-      assert.ok(Math.abs(bound - (metrics.shannonBytes as number)) / bound < 0.005, `${name}: bound ${bound}`);
+      assert.ok(
+        Math.abs(bound - (metrics.shannonBytes as number)) / bound < 0.005,
+        `${name}: bound ${bound}`,
+      );
       assert.ok((metrics.meanFrameBytes as number) >= bound);
     });
   }
 
-  it('models - at <= 78 bytes per offload the best bundle is within 0.5 pt of the teacher', { timeout: 30_000 }, async () => {
+  it('models - at <= 78 bytes per offload the best bundle is within 0.5 pt of the teacher', {
+    timeout: 30_000,
+  }, async () => {
     const bundles = await Promise.all(names.map((n) => loadBundle(join(MODELS_DIR, n))));
     const small = bundles.filter((b) => (b.manifest.metrics.meanFrameBytes as number) <= 78);
     assert.ok(small.length > 0, 'a bundle at <= 78 bytes per offload');
-    const best = Math.max(...small.map((b) => (b.manifest.metrics.accuracy as Record<string, number>).split!));
+    const best = Math.max(
+      ...small.map((b) => (b.manifest.metrics.accuracy as Record<string, number>).split!),
+    );
     const teacher = bundles[0]!.manifest.metrics.teacherAccuracy;
     assert.ok(teacher - best <= 0.005, `best ${best} vs teacher ${teacher}`);
   });

@@ -47,7 +47,9 @@ export async function measureBundle(bundle: Bundle, data: ImageSet): Promise<Bun
   });
   const perFeature = m.bottleneck.shape.reduce((a, b) => a * b, 1);
   const roles: FileRole[] = ['head', 'tail', 'full', 'dual-a', 'dual-b'];
-  const sessions = Object.fromEntries(await Promise.all(roles.map(async (r) => [r, await session(bundle, r)] as const)));
+  const sessions = Object.fromEntries(
+    await Promise.all(roles.map(async (r) => [r, await session(bundle, r)] as const)),
+  );
   const logits: Record<string, Float32Array> = {
     exit: new Float32Array(data.count * classes),
     split: new Float32Array(data.count * classes),
@@ -59,7 +61,10 @@ export async function measureBundle(bundle: Bundle, data: ImageSet): Promise<Bun
   try {
     for (let start = 0; start < data.count; start += BATCH) {
       const n = Math.min(BATCH, data.count - start);
-      const x = new ort.Tensor('float32', input.subarray(start * perImage, (start + n) * perImage), [n, ...m.input.shape]);
+      const x = new ort.Tensor('float32', input.subarray(start * perImage, (start + n) * perImage), [
+        n,
+        ...m.input.shape,
+      ]);
       const head = await sessions.head!.run({ input: x });
       logits.exit!.set(head.exit_logits!.data as Float32Array, start * classes);
       const features = head[m.bottleneck.tensor]!.data as Float32Array;
@@ -69,7 +74,9 @@ export async function measureBundle(bundle: Bundle, data: ImageSet): Promise<Bun
         codes.set(q, (start + i) * perFeature);
         deq.set(dequantize(q, spec), i * perFeature);
       }
-      const tail = await sessions.tail!.run({ features: new ort.Tensor('float32', deq, [n, ...m.bottleneck.shape]) });
+      const tail = await sessions.tail!.run({
+        features: new ort.Tensor('float32', deq, [n, ...m.bottleneck.shape]),
+      });
       logits.split!.set(tail.logits!.data as Float32Array, start * classes);
       for (const role of ['full', 'dual-a', 'dual-b'] as const) {
         const out = await sessions[role]!.run({ input: x });
@@ -81,7 +88,10 @@ export async function measureBundle(bundle: Bundle, data: ImageSet): Promise<Bun
   }
   const predictions = Object.fromEntries(Object.entries(logits).map(([k, v]) => [k, argmaxRows(v, classes)]));
   const accuracy = Object.fromEntries(
-    Object.entries(predictions).map(([k, p]) => [k, p.filter((v, i) => v === data.labels[i]).length / data.count]),
+    Object.entries(predictions).map(([k, p]) => [
+      k,
+      p.filter((v, i) => v === data.labels[i]).length / data.count,
+    ]),
   );
   return { accuracy, predictions, exitLogits: logits.exit!, codes };
 }

@@ -1,7 +1,13 @@
 // A bare InferStream client for tests that need to send hand-made frames and see every
 // response, in-band errors included.
+
+import {
+  type InferRequest,
+  type InferResponse__Output,
+  loadCleaveProto,
+  type SplitInferenceClient,
+} from '@cleave/wire';
 import { type ClientDuplexStream, credentials } from '@grpc/grpc-js';
-import { type InferRequest, type InferResponse__Output, loadCleaveProto, type SplitInferenceClient } from '@cleave/wire';
 
 export interface RawStream {
   client: SplitInferenceClient;

@@ -12,16 +12,25 @@ import { bundleSessionModels, createSessionPool, listBundles, loadBundle } from 
 const ROOT = join(import.meta.dirname, '..', '..');
 
 describe('training - quick recipe', { timeout: 420_000 }, () => {
-  it('training - --quick rebuilds every bundle and the runtime loads and runs them', { timeout: 400_000 }, async () => {
+  it('training - --quick rebuilds every bundle and the runtime loads and runs them', {
+    timeout: 400_000,
+  }, async () => {
     const out = mkdtempSync(join(tmpdir(), 'cleave-quick-'));
     try {
       const started = Date.now();
-      const r = spawnSync('/usr/bin/python3', [join(ROOT, 'training', 'train.py'), '--recipe', 'fmnist', '--quick', '--out', out], {
-        encoding: 'utf8',
-        timeout: 380_000,
-      });
+      const r = spawnSync(
+        '/usr/bin/python3',
+        [join(ROOT, 'training', 'train.py'), '--recipe', 'fmnist', '--quick', '--out', out],
+        {
+          encoding: 'utf8',
+          timeout: 380_000,
+        },
+      );
       assert.equal(r.status, 0, `train.py failed:\n${r.stdout}\n${r.stderr}`);
-      const report = JSON.parse(readFileSync(join(out, 'zoo-report.json'), 'utf8')) as { quick: boolean; seconds: number };
+      const report = JSON.parse(readFileSync(join(out, 'zoo-report.json'), 'utf8')) as {
+        quick: boolean;
+        seconds: number;
+      };
       assert.equal(report.quick, true);
       assert.ok(Date.now() - started < 300_000);
       const dirs = await listBundles(out);

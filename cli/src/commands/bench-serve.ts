@@ -9,8 +9,8 @@ import { createOffloadClient } from '@cleave/edge-agent';
 import { loadBundle } from '@cleave/models';
 import * as ort from 'onnxruntime-node';
 import { percentile } from '../demo-report.js';
-import { makeRealFrames } from '../real-frames.js';
 import { DEFAULT_BUNDLE, DEFAULT_MODELS_DIR, REPO_ROOT } from '../paths.js';
+import { makeRealFrames } from '../real-frames.js';
 import { startServeProcess } from '../serve-process.js';
 
 const BATCH = 32;

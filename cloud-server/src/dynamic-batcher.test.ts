@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createDynamicBatcher } from './dynamic-batcher.js';
+import { ServingError } from './serving-errors.js';
+
+function recordingBatcher(opts: {
+  maxBatchSize: number;
+  delayUs: number;
+  queueLimit: number;
+  concurrent?: number;
+  runMs?: number;
+}) {
+  const batches: number[][] = [];
+  const batcher = createDynamicBatcher<number, number>({
+    maxBatchSize: opts.maxBatchSize,
+    maxQueueDelayMicros: opts.delayUs,
+    queueLimit: opts.queueLimit,
+    maxConcurrentBatches: opts.concurrent ?? 1,
+    run: async (items) => {
+      batches.push(items);
+      await new Promise((r) => setTimeout(r, opts.runMs ?? 5));
+      return items.map((x) => x * 10);
+    },
+  });
+  return { batcher, batches };
+}
+
+describe('batcher - dynamic batching', () => {
+  it('batcher - fills batches up to maxBatchSize and answers each item in order', {
+    timeout: 5000,
+  }, async () => {
+    const { batcher, batches } = recordingBatcher({ maxBatchSize: 8, delayUs: 50_000, queueLimit: 100 });
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => batcher.submit(i)));
+    assert.deepEqual(
+      results.map((r) => r.value),
+      Array.from({ length: 20 }, (_, i) => i * 10),
+    );
+    assert.ok(batches.every((b) => b.length <= 8));
+    assert.equal(batches.flat().length, 20);
+    assert.ok(results.some((r) => r.batchSize > 1));
+    assert.equal(batcher.stats().completed, 20);
+  });
+
+  it('batcher - a lone request leaves after maxQueueDelayMicros, not later', { timeout: 5000 }, async () => {
+    const { batcher } = recordingBatcher({ maxBatchSize: 64, delayUs: 20_000, queueLimit: 100 });
+    await batcher.submit(0); // the first goes at once: no batch is running
+    const t = performance.now();
+    const [a, b] = await Promise.all([batcher.submit(1), batcher.submit(2)]);
+    assert.equal(a.batchSize, 2);
+    assert.equal(b.batchSize, 2);
+    assert.ok(performance.now() - t < 500);
+  });
+
+  it('batcher - a full queue is refused at once with QUEUE_FULL', { timeout: 5000 }, async () => {
+    const { batcher } = recordingBatcher({ maxBatchSize: 1, delayUs: 0, queueLimit: 3, runMs: 50 });
+    const accepted = [batcher.submit(1), batcher.submit(2), batcher.submit(3), batcher.submit(4)];
+    const t = performance.now();
+    await assert.rejects(
+      batcher.submit(5),
+      (e: unknown) => e instanceof ServingError && e.code === 'QUEUE_FULL',
+    );
+    assert.ok(performance.now() - t < 20);
+    await Promise.all(accepted);
+    assert.equal(batcher.stats().rejected, 1);
+  });
+
+  it('batcher - a request whose deadline passes in the queue is dropped before compute', {
+    timeout: 5000,
+  }, async () => {
+    const { batcher, batches } = recordingBatcher({ maxBatchSize: 1, delayUs: 0, queueLimit: 10, runMs: 60 });
+    const first = batcher.submit(1);
+    const late = batcher.submit(2, performance.now() + 10);
+    await assert.rejects(late, (e: unknown) => e instanceof ServingError && e.code === 'DEADLINE_EXCEEDED');
+    await first;
+    await batcher.idle();
+    assert.deepEqual(batches, [[1]]);
+    assert.equal(batcher.stats().expired, 1);
+  });
+
+  it('batcher - a failing batch rejects each of its requests and the batcher goes on', {
+    timeout: 5000,
+  }, async () => {
+    let calls = 0;
+    const batcher = createDynamicBatcher<number, number>({
+      maxBatchSize: 4,
+      maxQueueDelayMicros: 0,
+      queueLimit: 10,
+      maxConcurrentBatches: 1,
+      run: async (items) => {
+        if (calls++ === 0) throw new Error('boom');
+        return items;
+      },
+    });
+    await assert.rejects(batcher.submit(1), /boom/);
+    assert.equal((await batcher.submit(2)).value, 2);
+  });
+});
