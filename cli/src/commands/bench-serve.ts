@@ -57,8 +57,12 @@ export async function benchServe(argv: string[]): Promise<number> {
       ...m.bottleneck.shape,
     ]),
   };
-  await timed(1, async () => (await tail.run(feeds), BATCH));
-  const raw = await timed(seconds, async () => (await tail.run(feeds), BATCH));
+  const runBatch = async () => {
+    await tail.run(feeds);
+    return BATCH;
+  };
+  await timed(1, runBatch);
+  const raw = await timed(seconds, runBatch);
   await tail.release();
   const rawRate = raw.items / raw.seconds;
   process.stderr.write(`raw tail: ${rawRate.toFixed(0)} /s at batch ${BATCH}, ${threads} threads\n`);

@@ -29,7 +29,9 @@ describe('dataset - class file scanner', () => {
 });
 
 describe('dataset - splits', () => {
-  it('dataset - test, train and validation have the recipe sizes and class balance', { timeout: 60_000 }, async () => {
+  it('dataset - test, train and validation have the recipe sizes and class balance', {
+    timeout: 60_000,
+  }, async () => {
     const test = await loadFashionMnist({ split: 'test' });
     assert.equal(test.count, 10_000);
     const counts = new Array(10).fill(0);
