@@ -27,18 +27,16 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RECIPES = {
     "fmnist": {
         "version": "1.0.0",
-        "epochs": {"teacher": 12, "exit": 3, "dual": 6, "stage1": 2, "stage2": 4},
+        "epochs": {"teacher": 12, "exit": 3, "dual": 6, "stage1": 2, "stage2": 3},
         "quick": {"teacher": 1, "exit": 1, "dual": 1, "stage1": 1, "stage2": 1, "train_per_class": 300,
                   "val_per_class": 100, "test_per_class": 200},
         "operating_points": [
-            {"name": "fmnist-c4b2", "channels": 4, "bits": 2,
-             "description": "Fashion-MNIST split ResNet, 4x7x7 bottleneck at 2 bits (smallest frames)"},
             {"name": "fmnist-c6b2", "channels": 6, "bits": 2,
              "description": "Fashion-MNIST split ResNet, 6x7x7 bottleneck at 2 bits (under 10% of the raw input)"},
-            {"name": "fmnist-c8b2", "channels": 8, "bits": 2,
-             "description": "Fashion-MNIST split ResNet, 8x7x7 bottleneck at 2 bits (balanced)"},
-            {"name": "fmnist-c16b3", "channels": 16, "bits": 3,
-             "description": "Fashion-MNIST split ResNet, 16x7x7 bottleneck at 3 bits (most accurate)"},
+            {"name": "fmnist-c4b2", "channels": 4, "bits": 2,
+             "description": "Fashion-MNIST split ResNet, 4x7x7 bottleneck at 2 bits (smallest frames)"},
+            {"name": "fmnist-c12b3", "channels": 12, "bits": 3,
+             "description": "Fashion-MNIST split ResNet, 12x7x7 bottleneck at 3 bits (most accurate)"},
         ],
     }
 }

@@ -47,14 +47,14 @@ describe('demo - npm start', { timeout: 400_000 }, () => {
       const json = join(dir, 'report.json');
       const r = spawnSync(
         process.execPath,
-        [CLI, 'demo', '--limit', '200', '--concurrency', '4', '--bundle', 'fmnist-c16b3', '--json', json],
+        [CLI, 'demo', '--limit', '200', '--concurrency', '4', '--bundle', 'fmnist-c12b3', '--json', json],
         { encoding: 'utf8', timeout: 100_000 },
       );
       assert.equal(r.status, 0, r.stderr);
       const report = JSON.parse(readFileSync(json, 'utf8')) as DemoReport;
       assert.equal(report.samples, 200);
       assert.equal(report.concurrency, 4);
-      assert.equal(report.bundle.name, 'fmnist-c16b3');
+      assert.equal(report.bundle.name, 'fmnist-c12b3');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

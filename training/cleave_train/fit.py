@@ -115,7 +115,7 @@ def train_exit(head, h_all, y, epochs, lr=0.05, bs=128):
     head.eval()
 
 
-def train_student(student, h_all, b1_all, t_logits, y, epochs1, epochs2, lr=0.02, bs=128, name="student"):
+def train_student(student, h_all, b1_all, t_logits, y, epochs1, epochs2, lr=1e-3, bs=128, name="student"):
     """BottleFit / head-network distillation on the frozen trunk's features.
 
     Stage 1: encoder + decoder learn to reproduce the teacher's block1 output (MSE).
@@ -150,7 +150,8 @@ def train_student(student, h_all, b1_all, t_logits, y, epochs1, epochs2, lr=0.02
     stage2 = stage1 + [p for nm, p in tail.named_parameters() if not nm.startswith("decoder.")]
     for p in stage2:
         p.requires_grad_(True)
-    opt = torch.optim.SGD(stage2, lr=lr, momentum=0.9, nesterov=True, weight_decay=1e-4)
+    # Adam with clipping: SGD at this rate diverged once the pretrained tail met quantised inputs.
+    opt = torch.optim.Adam(stage2, lr=lr)
     total = epochs2 * math.ceil(n / bs)
     step, temp, alpha = 0, 4.0, 0.7
     for ep in range(epochs2):
@@ -163,8 +164,11 @@ def train_student(student, h_all, b1_all, t_logits, y, epochs1, epochs2, lr=0.02
             kd = F.kl_div(F.log_softmax(logits / temp, 1), F.softmax(t_logits[vidx] / temp, 1),
                           reduction="batchmean") * temp * temp
             loss = alpha * kd + (1 - alpha) * F.cross_entropy(logits, y[idx])
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"{name}: stage-2 loss is {float(loss)} at step {step}")
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            torch.nn.utils.clip_grad_norm_(stage2, 5.0)
             opt.step()
             step += 1
             loss_sum += float(loss) * len(idx)
