@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { startServeProcess } from '@cleave/cli/serve-process';
 import { imageAt, loadFashionMnist } from '@cleave/dataset';
-import { createAgent } from '@cleave/edge-agent';
+import { type Agent, createAgent } from '@cleave/edge-agent';
 import { DEFAULT_BUNDLE, MODELS_DIR } from '../support/shipped-bundles.js';
 
 describe('serve - drain on SIGTERM', { timeout: 120_000 }, () => {
@@ -19,12 +19,14 @@ describe('serve - drain on SIGTERM', { timeout: 120_000 }, () => {
       '--workers',
       '1',
     ]);
-    const agent = await createAgent({
-      bundleDir: join(MODELS_DIR, DEFAULT_BUNDLE),
-      gate: { enabled: false },
-      cloud: { target: `127.0.0.1:${server.port}`, timeoutMs: 20_000 },
-    });
+    let agent: Agent | undefined;
     try {
+      agent = await createAgent({
+        bundleDir: join(MODELS_DIR, DEFAULT_BUNDLE),
+        gate: { enabled: false },
+        cloud: { target: `127.0.0.1:${server.port}`, timeoutMs: 20_000 },
+      });
+      const edge = agent;
       const data = await loadFashionMnist({ split: 'test', limit: 600 });
       let cloud = 0;
       let cloudAfterSignal = 0;
@@ -32,7 +34,7 @@ describe('serve - drain on SIGTERM', { timeout: 120_000 }, () => {
       let exit: Promise<number | null> | undefined;
       const answers = await Promise.all(
         Array.from({ length: data.count }, async (_, i) => {
-          const a = await agent.infer({ kind: 'pixels', data: imageAt(data, i) });
+          const a = await edge.infer({ kind: 'pixels', data: imageAt(data, i) });
           if (a.source === 'cloud') {
             cloud++;
             if (signalled) cloudAfterSignal++;
@@ -49,7 +51,7 @@ describe('serve - drain on SIGTERM', { timeout: 120_000 }, () => {
       assert.ok(cloudAfterSignal > 0, 'requests already taken were answered after SIGTERM');
       assert.equal(await exit, 0);
     } finally {
-      await agent.close();
+      await agent?.close();
       await server.stop('SIGKILL');
     }
   });

@@ -7,7 +7,7 @@ import { makeRealFrames, type RealFrames } from '@cleave/cli/real-frames';
 import { type ServeProcess, startServeProcess } from '@cleave/cli/serve-process';
 import { createBottleneckCodec } from '@cleave/codec';
 import { imageAt, loadFashionMnist } from '@cleave/dataset';
-import { createAgent } from '@cleave/edge-agent';
+import { type Agent, createAgent } from '@cleave/edge-agent';
 import { loadBundle } from '@cleave/models';
 import { openRawStream } from '../support/raw-stream.js';
 import { DEFAULT_BUNDLE, MODELS_DIR } from '../support/shipped-bundles.js';
@@ -122,17 +122,19 @@ describe('serve - the server killed mid-run', { timeout: 180_000 }, () => {
       '1',
     ]);
     const timeoutMs = 5000;
-    const agent = await createAgent({
-      bundleDir,
-      gate: { enabled: false },
-      cloud: { target: `127.0.0.1:${server.port}`, timeoutMs },
-    });
+    let agent: Agent | undefined;
     try {
+      agent = await createAgent({
+        bundleDir,
+        gate: { enabled: false },
+        cloud: { target: `127.0.0.1:${server.port}`, timeoutMs },
+      });
+      const edge = agent;
       const data = await loadFashionMnist({ split: 'test', limit: 1000 });
       let cloud = 0;
       const started = performance.now();
       const work = Array.from({ length: data.count }, async (_, i) => {
-        const a = await agent.infer({ kind: 'pixels', data: imageAt(data, i) });
+        const a = await edge.infer({ kind: 'pixels', data: imageAt(data, i) });
         if (a.source === 'cloud') {
           cloud++;
           if (cloud === 50) server.child.kill('SIGKILL');
@@ -153,7 +155,7 @@ describe('serve - the server killed mid-run', { timeout: 180_000 }, () => {
       );
       assert.ok(elapsed < 60_000);
     } finally {
-      await agent.close();
+      await agent?.close();
       await server.stop('SIGKILL');
     }
   });
