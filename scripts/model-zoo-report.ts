@@ -99,7 +99,7 @@ async function main() {
   writeFileSync(join(ROOT, 'docs', 'model-zoo.md'), marked(doc));
   const readme = join(ROOT, 'training', 'README.md');
   writeFileSync(readme, marked(readFileSync(readme, 'utf8')));
-  process.stdout.write(`${body}\nfull recipe: ${zoo.seconds} s\n`);
+  process.stdout.write(`${body}\nlast training run: ${zoo.seconds} s\n`);
 }
 
 await main();

@@ -47,12 +47,16 @@ def seed_all(seed):
     np.random.seed(seed)
 
 
+RESUMED = []
+
+
 def stage(ckpt_dir, name, resume, build, train):
     path = os.path.join(ckpt_dir, name + ".pt")
     model = build()
     if resume and os.path.exists(path):
         model.load_state_dict(torch.load(path))
         model.eval()
+        RESUMED.append(name)
         log(f"{name}: resumed from {path}")
         return model
     train(model)
@@ -68,6 +72,8 @@ def main():
     ap.add_argument("--only", default=None, help="comma-separated operating point names")
     ap.add_argument("--resume", action="store_true", help="reuse checkpoints in training/out/")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--stage1-epochs", type=int, default=None, help="override the recipe's student stage-1 epochs")
+    ap.add_argument("--stage2-epochs", type=int, default=None, help="override the recipe's student stage-2 epochs")
     ap.add_argument("--threads", type=int, default=max(1, os.cpu_count() or 1))
     args = ap.parse_args()
 
@@ -83,6 +89,10 @@ def main():
         train = data.subset(train, q["train_per_class"])
         val = data.subset(val, q["val_per_class"])
         test = data.subset(test, q["test_per_class"])
+    for key in ("stage1", "stage2"):
+        override = getattr(args, f"{key}_epochs")
+        if override is not None:
+            epochs[key] = override
     ckpt_dir = os.path.join(ROOT, "training", "out", args.recipe + ("-quick" if args.quick else ""))
     os.makedirs(ckpt_dir, exist_ok=True)
     x_tr, y_tr = data.to_tensor(train.x), torch.from_numpy(train.y)
@@ -164,6 +174,7 @@ def main():
 
     with open(os.path.join(args.out, "zoo-report.json"), "w", encoding="utf-8") as f:
         json.dump({"recipe": args.recipe, "quick": args.quick, "seconds": round(time.time() - t_start, 1),
+                   "resumedStages": RESUMED, "epochs": epochs,
                    "teacherAccuracy": teacher_acc, "bundles": summary}, f, indent=2)
         f.write("\n")
     log(f"done in {time.time() - t_start:.0f}s -> {args.out}")
