@@ -81,11 +81,15 @@ describe('models - shipped bundles', { timeout: 600_000 }, () => {
 
   // The goal (<= 0.5 pt from the teacher at <= 78 B) is not met yet; what must hold is that the
   // model-zoo table states the measured gap, so nobody reads a stale or rounder figure.
-  it('models - docs/model-zoo.md states the measured gap at <= 78 bytes per offload', { timeout: 30_000 }, async () => {
+  it('models - docs/model-zoo.md states the measured gap at <= 78 bytes per offload', {
+    timeout: 30_000,
+  }, async () => {
     const bundles = await Promise.all(names.map((n) => loadBundle(join(MODELS_DIR, n))));
     const small = bundles.filter((b) => (b.manifest.metrics.meanFrameBytes as number) <= 78);
     assert.ok(small.length > 0, 'a bundle at <= 78 bytes per offload');
-    const best = Math.max(...small.map((b) => (b.manifest.metrics.accuracy as Record<string, number>).split!));
+    const best = Math.max(
+      ...small.map((b) => (b.manifest.metrics.accuracy as Record<string, number>).split!),
+    );
     const teacher = bundles[0]!.manifest.metrics.teacherAccuracy;
     const doc = readFileSync(join(MODELS_DIR, '..', 'docs', 'model-zoo.md'), 'utf8');
     const claim = `reaches ${(best * 100).toFixed(2)}%, ${((teacher - best) * 100).toFixed(2)} pt from the teacher`;
