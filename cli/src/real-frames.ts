@@ -1,23 +1,10 @@
 // Real feature frames: the bundle's head on real test images, encoded by the codec the agent
 // uses. Benchmarks and tests send these instead of made-up bytes.
 import { availableParallelism } from 'node:os';
-import { type BottleneckCodec, createBottleneckCodec } from '@cleave/codec';
+import type { BottleneckCodec } from '@cleave/codec';
 import { loadFashionMnist } from '@cleave/dataset';
-import type { Bundle } from '@cleave/models';
+import { type Bundle, bundleCodec } from '@cleave/models';
 import * as ort from 'onnxruntime-node';
-
-export function codecFor(bundle: Bundle): BottleneckCodec {
-  const m = bundle.manifest;
-  return createBottleneckCodec({
-    modelName: m.name,
-    modelVersion: m.version,
-    headSha256: bundle.files.head.sha256,
-    bits: m.bottleneck.bits,
-    shape: m.bottleneck.shape,
-    min: m.bottleneck.quantization.min,
-    max: m.bottleneck.quantization.max,
-  });
-}
 
 export interface RealFrames {
   codec: BottleneckCodec;
@@ -37,7 +24,7 @@ export async function makeRealFrames(bundle: Bundle, count: number): Promise<Rea
     const name = bundle.files.head.spec.inputs[0]!.name;
     const out = await head.run({ [name]: new ort.Tensor('float32', input, [data.count, ...m.input.shape]) });
     const features = out[m.bottleneck.tensor]!.data as Float32Array;
-    const codec = codecFor(bundle);
+    const codec = bundleCodec(bundle);
     const per = codec.elementCount;
     const frames = Array.from({ length: data.count }, (_, i) =>
       codec.encode(features.subarray(i * per, (i + 1) * per)),

@@ -1,8 +1,9 @@
 // The tails this server holds: one bundle per name@version, each with its codec and batcher,
 // all running in one shared worker pool.
-import { type BottleneckCodec, createBottleneckCodec, type FeatureFrame } from '@cleave/codec';
+import type { BottleneckCodec, FeatureFrame } from '@cleave/codec';
 import {
   type Bundle,
+  bundleCodec,
   bundleSessionModels,
   createSessionPool,
   listBundles,
@@ -98,15 +99,7 @@ export async function createModelRegistry(options: RegistryOptions): Promise<Mod
       bundle,
       labels: m.labels,
       batcher,
-      codec: createBottleneckCodec({
-        modelName: m.name,
-        modelVersion: m.version,
-        headSha256: bundle.files.head.sha256,
-        bits: m.bottleneck.bits,
-        shape,
-        min: m.bottleneck.quantization.min,
-        max: m.bottleneck.quantization.max,
-      }),
+      codec: bundleCodec(bundle),
     };
     byKey.set(key, model);
     const prev = latest.get(m.name);

@@ -1,9 +1,10 @@
 // `createAgent(options)`: the edge half of Cleave as a library.
 // head (worker pool) → early-exit gate → codec → InferStream → answer; degraded fallback.
 
-import { type BottleneckCodec, createBottleneckCodec } from '@cleave/codec';
+import type { BottleneckCodec } from '@cleave/codec';
 import {
   type Bundle,
+  bundleCodec,
   bundleSessionModels,
   createSessionPool,
   loadBundle,
@@ -62,15 +63,7 @@ export async function createAgent(input: AgentOptions): Promise<Agent> {
     scoreFunction: fnName,
     threshold: options.gate.enabled ? threshold : Infinity,
   });
-  const codec = createBottleneckCodec({
-    modelName: m.name,
-    modelVersion: m.version,
-    headSha256: bundle.files.head.sha256,
-    bits: m.bottleneck.bits,
-    shape: m.bottleneck.shape,
-    min: m.bottleneck.quantization.min,
-    max: m.bottleneck.quantization.max,
-  });
+  const codec = bundleCodec(bundle);
   const preparer = createInputPreparer(m);
   const head = bundle.files.head.spec;
   const inputName = head.inputs[0]!.name;

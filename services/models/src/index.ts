@@ -1,3 +1,4 @@
+export { bundleCodec } from './bundle-codec.js';
 export { BundleError, BundleErrorCode, type BundleErrorOptions, type BundleIssue } from './bundle-error.js';
 export {
   type Bundle,
