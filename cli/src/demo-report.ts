@@ -1,13 +1,23 @@
 // The demo's report: where answers came from, accuracy, bytes on the wire, latency, throughput.
-import { ANSWER_SOURCES, type Answer, type AnswerSource } from '@cleave/edge-agent';
-import type { Manifest } from '@cleave/models';
+import {
+  type Agent,
+  ANSWER_SOURCES,
+  type Answer,
+  type AnswerSource,
+  type CacheStats,
+} from '@cleave/edge-agent';
 
 export interface DemoReport {
   bundle: { name: string; version: string };
   samples: number;
   accuracy: number;
-  /** The pipeline's accuracy as the training recipe measured it (exit gate + split tail). */
+  mode: string;
+  stages: { cache: boolean; exit: boolean; dual: boolean };
+  duplicate: number;
+  /** The same pipeline's accuracy as the training recipe measured it (null: no such figure). */
   manifestAccuracy: number | null;
+  /** Which manifest figure that is (metrics.accuracy key). */
+  manifestAccuracyKey: string | null;
   teacherAccuracy: number;
   answeredBy: Record<AnswerSource, number>;
   accuracyBySource: Record<AnswerSource, number | null>;
@@ -20,6 +30,7 @@ export interface DemoReport {
   throughputPerSec: number;
   wallSeconds: number;
   concurrency: number;
+  cache: CacheStats | null;
   energy: null;
 }
 
@@ -31,13 +42,22 @@ export function percentile(sorted: readonly number[], p: number): number {
 
 const mean = (xs: readonly number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
 
+/** The manifest figure that describes the agent's pipeline, if the recipe measured one. */
+function manifestKey(agent: Agent): string | null {
+  const { mode, stages } = agent.options;
+  if (mode === 'cloud-only') return 'split';
+  if (mode === 'edge-only' || !stages.exit) return null;
+  return agent.dual ? 'cascade' : 'exit-cascade';
+}
+
 export function buildReport(
-  manifest: Manifest,
+  agent: Agent,
   answers: readonly Answer[],
   labels: Uint8Array,
-  wallSeconds: number,
-  concurrency: number,
+  run: { wallSeconds: number; concurrency: number; duplicate: number },
 ): DemoReport {
+  const manifest = agent.bundle.manifest;
+  const { wallSeconds, concurrency, duplicate } = run;
   const counts = Object.fromEntries(ANSWER_SOURCES.map((s) => [s, 0])) as Record<AnswerSource, number>;
   const correctBy = Object.fromEntries(ANSWER_SOURCES.map((s) => [s, 0])) as Record<AnswerSource, number>;
   let correct = 0;
@@ -61,12 +81,17 @@ export function buildReport(
   frames.sort((x, y) => x - y);
   latencies.sort((x, y) => x - y);
   const acc = manifest.metrics.accuracy as Record<string, number | undefined>;
+  const key = manifestKey(agent);
   const { width, height, channels } = manifest.input.source;
   return {
     bundle: { name: manifest.name, version: manifest.version },
     samples: answers.length,
     accuracy: answers.length ? correct / answers.length : 0,
-    manifestAccuracy: acc['exit-cascade'] ?? null,
+    mode: agent.options.mode,
+    stages: agent.options.stages,
+    duplicate,
+    manifestAccuracy: key === null ? null : (acc[key] ?? null),
+    manifestAccuracyKey: key,
     teacherAccuracy: manifest.metrics.teacherAccuracy,
     answeredBy: counts,
     accuracyBySource: Object.fromEntries(
@@ -91,6 +116,7 @@ export function buildReport(
     throughputPerSec: answers.length / wallSeconds,
     wallSeconds,
     concurrency,
+    cache: agent.stats().cache,
     // Energy per inference comes with the telemetry work (meters and radio models); until then
     // the report says so rather than print a guess.
     energy: null,
@@ -101,8 +127,13 @@ const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 
 export function formatReport(r: DemoReport): string {
   const lines: string[] = [];
+  const stages = Object.entries(r.stages)
+    .filter(([, on]) => on)
+    .map(([name]) => name)
+    .join('+');
+  const dup = r.duplicate > 1 ? ` (each image ×${r.duplicate}, shuffled)` : '';
   lines.push(
-    `Cleave demo: ${r.bundle.name}@${r.bundle.version}, ${r.samples} images, concurrency ${r.concurrency}`,
+    `Cleave demo: ${r.bundle.name}@${r.bundle.version}, ${r.samples} requests${dup}, mode ${r.mode} (${stages}), concurrency ${r.concurrency}`,
   );
   lines.push('');
   lines.push('  answered by      count    share   accuracy');
@@ -121,6 +152,11 @@ export function formatReport(r: DemoReport): string {
   lines.push(`  accuracy         ${pct(r.accuracy)}${delta}`);
   lines.push(`  teacher          ${pct(r.teacherAccuracy)}`);
   lines.push(`  degraded         ${r.degraded}`);
+  if (r.cache) {
+    lines.push(
+      `  cache            ${r.cache.hits} hits, ${r.cache.misses} misses, ${r.cache.evictions} evictions, ${r.cache.entries} entries`,
+    );
+  }
   lines.push(
     `  bytes/offload    ${r.bytesPerOffload.mean.toFixed(1)} B frame (p95 ${r.bytesPerOffload.p95}), ${r.wireBytesPerOffload.mean.toFixed(1)} B gRPC message; raw input ${r.rawInputBytes} B`,
   );

@@ -22,13 +22,40 @@ export const AgentOptionsSchema = z
           .default(4 * 1024 * 1024),
       })
       .prefault({}),
+    /** Default routing; each request may override it. */
+    mode: z.enum(['cascade', 'edge-only', 'cloud-only']).default('cascade'),
+    /** Stages of the cascade, in order of cost. Any can be switched off. */
+    stages: z
+      .object({
+        cache: z.boolean().default(true),
+        exit: z.boolean().default(true),
+        /** Needs dual-a and dual-b in the bundle; ignored when they are absent. */
+        dual: z.boolean().default(true),
+      })
+      .prefault({}),
+    cache: z
+      .object({
+        maxEntries: z.number().int().min(0).default(10_000),
+        maxBytes: z
+          .number()
+          .int()
+          .min(0)
+          .default(16 * 1024 * 1024),
+        ttlMs: z.number().int().min(1).default(3_600_000),
+        /** Off by default: near-duplicates get a cached answer, trading accuracy for hits. */
+        perceptual: z
+          .object({ enabled: z.boolean().default(false), radius: z.number().int().min(0).max(64).default(4) })
+          .prefault({}),
+      })
+      .prefault({}),
     gate: z
       .object({
-        enabled: z.boolean().default(true),
-        /** Overrides the manifest's default score function. */
+        /** Overrides the manifest's default score function (exit and dual gates). */
         scoreFunction: z.string().optional(),
-        /** Overrides the manifest's calibrated threshold for that score function. */
+        /** Overrides the manifest's calibrated exit threshold for that score function. */
         threshold: z.number().finite().optional(),
+        /** Overrides the manifest's calibrated dual threshold. */
+        dualThreshold: z.number().finite().optional(),
       })
       .prefault({}),
     /** Worker threads running the head. */

@@ -3,15 +3,29 @@
 export const ANSWER_SOURCES = ['exit', 'dual', 'cache', 'cloud', 'fallback'] as const;
 export type AnswerSource = (typeof ANSWER_SOURCES)[number];
 
+/** How a request is routed: the full cascade, never offload, or always offload. */
+export const INFERENCE_MODES = ['cascade', 'edge-only', 'cloud-only'] as const;
+export type InferenceMode = (typeof INFERENCE_MODES)[number];
+
 export interface AnswerTimings {
   totalMs: number;
   prepareMs: number;
   headMs: number;
+  /** Dual CNNs A (and B when A was unsure). */
+  dualMs?: number;
   encodeMs?: number;
   /** Round trip of the offload, from write to answer. */
   offloadMs?: number;
   /** The server's own account, when the cloud answered. */
   server?: { queueUs: number; computeUs: number; totalUs: number; batchSize: number };
+}
+
+/** The gate that decided: which stage, its score function, the score and the threshold. */
+export interface GateRecord {
+  stage: 'exit' | 'dual' | 'none';
+  scoreFunction: string;
+  score: number;
+  threshold: number;
 }
 
 export interface Answer {
@@ -20,14 +34,14 @@ export interface Answer {
   /** Class probabilities of the stage that answered. */
   scores: number[];
   source: AnswerSource;
+  mode: InferenceMode;
   /** True when the agent wanted the cloud and could not have it; the label is the best local guess. */
   degraded: boolean;
   /** Why the answer is degraded (gRPC status name and message). */
   reason?: string;
-  /** The gate's score and the function that computed it. */
-  gate: { scoreFunction: string; score: number; threshold: number };
+  gate: GateRecord;
   model: { name: string; version: string };
-  /** Frame bytes and serialized request bytes actually sent (0 when answered on the device). */
+  /** Frame bytes and serialized request bytes handed to the transport (0 when none was sent). */
   bytesSent: { frame: number; wire: number };
   timings: AnswerTimings;
 }

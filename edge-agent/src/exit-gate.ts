@@ -16,10 +16,7 @@ export interface ExitGate {
 
 export function createExitGate(options: { scoreFunction: string; threshold: number }): ExitGate {
   const fn: ScoreFunction = scoreFunction(options.scoreFunction);
-  // +Infinity is allowed: a gate that never passes (gating switched off).
-  if (Number.isNaN(options.threshold) || options.threshold === Number.NEGATIVE_INFINITY) {
-    throw new RangeError('gate threshold must be a number or +Infinity');
-  }
+  if (!Number.isFinite(options.threshold)) throw new RangeError('gate threshold must be finite');
   return {
     scoreFunction: options.scoreFunction,
     threshold: options.threshold,

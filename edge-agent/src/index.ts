@@ -7,7 +7,17 @@ export {
   type ResolvedAgentOptions,
   resolveAgentOptions,
 } from './agent-options.js';
-export { ANSWER_SOURCES, type Answer, type AnswerSource, type AnswerTimings } from './answer.js';
+export {
+  ANSWER_SOURCES,
+  type Answer,
+  type AnswerSource,
+  type AnswerTimings,
+  type GateRecord,
+  INFERENCE_MODES,
+  type InferenceMode,
+} from './answer.js';
+export { type CachedAnswer, createCascade } from './cascade.js';
+export { createDualStage, type DualResult, type DualStage } from './dual-stage.js';
 export { createExitGate, type ExitGate, type GateDecision } from './exit-gate.js';
 export { type HttpApi, type HttpApiOptions, startHttpApi } from './http-api.js';
 export {
@@ -16,6 +26,16 @@ export {
   OffloadError,
   type OffloadResult,
 } from './offload-client.js';
+export {
+  type CacheKey,
+  type CacheOptions,
+  type CacheStats,
+  createResultCache,
+  dHash,
+  exactKey,
+  hammingDistance,
+  type ResultCache,
+} from './result-cache.js';
 export {
   argmax,
   registerScoreFunction,

@@ -36,6 +36,30 @@ describe('demo - npm start', { timeout: 400_000 }, () => {
       for (const k of ['p50', 'p95', 'p99'] as const) assert.ok(report.latencyMs[k] > 0);
       assert.ok(report.throughputPerSec > 0);
       assert.ok(report.teacherAccuracy > 0.9);
+      assert.equal(report.manifestAccuracyKey, 'cascade');
+      assert.ok(report.answeredBy.dual > 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('demo - --duplicate 2: at least 49% cache hits and the same accuracy', { timeout: 380_000 }, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cleave-demo-'));
+    try {
+      const json = join(dir, 'report.json');
+      const r = spawnSync(process.execPath, [CLI, 'demo', '--duplicate', '2', '--json', json], {
+        encoding: 'utf8',
+        timeout: 360_000,
+      });
+      assert.equal(r.status, 0, r.stderr);
+      const report = JSON.parse(readFileSync(json, 'utf8')) as DemoReport;
+      assert.equal(report.samples, 20_000);
+      assert.ok(
+        report.answeredBy.cache / report.samples >= 0.49,
+        `cache share ${report.answeredBy.cache / report.samples}`,
+      );
+      assert.ok(report.manifestAccuracy !== null);
+      assert.ok(Math.abs(report.accuracy - report.manifestAccuracy) <= 0.001, `${report.accuracy}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

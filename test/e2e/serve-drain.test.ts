@@ -23,7 +23,7 @@ describe('serve - drain on SIGTERM', { timeout: 120_000 }, () => {
     try {
       agent = await createAgent({
         bundleDir: join(MODELS_DIR, DEFAULT_BUNDLE),
-        gate: { enabled: false },
+        mode: 'cloud-only',
         cloud: { target: `127.0.0.1:${server.port}`, timeoutMs: 20_000 },
       });
       const edge = agent;

@@ -32,8 +32,8 @@ describe('serve - InferStream end to end', { timeout: 240_000 }, () => {
   }, async () => {
     const agent = await createAgent({
       bundleDir,
-      // Gate off: every request goes to the cloud.
-      gate: { enabled: false },
+      // Every request goes to the cloud.
+      mode: 'cloud-only',
       cloud: { target: `127.0.0.1:${server.port}`, timeoutMs: 60_000 },
     });
     try {
@@ -126,7 +126,7 @@ describe('serve - the server killed mid-run', { timeout: 180_000 }, () => {
     try {
       agent = await createAgent({
         bundleDir,
-        gate: { enabled: false },
+        mode: 'cloud-only',
         cloud: { target: `127.0.0.1:${server.port}`, timeoutMs },
       });
       const edge = agent;

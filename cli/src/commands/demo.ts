@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createTailServer } from '@cleave/cloud-server';
 import { imageAt, loadFashionMnist } from '@cleave/dataset';
-import { type Answer, createAgent } from '@cleave/edge-agent';
+import { type Answer, createAgent, INFERENCE_MODES, type InferenceMode } from '@cleave/edge-agent';
 import cliProgress from 'cli-progress';
 import { buildReport, formatReport } from '../demo-report.js';
 import { DEFAULT_BUNDLE, DEFAULT_MODELS_DIR } from '../paths.js';
@@ -21,8 +21,25 @@ came from, accuracy, bytes on the wire, latency percentiles and throughput.
   --models DIR         model folder (default ${DEFAULT_MODELS_DIR})
   --limit N            only the first N test images (class-balanced)
   --concurrency N      requests in flight (default 64)
+  --mode MODE          cascade (default) | edge-only | cloud-only
+  --no-dual            switch the dual-CNN stage off
+  --no-cache           switch the result cache off
+  --duplicate N        send every image N times, in a shuffled order (seeded)
   --json FILE          also write the report as JSON
 `;
+
+/** Every image `duplicate` times; shuffled with a fixed seed when duplicated, as the dual-CNN paper does. */
+export function requestOrder(count: number, duplicate: number): number[] {
+  const order = Array.from({ length: count * duplicate }, (_, k) => k % count);
+  if (duplicate === 1) return order;
+  let seed = 0x9e3779b9;
+  for (let i = order.length - 1; i > 0; i--) {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    const j = seed % (i + 1);
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return order;
+}
 
 export async function demoCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -32,6 +49,10 @@ export async function demoCommand(argv: string[]): Promise<number> {
       models: { type: 'string', default: DEFAULT_MODELS_DIR },
       limit: { type: 'string' },
       concurrency: { type: 'string', default: '64' },
+      mode: { type: 'string', default: 'cascade' },
+      'no-dual': { type: 'boolean' },
+      'no-cache': { type: 'boolean' },
+      duplicate: { type: 'string', default: '1' },
       json: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -40,6 +61,11 @@ export async function demoCommand(argv: string[]): Promise<number> {
     process.stdout.write(DEMO_HELP);
     return 0;
   }
+  const duplicate = Number(values.duplicate);
+  if (!Number.isInteger(duplicate) || duplicate < 1)
+    throw new Error('--duplicate must be a positive integer');
+  const mode = values.mode as InferenceMode;
+  if (!INFERENCE_MODES.includes(mode)) throw new Error(`--mode must be one of ${INFERENCE_MODES.join(', ')}`);
   const concurrency = Number(values.concurrency);
   const limit = values.limit === undefined ? undefined : Number(values.limit);
   if (!Number.isInteger(concurrency) || concurrency < 1)
@@ -56,6 +82,8 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const agent = await createAgent({
     bundleDir: join(values.models, values.bundle),
     cloud: { target: `127.0.0.1:${server.port}`, timeoutMs: 10_000 },
+    mode,
+    stages: { dual: !values['no-dual'], cache: !values['no-cache'] },
   });
   try {
     const data = await loadFashionMnist({ split: 'test', ...(limit ? { limit } : {}) });
@@ -66,23 +94,25 @@ export async function demoCommand(argv: string[]): Promise<number> {
       },
       cliProgress.Presets.shades_classic,
     );
-    bar.start(data.count, 0, { rate: 0 });
+    const order = requestOrder(data.count, duplicate);
+    bar.start(order.length, 0, { rate: 0 });
     const started = performance.now();
     let done = 0;
     const answers: Answer[] = await runWithConcurrency(
-      data.count,
+      order.length,
       concurrency,
-      (i) => agent.infer({ kind: 'pixels', data: imageAt(data, i) }),
+      (k) => agent.infer({ kind: 'pixels', data: imageAt(data, order[k]!) }),
       () => {
         done++;
-        if (done % 100 === 0 || done === data.count) {
+        if (done % 100 === 0 || done === order.length) {
           bar.update(done, { rate: Math.round(done / ((performance.now() - started) / 1000)) });
         }
       },
     );
     bar.stop();
     const wallSeconds = (performance.now() - started) / 1000;
-    const report = buildReport(agent.bundle.manifest, answers, data.labels, wallSeconds, concurrency);
+    const labels = Uint8Array.from(order, (i) => data.labels[i]!);
+    const report = buildReport(agent, answers, labels, { wallSeconds, concurrency, duplicate });
     process.stdout.write(formatReport(report));
     if (values.json) {
       writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
