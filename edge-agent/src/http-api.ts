@@ -1,5 +1,5 @@
 // The agent's local HTTP API for apps on the device.
-//   POST /v1/infer   body: image/png | image/jpeg | image/webp (decoded with sharp),
+//   POST /v1/infer[?mode=cascade|edge-only|cloud-only]   body: image/png | image/jpeg | image/webp (decoded with sharp),
 //                          application/json {"pixels": [...]} or {"tensor": [...]},
 //                          application/octet-stream (float32 little-endian tensor)
 //   GET  /healthz
@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Agent } from './agent.js';
 import { type AgentInput, InputError } from './agent-input.js';
+import { INFERENCE_MODES, type InferenceMode } from './answer.js';
 
 export interface HttpApiOptions {
   host: string;
@@ -100,7 +101,8 @@ export async function startHttpApi(agent: Agent, options: HttpApiOptions): Promi
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0];
+    const url = new URL(req.url ?? '/', 'http://agent');
+    const path = url.pathname;
     if (path === '/healthz' && req.method === 'GET') {
       const m = agent.bundle.manifest;
       send(res, 200, {
@@ -115,7 +117,12 @@ export async function startHttpApi(agent: Agent, options: HttpApiOptions): Promi
       if (req.method !== 'POST') throw new HttpError(405, 'use POST');
       const body = await readBody(req, options.maxBodyBytes);
       if (body.byteLength === 0) throw new HttpError(400, 'empty body');
-      const answer = await agent.infer(parseInput(req.headers['content-type'] ?? '', body));
+      const mode = url.searchParams.get('mode') ?? undefined;
+      if (mode !== undefined && !(INFERENCE_MODES as readonly string[]).includes(mode)) {
+        throw new HttpError(400, `mode must be one of ${INFERENCE_MODES.join(', ')}`);
+      }
+      const input = parseInput(req.headers['content-type'] ?? '', body);
+      const answer = await agent.infer(input, mode ? { mode: mode as InferenceMode } : {});
       send(res, 200, answer);
       return;
     }

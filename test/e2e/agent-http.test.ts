@@ -62,12 +62,18 @@ describe('agent - HTTP API', { timeout: 120_000 }, () => {
         };
       };
       const a = await post('image/png', png);
+      const cloudOnly = await fetch(`${base}/v1/infer?mode=cloud-only`, {
+        method: 'POST',
+        headers: { 'content-type': 'image/png' },
+        body: png,
+      });
+      assert.equal(((await cloudOnly.json()) as { source: string }).source, 'cloud');
       const b = await post('application/json', JSON.stringify({ pixels: Array.from(pixels) }));
       const c = await post('application/octet-stream', new Uint8Array(tensor.buffer));
       const d = await post('image/jpeg', jpeg);
       assert.equal(a.label, b.label);
       assert.equal(b.label, c.label);
-      assert.ok(['exit', 'cloud'].includes(a.source));
+      assert.ok(['exit', 'dual', 'cache', 'cloud'].includes(a.source), a.source);
       assert.equal(a.scores.length, 10);
       assert.ok(d.label >= 0 && d.label < 10);
     }
@@ -100,6 +106,12 @@ describe('agent - HTTP API', { timeout: 120_000 }, () => {
     assert.equal(h.status, 'ok');
     assert.equal(h.model.name, DEFAULT_BUNDLE);
     assert.equal((await fetch(`${base}/nope`)).status, 404);
+    const badMode = await fetch(`${base}/v1/infer?mode=fast`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ pixels: new Array(784).fill(0) }),
+    });
+    assert.equal(badMode.status, 400);
     assert.equal((await fetch(`${base}/v1/infer`)).status, 405);
   });
 });
