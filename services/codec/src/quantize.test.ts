@@ -55,6 +55,27 @@ describe('quantize', () => {
     assert.deepEqual([...quantize(x, spec)], [0, 7, 0, 7, 0]);
   });
 
+  it('quantize - equals the formula with Math.floor and clamp, including huge and odd values', opts, () => {
+    const random = createRandom(43);
+    for (let bits = 1; bits <= 8; bits++) {
+      const spec = randomSpec(random, bits, true);
+      const r = resolveQuantSpec(spec);
+      const specials = [Number.NaN, 1e30, -1e30, 2 ** 31, -(2 ** 31), 2 ** 30, -0, Number.MIN_VALUE];
+      const x = Float32Array.from({ length: r.count }, (_, i) =>
+        i < specials.length ? specials[i]! : (random() - 0.5) * 4 * (spec.max[0]! - spec.min[0]! + 1),
+      );
+      const out = new Uint8Array(r.count).fill(99);
+      quantize(x, r, out);
+      for (let i = 0; i < r.count; i++) {
+        const c = Math.floor(i / r.channelStride);
+        const q = r.step[c] === 0 ? 0 : Math.floor((x[i]! - r.min[c]!) / r.step[c]! + 0.5);
+        const want = Number.isNaN(q) ? 0 : Math.min(Math.max(q, 0), r.maxCode);
+        assert.equal(out[i], want, `bits=${bits} x=${x[i]}`);
+      }
+      assert.throws(() => quantize(x, r, new Uint8Array(r.count + 1)), /out holds/);
+    }
+  });
+
   it('quantize - a channel with min == max codes to 0 and dequantises to min', opts, () => {
     const spec: QuantSpec = { bits: 4, shape: [2, 2], min: [0.5, 0], max: [0.5, 1] };
     const codes = quantize(Float32Array.from([3, -3, 0, 1]), spec);

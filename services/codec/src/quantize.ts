@@ -66,23 +66,49 @@ export function resolveQuantSpec(spec: QuantSpec): ResolvedQuantSpec {
   return { bits: spec.bits, shape: [...spec.shape], maxCode, count, channelStride, min, step };
 }
 
-/** Quantises one sample to codes in [0, 2^bits - 1], one code per element (not packed). */
-export function quantize(features: Float32Array, spec: QuantSpec | ResolvedQuantSpec): Uint8Array {
+/** Beyond ±2^30 the int32 fast path of quantize would wrap; such values only clamp anyway. */
+const CLAMP_FAST = 2 ** 30;
+
+/**
+ * Quantises one sample to codes in [0, 2^bits - 1], one code per element (not packed). Writes
+ * into `out` (length = element count) when given.
+ */
+export function quantize(
+  features: Float32Array,
+  spec: QuantSpec | ResolvedQuantSpec,
+  out?: Uint8Array,
+): Uint8Array {
   const r = 'count' in spec ? spec : resolveQuantSpec(spec);
   if (features.length !== r.count) {
     throw new RangeError(`features hold ${features.length} values, shape [${r.shape}] needs ${r.count}`);
   }
-  const codes = new Uint8Array(r.count);
-  const { maxCode, channelStride } = r;
-  for (let c = 0, base = 0; base < r.count; c++, base += channelStride) {
+  if (out !== undefined && out.length !== r.count) {
+    throw new RangeError(`out holds ${out.length} codes, shape [${r.shape}] needs ${r.count}`);
+  }
+  const codes = out ?? new Uint8Array(r.count);
+  const { maxCode, channelStride, count } = r;
+  for (let c = 0, base = 0; base < count; c++, base += channelStride) {
     const lo = r.min[c]!;
     const step = r.step[c]!;
-    if (step === 0) continue; // codes stay 0
     const end = base + channelStride;
+    if (step === 0) {
+      codes.fill(0, base, end);
+      continue;
+    }
     for (let i = base; i < end; i++) {
-      const q = Math.floor((features[i]! - lo) / step + 0.5);
-      // `!(q > 0)` also sends NaN to 0; +Infinity lands on maxCode.
-      codes[i] = !(q > 0) ? 0 : Math.min(q, maxCode);
+      const v = (features[i]! - lo) / step + 0.5;
+      if (v > -CLAMP_FAST && v < CLAMP_FAST) {
+        // clamp(floor(v), 0, maxCode) without data-dependent branches (codes 0 and maxCode are
+        // common, so branches mispredict): v | 0 truncates, which is floor for v >= 0, and every
+        // v < 1 ends at 0 either way.
+        let q = v | 0;
+        q &= ~(q >> 31);
+        const over = q - maxCode;
+        codes[i] = maxCode + (over & (over >> 31));
+      } else {
+        // NaN → 0, +Infinity (and huge values) → maxCode, -Infinity → 0.
+        codes[i] = v > 0 ? maxCode : 0;
+      }
     }
   }
   return codes;
