@@ -48,6 +48,23 @@ export const AgentOptionsSchema = z
           .prefault({}),
       })
       .prefault({}),
+    /** When to offload: the service-level goal and the circuit breaker. */
+    policy: z
+      .object({
+        /** Per-request latency goal; when the link's predicted round trip would miss it, answer locally (degraded). */
+        latencyBudgetMs: z.number().positive().nullable().default(null),
+        /** While offloads are skipped for the budget, one shadow offload per interval keeps the estimate fresh. */
+        probeIntervalMs: z.number().int().min(10).default(1000),
+        breaker: z
+          .object({
+            failureThreshold: z.number().int().min(1).default(5),
+            baseBackoffMs: z.number().int().min(1).default(250),
+            maxBackoffMs: z.number().int().min(1).default(30_000),
+            jitter: z.number().min(0).max(1).default(0.2),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
     gate: z
       .object({
         /** Overrides the manifest's default score function (exit and dual gates). */

@@ -9,6 +9,7 @@ import { type CachedAnswer, createCascade } from './cascade.js';
 import { createDualStage, type DualStage } from './dual-stage.js';
 import { createExitGate, type ExitGate } from './exit-gate.js';
 import { createOffloadClient } from './offload-client.js';
+import { createOffloadPolicy, type PolicyStats } from './offload-policy.js';
 import { type CacheStats, createResultCache } from './result-cache.js';
 import { scoreFunction } from './score-functions.js';
 
@@ -19,6 +20,7 @@ export interface AgentStats {
   frameBytes: number;
   wireBytes: number;
   cache: CacheStats | null;
+  policy: PolicyStats;
 }
 
 export interface Agent {
@@ -82,6 +84,7 @@ export async function createAgent(input: AgentOptions): Promise<Agent> {
   const offload = options.cloud.target
     ? createOffloadClient({ ...options.cloud, target: options.cloud.target })
     : undefined;
+  const policy = createOffloadPolicy(options.policy);
   const run = createCascade({
     manifest: m,
     pool,
@@ -92,6 +95,7 @@ export async function createAgent(input: AgentOptions): Promise<Agent> {
     codec,
     offload,
     offloadTimeoutMs: options.cloud.timeoutMs,
+    policy,
     stages: options.stages,
   });
 
@@ -119,7 +123,7 @@ export async function createAgent(input: AgentOptions): Promise<Agent> {
       return answer;
     },
     cloudConnected: () => offload?.connected() ?? false,
-    stats: () => ({ ...structuredClone(stats), cache: cache?.stats() ?? null }),
+    stats: () => ({ ...structuredClone(stats), cache: cache?.stats() ?? null, policy: policy.stats() }),
     async close() {
       offload?.close();
       await pool.close();

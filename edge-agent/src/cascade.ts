@@ -7,7 +7,8 @@ import type { AgentInput, InputPreparer } from './agent-input.js';
 import type { Answer, AnswerSource, AnswerTimings, GateRecord, InferenceMode } from './answer.js';
 import type { DualResult, DualStage } from './dual-stage.js';
 import type { ExitGate } from './exit-gate.js';
-import { type OffloadClient, OffloadError } from './offload-client.js';
+import { type OffloadClient, OffloadError, type OffloadResult } from './offload-client.js';
+import type { OffloadPolicy } from './offload-policy.js';
 import { dHash, exactKey, type ResultCache } from './result-cache.js';
 import { softmax } from './score-functions.js';
 
@@ -21,6 +22,7 @@ export interface CascadeParts {
   codec: BottleneckCodec;
   offload: OffloadClient | undefined;
   offloadTimeoutMs: number;
+  policy: OffloadPolicy;
   stages: { exit: boolean };
 }
 
@@ -36,7 +38,22 @@ const ms = (from: number) => performance.now() - from;
 export function createCascade(
   parts: CascadeParts,
 ): (input: AgentInput, mode: InferenceMode) => Promise<Answer> {
-  const { manifest: m, pool, preparer, gate, dual, cache, codec, offload } = parts;
+  const { manifest: m, pool, preparer, gate, dual, cache, codec, offload, policy } = parts;
+
+  /** Sends a frame and tells the policy how it went, whoever waits for the answer. */
+  async function send(frame: Uint8Array): Promise<OffloadResult> {
+    const started = performance.now();
+    try {
+      const r = await offload!.infer(frame, parts.offloadTimeoutMs);
+      const t = r.result.timing;
+      const serverMs = (Number(t?.queue_us ?? 0) + Number(t?.compute_us ?? 0)) / 1000;
+      policy.observe({ ok: true, roundTripMs: performance.now() - started, serverMs, bytes: r.wireBytes });
+      return r;
+    } catch (error) {
+      policy.observe({ ok: false, code: error instanceof OffloadError ? error.code : status.UNKNOWN });
+      throw error;
+    }
+  }
   const head = m.files.find((f) => f.role === 'head')!;
   const inputName = head.inputs[0]!.name;
   const inputDims = [1, ...m.input.shape];
@@ -126,9 +143,15 @@ export function createCascade(
     const t3 = performance.now();
     const frame = codec.encode(out[m.bottleneck.tensor]!.data);
     timings.encodeMs = ms(t3);
+    const decision = policy.decide(frame.byteLength, ms(t0));
+    if (!decision.offload) {
+      // A shadow offload refreshes the link estimate; its answer is not waited for.
+      if (decision.probe) void send(frame).catch(() => undefined);
+      return answer('fallback', bestLocal, { degraded: true, reason: decision.reason });
+    }
     const t4 = performance.now();
     try {
-      const { result, wireBytes } = await offload.infer(frame, parts.offloadTimeoutMs);
+      const { result, wireBytes } = await send(frame);
       timings.offloadMs = ms(t4);
       timings.server = {
         queueUs: Number(result.timing?.queue_us ?? 0),

@@ -17,15 +17,34 @@ export {
   type InferenceMode,
 } from './answer.js';
 export { type CachedAnswer, createCascade } from './cascade.js';
+export {
+  type BreakerOptions,
+  type BreakerState,
+  type CircuitBreaker,
+  createCircuitBreaker,
+} from './circuit-breaker.js';
 export { createDualStage, type DualResult, type DualStage } from './dual-stage.js';
 export { createExitGate, type ExitGate, type GateDecision } from './exit-gate.js';
 export { type HttpApi, type HttpApiOptions, startHttpApi } from './http-api.js';
+export {
+  createLinkEstimator,
+  type LinkEstimate,
+  type LinkEstimator,
+  type LinkSample,
+} from './link-estimator.js';
 export {
   createOffloadClient,
   type OffloadClient,
   OffloadError,
   type OffloadResult,
 } from './offload-client.js';
+export {
+  createOffloadPolicy,
+  type OffloadDecision,
+  type OffloadPolicy,
+  type PolicyOptions,
+  type PolicyStats,
+} from './offload-policy.js';
 export {
   type CacheKey,
   type CacheOptions,
