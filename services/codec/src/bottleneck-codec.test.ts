@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { packedByteLength } from './bit-pack.js';
 import { type BottleneckCodecOptions, createBottleneckCodec } from './bottleneck-codec.js';
 import { decodeFrame } from './decode-frame.js';
 import { encodeFrame } from './encode-frame.js';
 import { FrameError, FrameMismatchError } from './errors.js';
-import { quantize } from './quantize.js';
-import { SAMPLE_SHA256 } from './testing/frame-fixtures.js';
-import { createRandom, randomInt, randomSha256 } from './testing/seeded-random.js';
+import { CodecId, frameOverheadBytes } from './frame-format.js';
+import { dequantize, quantize } from './quantize.js';
+import { drawCodes, randomTables } from './testing/entropy-fixtures.js';
+import { SAMPLE_SHA256, withFixedCrc } from './testing/frame-fixtures.js';
+import { createRandom, randomSha256 } from './testing/seeded-random.js';
 
 const opts = { timeout: 30_000 };
 
@@ -23,57 +26,92 @@ function options(overrides: Partial<BottleneckCodecOptions> = {}): BottleneckCod
   };
 }
 
-function expectMismatch(fn: () => unknown, code: string): void {
+const TABLES = { precisionBits: 12, tables: [Array(16).fill(256), [3856, ...Array(15).fill(16)]] };
+
+function expectMismatch(fn: () => unknown, code: string): FrameMismatchError {
+  let caught: unknown;
   assert.throws(fn, (err: unknown) => {
+    caught = err;
     assert.ok(err instanceof FrameMismatchError, String(err));
     assert.equal(err.name, 'FrameMismatchError');
     assert.equal(err.code, code);
     return true;
   });
+  return caught as FrameMismatchError;
 }
 
 describe('bottleneck codec', () => {
   it(
-    'createBottleneckCodec - encode/decode round trip equals quantise-dequantise, every bit width',
+    'createBottleneckCodec - decode(encode(x)) equals quantise(x) at every bit width, all four range/table combos',
     opts,
     () => {
       const random = createRandom(3);
+      const shapes = [[5], [3, 17], [4, 7, 7], [2, 3, 4, 5], [1, 1], [12, 7, 7]];
+      const seen = new Set<number>();
       for (let bits = 1; bits <= 8; bits++) {
-        for (const perChannel of [false, true]) {
-          const shape = [randomInt(random, 1, 8), randomInt(random, 1, 7), randomInt(random, 1, 7)];
-          const c = perChannel ? shape[0]! : 1;
-          const min = Array.from({ length: c }, () => random() * -3);
-          const max = min.map((lo) => lo + 0.5 + random() * 4);
-          const codec = createBottleneckCodec(
-            options({ bits, shape, min, max, headSha256: randomSha256(random) }),
-          );
-          const x = Float32Array.from({ length: codec.elementCount }, () => random() * 8 - 4);
-          const bytes = codec.encode(x);
-          const { frame, features } = codec.decode(bytes);
-          assert.equal(frame.byteLength, bytes.length);
-          assert.deepEqual(frame.shape, shape);
-          assert.equal(frame.headFingerprint, codec.headFingerprint);
-          // The features survive as their codes: requantising gives what the edge sent.
-          assert.deepEqual(
-            quantize(features, { bits, shape, min, max }),
-            quantize(x, { bits, shape, min, max }),
-          );
-          // A second encode of the dequantised features is byte-identical.
-          assert.deepEqual(codec.encode(features), bytes);
+        for (const shape of shapes) {
+          for (const perChannel of [false, true]) {
+            for (const withTables of [false, true]) {
+              const channels = shape[0]!;
+              const stride = shape.reduce((a, b) => a * b, 1) / channels;
+              const ranges = perChannel ? channels : 1;
+              const min = Array.from({ length: ranges }, () => random() * -3);
+              const max = min.map((lo) => lo + 0.5 + random() * 4);
+              const entropy = randomTables(random, channels, bits, Math.max(bits, 12));
+              const codec = createBottleneckCodec(
+                options({
+                  bits,
+                  shape,
+                  min,
+                  max,
+                  headSha256: randomSha256(random),
+                  entropy: withTables ? entropy : undefined,
+                }),
+              );
+              const spec = { bits, shape, min, max };
+              // Half the samples follow the tables (entropy coding wins), half are noise.
+              for (let trial = 0; trial < 4; trial++) {
+                const x =
+                  trial % 2 === 0
+                    ? dequantize(drawCodes(random, entropy, stride), spec)
+                    : Float32Array.from({ length: codec.elementCount }, () => random() * 10 - 5);
+                const bytes = codec.encode(x);
+                const { frame, features } = codec.decode(bytes);
+                seen.add(frame.codecId);
+                const at = `bits=${bits} shape=${shape} perChannel=${perChannel} tables=${withTables}`;
+                assert.deepEqual(features, dequantize(quantize(x, spec), spec), at);
+                assert.deepEqual(frame.shape, shape);
+                assert.equal(frame.headFingerprint, codec.headFingerprint);
+                // Never larger than bit-packing plus the frame overhead.
+                const packed = packedByteLength(codec.elementCount, bits);
+                assert.ok(bytes.length <= packed + frameOverheadBytes(shape, packed), at);
+                if (frame.codecId !== CodecId.BITPACK) {
+                  assert.equal(frame.codecId, withTables ? CodecId.RANS_STATIC : CodecId.RANS_ADAPTIVE, at);
+                }
+                // A second encode of the dequantised features is byte-identical.
+                assert.deepEqual(codec.encode(features), bytes, at);
+              }
+            }
+          }
         }
       }
+      assert.deepEqual([...seen].sort(), [0, 1, 2]);
     },
   );
 
-  it('createBottleneckCodec - frame size is the header plus ceil(count * bits / 8)', opts, () => {
-    const codec = createBottleneckCodec(options({ bits: 2, shape: [8, 7, 7], min: [0], max: [1] }));
-    const bytes = codec.encode(new Float32Array(392));
-    // 2+1+1+1+8 + 1+12 + 1+5 + 1+6 + 4 = 43 header bytes, 98 payload bytes, 4 CRC bytes.
-    assert.equal(bytes.length, 43 + 98 + 4);
+  it('createBottleneckCodec - frame size on a shipped-like layout: overhead 14 bytes', opts, () => {
+    const codec = createBottleneckCodec(options({ bits: 2, shape: [4, 7, 7], min: [0], max: [1] }));
+    const bytes = codec.encode(new Float32Array(196).fill(1));
+    const frame = decodeFrame(bytes);
+    // lead 1 + format 1 + fingerprint 4 + dims 3 + length 1 = 10, then the payload, then CRC 4.
+    assert.equal(frame.headerBytes, 10);
+    assert.equal(frame.overheadBytes, 14);
+    assert.equal(bytes.length, 14 + frame.payload.length);
+    assert.equal(frame.codecId, CodecId.RANS_ADAPTIVE); // constant codes: adaptive coding wins
   });
 
   it('decode - writes into a caller buffer (e.g. a slot of a batch tensor)', opts, () => {
-    const codec = createBottleneckCodec(options());
+    const codec = createBottleneckCodec(options({ entropy: TABLES }));
     const batch = new Float32Array(codec.elementCount * 2);
     const slot = batch.subarray(codec.elementCount);
     const { features } = codec.decode(codec.encode(new Float32Array(codec.elementCount).fill(1)), slot);
@@ -82,35 +120,48 @@ describe('bottleneck codec', () => {
     assert.equal(batch[0], 0);
   });
 
-  it('decode - refuses frames from another model, version, head, bit width or shape', opts, () => {
+  it('decode - refuses frames from another head, bit width, shape or entropy model', opts, () => {
     const codec = createBottleneckCodec(options());
     const x = new Float32Array(codec.elementCount);
     const from = (o: Partial<BottleneckCodecOptions>) => createBottleneckCodec(options(o)).encode(x);
-    expectMismatch(() => codec.decode(from({ modelName: 'other' })), 'MODEL_MISMATCH');
-    expectMismatch(() => codec.decode(from({ modelVersion: '1.0.1' })), 'VERSION_MISMATCH');
     expectMismatch(() => codec.decode(from({ headSha256: `f${SAMPLE_SHA256.slice(1)}` })), 'HEAD_MISMATCH');
     expectMismatch(() => codec.decode(from({ bits: 5 })), 'BITS_MISMATCH');
-    expectMismatch(() => codec.decode(from({ shape: [2, 9] })), 'SHAPE_MISMATCH');
+    const err = expectMismatch(() => codec.decode(from({ shape: [2, 9] })), 'SHAPE_MISMATCH');
+    assert.deepEqual([err.expected, err.actual], ['2x3x3', '2x9']);
     expectMismatch(() => codec.decode(from({ shape: [2, 3, 3, 1] })), 'SHAPE_MISMATCH');
-    // Only the fingerprint (first 8 bytes) travels: a head differing later is not detectable here.
+    // Codec 1 needs the tables; a codec built without them refuses such frames.
+    const withTables = createBottleneckCodec(options({ entropy: TABLES }));
+    const skewed = dequantize(new Uint8Array(18), { bits: 4, shape: [2, 3, 3], min: [-1, 0], max: [1, 6] });
+    const staticFrame = withTables.encode(skewed);
+    assert.equal(decodeFrame(staticFrame).codecId, CodecId.RANS_STATIC);
+    expectMismatch(() => codec.decode(staticFrame), 'CODEC_MISMATCH');
+    // Codecs 0 and 2 need no tables: the bundle with tables reads them too.
+    assert.doesNotThrow(() => withTables.decode(codec.encode(skewed)));
+    // Only the fingerprint (first 4 bytes) travels: a head differing later is not detectable here.
     assert.doesNotThrow(() => codec.decode(from({ headSha256: `${SAMPLE_SHA256.slice(0, 63)}f` })));
-    const err = ((): FrameMismatchError | undefined => {
-      try {
-        codec.decode(from({ shape: [2, 9] }));
-        return undefined;
-      } catch (e) {
-        return e as FrameMismatchError;
-      }
-    })();
-    assert.deepEqual([err?.expected, err?.actual], ['2x3x3', '2x9']);
   });
 
-  it('decode - malformed bytes are a FrameError, checked before pairing', opts, () => {
-    const codec = createBottleneckCodec(options());
-    const bytes = codec.encode(new Float32Array(codec.elementCount));
+  it('decode - malformed bytes and corrupt entropy streams are FrameErrors', opts, () => {
+    const codec = createBottleneckCodec(options({ entropy: TABLES }));
+    const skewed = new Float32Array(codec.elementCount).fill(-1);
+    const bytes = codec.encode(skewed);
+    assert.equal(decodeFrame(bytes).codecId, CodecId.RANS_STATIC);
     assert.throws(() => codec.decode(bytes.subarray(0, 10)), FrameError);
-    const other = encodeFrame({ ...decodeFrame(bytes), modelName: 'x', headSha256: SAMPLE_SHA256 });
-    assert.throws(() => codec.decode(other.subarray(0, other.length - 1)), FrameError);
+    // A payload byte changed and the CRC repaired: only the rANS end check can tell.
+    let caught = 0;
+    for (let at = decodeFrame(bytes).headerBytes + 4; at < bytes.length - 4; at++) {
+      for (let bit = 0; bit < 8; bit++) {
+        const bad = bytes.slice();
+        bad[at]! ^= 1 << bit;
+        try {
+          codec.decode(withFixedCrc(bad));
+        } catch (err) {
+          assert.ok(err instanceof FrameError, String(err));
+          caught++;
+        }
+      }
+    }
+    assert.ok(caught > 0);
   });
 
   it('decodeFeatures/assertPairs - work on an already parsed frame', opts, () => {
@@ -118,17 +169,29 @@ describe('bottleneck codec', () => {
     const frame = decodeFrame(codec.encode(new Float32Array(codec.elementCount).fill(-1)));
     assert.doesNotThrow(() => codec.assertPairs(frame));
     assert.deepEqual([...codec.decodeFeatures(frame)].slice(0, 9), Array(9).fill(-1));
+    const other = encodeFrame({ ...frame, headSha256: 'ffffffff' });
+    expectMismatch(() => codec.assertPairs(decodeFrame(other)), 'HEAD_MISMATCH');
   });
 
   it('createBottleneckCodec - refuses invalid options', opts, () => {
-    assert.throws(() => createBottleneckCodec(options({ modelName: 'Bad Name' })), FrameError);
+    const random = createRandom(4);
     assert.throws(() => createBottleneckCodec(options({ headSha256: 'abc' })), FrameError);
     assert.throws(() => createBottleneckCodec(options({ bits: 9 })), FrameError);
     assert.throws(() => createBottleneckCodec(options({ shape: [2, 5000] })), FrameError);
     assert.throws(() => createBottleneckCodec(options({ min: [0, 0, 0], max: [1, 1, 1] })), RangeError);
     assert.throws(() => createBottleneckCodec(options({ min: [2, 0], max: [1, 1] })), RangeError);
+    assert.throws(
+      () => createBottleneckCodec(options({ entropy: randomTables(random, 3, 4, 12) })),
+      /2 tables/,
+    );
+    assert.throws(
+      () => createBottleneckCodec(options({ entropy: randomTables(random, 2, 3, 12) })),
+      /16 entries/,
+    );
     const codec = createBottleneckCodec(options());
     assert.throws(() => codec.encode(new Float32Array(3)), RangeError);
     assert.ok(Object.isFrozen(codec.shape));
+    assert.equal(codec.entropyCodecId, CodecId.RANS_ADAPTIVE);
+    assert.equal(createBottleneckCodec(options({ entropy: TABLES })).entropyCodecId, CodecId.RANS_STATIC);
   });
 });

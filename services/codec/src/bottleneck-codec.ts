@@ -1,19 +1,13 @@
-import { packBits, unpackBits } from './bit-pack.js';
 import { decodeFrame } from './decode-frame.js';
 import { encodeFrame } from './encode-frame.js';
 import { FrameMismatchCode, FrameMismatchError } from './errors.js';
-import {
-  CodecId,
-  checkBits,
-  checkModelName,
-  checkModelVersion,
-  checkShape,
-  type FeatureFrame,
-  headFingerprintOf,
-} from './frame-format.js';
+import { type CodecId, type FeatureFrame, headFingerprintOf } from './frame-format.js';
+import { createPayloadCoder } from './payload-coder.js';
 import { dequantize, quantize, type ResolvedQuantSpec, resolveQuantSpec } from './quantize.js';
+import type { EntropyTablesSpec } from './rans-tables.js';
 
 export interface BottleneckCodecOptions {
+  /** Name and version of the bundle; kept for callers (frames carry only the head fingerprint). */
   modelName: string;
   modelVersion: string;
   /** sha256 of the head ONNX file (64 hex characters), from the bundle manifest. */
@@ -24,6 +18,12 @@ export interface BottleneckCodecOptions {
   /** Per-channel (length C) or per-tensor (length 1) range, from the bundle manifest. */
   min: readonly number[];
   max: readonly number[];
+  /**
+   * The manifest's bottleneck.entropy: frames are rANS-coded with these tables (codec 1).
+   * Without it the codec uses the adaptive model (codec 2). Either way a frame falls back to
+   * bit-packing (codec 0) when that is smaller.
+   */
+  entropy?: EntropyTablesSpec | undefined;
 }
 
 export interface DecodedFeatures {
@@ -37,17 +37,19 @@ export interface BottleneckCodec {
   readonly modelName: string;
   readonly modelVersion: string;
   readonly headSha256: string;
-  /** 16 hex characters: what frames from this head carry. */
+  /** 8 hex characters: what frames from this head carry (FeatureFrame.headFingerprint). */
   readonly headFingerprint: string;
   readonly bits: number;
   readonly shape: readonly number[];
   /** Elements per sample. */
   readonly elementCount: number;
-  /** Quantises, packs and frames one sample. */
+  /** The codec id of entropy-coded frames: 1 (static tables) or 2 (adaptive). */
+  readonly entropyCodecId: CodecId;
+  /** Quantises, entropy-codes (or packs, if smaller) and frames one sample. */
   encode(features: Float32Array): Uint8Array;
   /** Validates a frame (FrameError), checks it pairs with this codec (FrameMismatchError), dequantises. */
   decode(frame: Uint8Array, out?: Float32Array): DecodedFeatures;
-  /** Like decode, for a frame already parsed with decodeFrame (e.g. to route it by model name). */
+  /** Like decode, for a frame already parsed with decodeFrame (e.g. to route it by fingerprint). */
   decodeFeatures(frame: FeatureFrame, out?: Float32Array): Float32Array;
   /** Throws FrameMismatchError unless the frame was made for this codec. */
   assertPairs(frame: FeatureFrame): void;
@@ -55,49 +57,42 @@ export interface BottleneckCodec {
 
 /**
  * Builds the codec for one bundle's bottleneck. Invalid options throw FrameError (frame fields)
- * or RangeError (quantisation ranges).
+ * or RangeError (quantisation ranges, entropy tables).
  */
 export function createBottleneckCodec(options: BottleneckCodecOptions): BottleneckCodec {
   const { modelName, modelVersion, headSha256, bits } = options;
-  checkModelName(modelName);
-  checkModelVersion(modelVersion);
-  checkBits(bits);
   const headFingerprint = headFingerprintOf(headSha256);
+  const coder = createPayloadCoder({ bits, shape: options.shape, entropy: options.entropy });
   const shape = Object.freeze([...options.shape]);
-  const elementCount = checkShape(shape);
+  const { elementCount } = coder;
   const spec: ResolvedQuantSpec = resolveQuantSpec({ bits, shape, min: options.min, max: options.max });
   const shapeText = shape.join('x');
+  // Scratch codes: encode and decode are synchronous, so one buffer serves both.
+  const codes = new Uint8Array(elementCount);
 
   function assertPairs(frame: FeatureFrame): void {
-    // Identity first, then layout: a wrong model is the more useful message.
-    if (frame.modelName !== modelName) {
-      throw new FrameMismatchError(FrameMismatchCode.MODEL_MISMATCH, modelName, frame.modelName);
-    }
-    if (frame.modelVersion !== modelVersion) {
-      throw new FrameMismatchError(FrameMismatchCode.VERSION_MISMATCH, modelVersion, frame.modelVersion);
-    }
+    // Identity first, then layout: a wrong head is the more useful message.
     if (frame.headFingerprint !== headFingerprint) {
       throw new FrameMismatchError(FrameMismatchCode.HEAD_MISMATCH, headFingerprint, frame.headFingerprint);
-    }
-    if (frame.codecId !== CodecId.BITPACK) {
-      throw new FrameMismatchError(
-        FrameMismatchCode.CODEC_MISMATCH,
-        `codec ${CodecId.BITPACK}`,
-        `codec ${frame.codecId}`,
-      );
     }
     if (frame.bits !== bits) {
       throw new FrameMismatchError(FrameMismatchCode.BITS_MISMATCH, `${bits} bits`, `${frame.bits} bits`);
     }
-    const frameShape = frame.shape.join('x');
-    if (frameShape !== shapeText) {
-      throw new FrameMismatchError(FrameMismatchCode.SHAPE_MISMATCH, shapeText, frameShape);
+    if (frame.shape.length !== shape.length || frame.shape.some((d, i) => d !== shape[i])) {
+      throw new FrameMismatchError(FrameMismatchCode.SHAPE_MISMATCH, shapeText, frame.shape.join('x'));
+    }
+    if (frame.codecId === 1 && coder.entropyCodecId !== 1) {
+      throw new FrameMismatchError(
+        FrameMismatchCode.CODEC_MISMATCH,
+        'codec 0 or 2 (this bundle has no entropy tables)',
+        'codec 1',
+      );
     }
   }
 
   function decodeFeatures(frame: FeatureFrame, out?: Float32Array): Float32Array {
     assertPairs(frame);
-    return dequantize(unpackBits(frame.payload, bits, elementCount), spec, out);
+    return dequantize(coder.decode(frame.codecId, frame.payload, codes), spec, out);
   }
 
   return {
@@ -108,17 +103,10 @@ export function createBottleneckCodec(options: BottleneckCodecOptions): Bottlene
     bits,
     shape,
     elementCount,
+    entropyCodecId: coder.entropyCodecId,
     encode(features) {
-      const payload = packBits(quantize(features, spec), bits);
-      return encodeFrame({
-        modelName,
-        modelVersion,
-        headSha256,
-        shape,
-        bits,
-        codecId: CodecId.BITPACK,
-        payload,
-      });
+      const { codecId, payload } = coder.encode(quantize(features, spec, codes));
+      return encodeFrame({ headSha256: headFingerprint, shape, bits, codecId, payload });
     },
     decode(bytes, out) {
       const frame = decodeFrame(bytes);

@@ -1,126 +1,113 @@
-import { packedByteLength } from './bit-pack.js';
 import { crc32c } from './crc32c.js';
 import { FrameError, FrameErrorCode, type FrameField } from './errors.js';
 import {
   type CodecId,
   CodecId as CodecIds,
   CRC_BYTES,
+  checkPayloadLength,
   type FeatureFrame,
   FRAME_MAGIC,
   FRAME_VERSION,
   HEAD_FINGERPRINT_BYTES,
-  isModelNameByte,
-  isModelVersionByte,
-  MAX_BITS,
+  LEGACY_V1_MAGIC,
   MAX_DIM,
+  MAX_DIM_VARINT_BYTES,
   MAX_ELEMENTS,
-  MAX_MODEL_NAME_BYTES,
-  MAX_MODEL_VERSION_BYTES,
-  MAX_PAYLOAD_BYTES,
-  MAX_RANK,
-  MIN_BITS,
+  MAX_LENGTH_VARINT_BYTES,
   SUPPORTED_CODEC_IDS,
 } from './frame-format.js';
+import { RANS_L, RANS_STATE_MAX } from './rans.js';
 
-const RESERVED_CODEC_IDS: ReadonlySet<number> = new Set<number>(Object.values(CodecIds));
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 function bad(field: FrameField, offset: number, message: string): FrameError {
   return new FrameError(FrameErrorCode.BAD_FIELD, field, message, { offset });
 }
 
 /**
- * Parses and validates a feature frame (docs/wire-format.md) in wire order: every field, the
- * element-count limit, the payload length, the padding bits and the CRC are checked before
- * anything is allocated. Throws FrameError naming the first bad field; never throws anything else.
- * The returned payload is a view into `buf`.
+ * Parses and validates a feature frame, version 2 (docs/wire-format.md), in wire order: every
+ * field, the element-count limit, the payload length, the padding bits, the rANS start state and
+ * the CRC are checked before anything is allocated. Throws FrameError naming the first bad field;
+ * never throws anything else. The payload is not entropy-decoded here (that needs the bundle's
+ * tables: see decodeCodes); the returned payload is a view into `buf`.
  */
 export function decodeFrame(buf: Uint8Array): FeatureFrame {
   if (!(buf instanceof Uint8Array))
     throw new FrameError(FrameErrorCode.BAD_FIELD, 'frame', 'must be a Uint8Array');
   const size = buf.length;
-  const u8 = (at: number): number => buf[at]!;
-  const u16 = (at: number): number => buf[at]! | (buf[at + 1]! << 8);
-  const u32 = (at: number): number =>
-    (buf[at]! | (buf[at + 1]! << 8) | (buf[at + 2]! << 16) | (buf[at + 3]! << 24)) >>> 0;
   const need = (at: number, bytes: number, field: FrameField): void => {
     if (at + bytes > size) {
       throw new FrameError(
         FrameErrorCode.TRUNCATED,
         field,
         `needs ${bytes} bytes at offset ${at}, frame has ${size}`,
-        {
-          offset: at,
-        },
+        { offset: at },
       );
     }
   };
+  let o = 0;
+  /** Reads a minimal LEB128 varint of at most `maxBytes` bytes at `o` and moves `o` past it. */
+  const varint = (maxBytes: number, field: FrameField, tooLong: FrameErrorCode): number => {
+    const at = o;
+    let value = 0;
+    for (let k = 0; k < maxBytes; k++) {
+      need(at + k, 1, field);
+      const byte = buf[at + k]!;
+      value += (byte & 0x7f) * 2 ** (7 * k);
+      if (byte < 0x80) {
+        if (byte === 0 && k > 0) throw bad(field, at, 'varint is not minimally encoded');
+        o = at + k + 1;
+        return value;
+      }
+    }
+    throw new FrameError(tooLong, field, `varint longer than ${maxBytes} bytes`, { offset: at });
+  };
 
-  need(0, 2, 'magic');
-  if (u8(0) !== FRAME_MAGIC[0] || u8(1) !== FRAME_MAGIC[1]) {
+  need(0, 1, 'magic');
+  const lead = buf[0]!;
+  if (size >= 2 && lead === LEGACY_V1_MAGIC[0] && buf[1] === LEGACY_V1_MAGIC[1]) {
+    throw new FrameError(
+      FrameErrorCode.UNSUPPORTED_VERSION,
+      'version',
+      `a version 1 ("CV") frame, expected version ${FRAME_VERSION}`,
+      { offset: 0 },
+    );
+  }
+  if (lead >>> 4 !== FRAME_MAGIC) {
     throw new FrameError(FrameErrorCode.BAD_MAGIC, 'magic', 'not a Cleave feature frame', { offset: 0 });
   }
-  need(2, 1, 'version');
-  const version = u8(2);
+  const version = lead & 0x0f;
   if (version !== FRAME_VERSION) {
     throw new FrameError(
       FrameErrorCode.UNSUPPORTED_VERSION,
       'version',
       `version ${version}, expected ${FRAME_VERSION}`,
-      {
-        offset: 2,
-      },
+      { offset: 0 },
     );
   }
-  need(3, 1, 'codecId');
-  const codecId = u8(3);
+
+  need(1, 1, 'codecId');
+  const format = buf[1]!;
+  const codecId = format >>> 5;
   if (!SUPPORTED_CODEC_IDS.has(codecId)) {
-    const why = RESERVED_CODEC_IDS.has(codecId) ? 'reserved but not supported by this decoder' : 'unknown';
-    throw new FrameError(FrameErrorCode.UNKNOWN_CODEC, 'codecId', `codec ${codecId} is ${why}`, {
-      offset: 3,
+    throw new FrameError(FrameErrorCode.UNKNOWN_CODEC, 'codecId', `codec ${codecId} is unknown`, {
+      offset: 1,
     });
   }
-  need(4, 1, 'bits');
-  const bits = u8(4);
-  if (bits < MIN_BITS || bits > MAX_BITS)
-    throw bad('bits', 4, `must be ${MIN_BITS}..${MAX_BITS}, got ${bits}`);
-  const fingerprintAt = 5;
+  // 3 bits of bits-1 and 2 bits of rank-1: every value is in range, nothing to refuse.
+  const bits = ((format >>> 2) & 0x07) + 1;
+  const rank = (format & 0x03) + 1;
+
+  const fingerprintAt = 2;
   need(fingerprintAt, HEAD_FINGERPRINT_BYTES, 'headFingerprint');
 
-  let o = fingerprintAt + HEAD_FINGERPRINT_BYTES;
-  const nameAt = o + 1;
-  need(o, 1, 'modelName');
-  const nameBytes = u8(o);
-  if (nameBytes < 1 || nameBytes > MAX_MODEL_NAME_BYTES) {
-    throw bad('modelName', o, `length must be 1..${MAX_MODEL_NAME_BYTES}, got ${nameBytes}`);
-  }
-  need(nameAt, nameBytes, 'modelName');
-  for (let i = nameAt; i < nameAt + nameBytes; i++) {
-    if (!isModelNameByte(u8(i))) throw bad('modelName', i, `byte 0x${u8(i).toString(16)} not in [a-z0-9._-]`);
-  }
-  o = nameAt + nameBytes;
-
-  const versionAt = o + 1;
-  need(o, 1, 'modelVersion');
-  const versionBytes = u8(o);
-  if (versionBytes < 1 || versionBytes > MAX_MODEL_VERSION_BYTES) {
-    throw bad('modelVersion', o, `length must be 1..${MAX_MODEL_VERSION_BYTES}, got ${versionBytes}`);
-  }
-  need(versionAt, versionBytes, 'modelVersion');
-  for (let i = versionAt; i < versionAt + versionBytes; i++) {
-    if (!isModelVersionByte(u8(i)))
-      throw bad('modelVersion', i, `byte 0x${u8(i).toString(16)} not in [A-Za-z0-9._+-]`);
-  }
-  o = versionAt + versionBytes;
-
-  need(o, 1, 'rank');
-  const rank = u8(o);
-  if (rank < 1 || rank > MAX_RANK) throw bad('rank', o, `must be 1..${MAX_RANK}, got ${rank}`);
-  const shapeAt = o + 1;
-  need(shapeAt, 2 * rank, 'shape');
+  o = fingerprintAt + HEAD_FINGERPRINT_BYTES;
+  const shapeAt = o;
   let elementCount = 1;
   for (let k = 0; k < rank; k++) {
-    const d = u16(shapeAt + 2 * k);
-    if (d < 1 || d > MAX_DIM) throw bad('shape', shapeAt + 2 * k, `dim ${k} must be 1..${MAX_DIM}, got ${d}`);
+    const at = o;
+    const d = varint(MAX_DIM_VARINT_BYTES, 'shape', FrameErrorCode.BAD_FIELD);
+    if (d < 1 || d > MAX_DIM) throw bad('shape', at, `dim ${k} must be 1..${MAX_DIM}, got ${d}`);
     elementCount *= d;
   }
   if (elementCount > MAX_ELEMENTS) {
@@ -133,42 +120,38 @@ export function decodeFrame(buf: Uint8Array): FeatureFrame {
       },
     );
   }
-  o = shapeAt + 2 * rank;
 
-  need(o, 4, 'payloadLength');
-  const payloadLength = u32(o);
-  if (payloadLength > MAX_PAYLOAD_BYTES) {
-    throw new FrameError(
-      FrameErrorCode.TOO_LARGE,
-      'payloadLength',
-      `${payloadLength} bytes exceed ${MAX_PAYLOAD_BYTES}`,
-      {
-        offset: o,
-      },
-    );
-  }
-  const packedBytes = packedByteLength(elementCount, bits);
-  if (codecId === CodecIds.BITPACK && payloadLength !== packedBytes) {
-    throw bad(
-      'payloadLength',
-      o,
-      `${elementCount} codes of ${bits} bits need ${packedBytes} bytes, got ${payloadLength}`,
-    );
-  }
-  const payloadAt = o + 4;
+  const lengthAt = o;
+  const payloadLength = varint(MAX_LENGTH_VARINT_BYTES, 'payloadLength', FrameErrorCode.TOO_LARGE);
+  const payloadAt = o;
+  checkPayloadLength(codecId, elementCount, bits, payloadLength, lengthAt);
   need(payloadAt, payloadLength, 'payload');
   const crcAt = payloadAt + payloadLength;
   need(crcAt, CRC_BYTES, 'crc32c');
   const end = crcAt + CRC_BYTES;
   if (size > end) throw bad('trailingBytes', end, `${size - end} bytes after the CRC`);
-  if (codecId === CodecIds.BITPACK && payloadLength > 0) {
+
+  if (codecId === CodecIds.BITPACK) {
     // One packing per code sequence: the unused high bits of the last byte must be zero.
     const usedBits = (elementCount * bits) % 8;
-    if (usedBits !== 0 && u8(crcAt - 1) >>> usedBits !== 0) {
+    if (usedBits !== 0 && buf[crcAt - 1]! >>> usedBits !== 0) {
       throw bad('payload', crcAt - 1, 'padding bits of the last byte must be zero');
     }
+  } else {
+    // Every rANS encoder ends in [RANS_L, 2^31): anything else cannot be a stream.
+    const state =
+      (buf[payloadAt]! |
+        (buf[payloadAt + 1]! << 8) |
+        (buf[payloadAt + 2]! << 16) |
+        (buf[payloadAt + 3]! << 24)) >>>
+      0;
+    if (state < RANS_L || state > RANS_STATE_MAX) {
+      throw bad('payload', payloadAt, `rANS state 0x${state.toString(16)} outside [2^23, 2^31)`);
+    }
   }
-  const expectedCrc = u32(crcAt);
+
+  const expectedCrc =
+    (buf[crcAt]! | (buf[crcAt + 1]! << 8) | (buf[crcAt + 2]! << 16) | (buf[crcAt + 3]! << 24)) >>> 0;
   const actualCrc = crc32c(buf.subarray(0, crcAt));
   if (actualCrc !== expectedCrc) {
     throw new FrameError(
@@ -179,23 +162,21 @@ export function decodeFrame(buf: Uint8Array): FeatureFrame {
     );
   }
 
-  // Everything is valid: only now build the strings, the shape and the payload view.
+  // Everything is valid: only now build the shape, the fingerprint and the payload view.
   const shape: number[] = [];
-  for (let k = 0; k < rank; k++) shape.push(u16(shapeAt + 2 * k));
-  let headFingerprint = '';
-  for (let i = fingerprintAt; i < fingerprintAt + HEAD_FINGERPRINT_BYTES; i++) {
-    headFingerprint += u8(i).toString(16).padStart(2, '0');
-  }
+  o = shapeAt;
+  for (let k = 0; k < rank; k++) shape.push(varint(MAX_DIM_VARINT_BYTES, 'shape', FrameErrorCode.BAD_FIELD));
+  const f = fingerprintAt;
   return {
     version,
     codecId: codecId as CodecId,
     bits,
-    headFingerprint,
-    modelName: String.fromCharCode(...buf.subarray(nameAt, nameAt + nameBytes)),
-    modelVersion: String.fromCharCode(...buf.subarray(versionAt, versionAt + versionBytes)),
+    headFingerprint: HEX[buf[f]!]! + HEX[buf[f + 1]!]! + HEX[buf[f + 2]!]! + HEX[buf[f + 3]!]!,
     shape,
     elementCount,
     payload: buf.subarray(payloadAt, crcAt),
     byteLength: end,
+    headerBytes: payloadAt,
+    overheadBytes: payloadAt + CRC_BYTES,
   };
 }

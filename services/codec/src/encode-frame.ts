@@ -1,96 +1,85 @@
-import { packedByteLength } from './bit-pack.js';
 import { crc32c } from './crc32c.js';
 import { FrameError, FrameErrorCode } from './errors.js';
 import {
   CodecId,
   CRC_BYTES,
   checkBits,
-  checkModelName,
-  checkModelVersion,
+  checkPayloadLength,
   checkShape,
-  FRAME_MAGIC,
-  FRAME_VERSION,
+  FRAME_LEAD_BYTE,
   frameHeaderByteLength,
   headFingerprintOf,
-  MAX_PAYLOAD_BYTES,
   SUPPORTED_CODEC_IDS,
 } from './frame-format.js';
 
 export interface FrameFields {
-  modelName: string;
-  modelVersion: string;
-  /** sha256 of the head ONNX file, 64 hex characters; the frame carries its first 8 bytes. */
+  /**
+   * sha256 of the head ONNX file (64 hex characters; the frame carries its first 4 bytes), or
+   * the 8-hex-character fingerprint itself, e.g. to re-encode a parsed frame.
+   */
   headSha256: string;
   /** Shape of one sample, channel first. */
   shape: readonly number[];
   bits: number;
   /** Defaults to CodecId.BITPACK. */
   codecId?: CodecId;
-  /** Encoded codes; for BITPACK exactly ceil(count * bits / 8) bytes (see packBits). */
+  /**
+   * Encoded codes. BITPACK: exactly ceil(count * bits / 8) bytes (see packBits). RANS_*: at least
+   * the 4 state bytes and fewer bytes than the packed codes would take.
+   */
   payload: Uint8Array;
 }
 
+function fingerprintOf(text: string): string {
+  if (typeof text === 'string' && /^[0-9a-fA-F]{8}$/.test(text)) return text.toLowerCase();
+  return headFingerprintOf(text);
+}
+
 /**
- * Serialises a feature frame (docs/wire-format.md). Applies the same checks as decodeFrame, so
- * every frame it returns decodes; a bad field throws FrameError naming it.
+ * Serialises a feature frame, version 2 (docs/wire-format.md). Applies the same checks as
+ * decodeFrame, so every frame it returns decodes; a bad field throws FrameError naming it.
  */
 export function encodeFrame(fields: FrameFields): Uint8Array {
-  const { modelName, modelVersion, shape, bits, payload } = fields;
+  const { shape, bits, payload } = fields;
   const codecId = fields.codecId ?? CodecId.BITPACK;
   if (!SUPPORTED_CODEC_IDS.has(codecId)) {
     throw new FrameError(FrameErrorCode.UNKNOWN_CODEC, 'codecId', `codec ${codecId} is not supported`);
   }
   checkBits(bits);
-  const fingerprint = headFingerprintOf(fields.headSha256);
-  checkModelName(modelName);
-  checkModelVersion(modelVersion);
+  const fingerprint = fingerprintOf(fields.headSha256);
   const count = checkShape(shape);
-  if (payload.length > MAX_PAYLOAD_BYTES) {
-    throw new FrameError(
-      FrameErrorCode.TOO_LARGE,
-      'payloadLength',
-      `${payload.length} bytes exceed ${MAX_PAYLOAD_BYTES}`,
-    );
-  }
+  checkPayloadLength(codecId, count, bits, payload.length);
   if (codecId === CodecId.BITPACK) {
-    const expected = packedByteLength(count, bits);
-    if (payload.length !== expected) {
-      throw new FrameError(
-        FrameErrorCode.BAD_FIELD,
-        'payloadLength',
-        `need ${expected} bytes, got ${payload.length}`,
-      );
-    }
     const usedBits = (count * bits) % 8;
     if (usedBits !== 0 && payload[payload.length - 1]! >>> usedBits !== 0) {
       throw new FrameError(FrameErrorCode.BAD_FIELD, 'payload', 'padding bits of the last byte must be zero');
     }
   }
 
-  const headerBytes = frameHeaderByteLength(modelName.length, modelVersion.length, shape.length);
+  const headerBytes = frameHeaderByteLength(shape, payload.length);
   const out = new Uint8Array(headerBytes + payload.length + CRC_BYTES);
-  const view = new DataView(out.buffer);
   let o = 0;
-  out[o++] = FRAME_MAGIC[0];
-  out[o++] = FRAME_MAGIC[1];
-  out[o++] = FRAME_VERSION;
-  out[o++] = codecId;
-  out[o++] = bits;
-  for (let i = 0; i < fingerprint.length; i += 2) out[o++] = Number.parseInt(fingerprint.slice(i, i + 2), 16);
-  // Names are ASCII (checked above), so one character is one byte.
-  out[o++] = modelName.length;
-  for (let i = 0; i < modelName.length; i++) out[o++] = modelName.charCodeAt(i);
-  out[o++] = modelVersion.length;
-  for (let i = 0; i < modelVersion.length; i++) out[o++] = modelVersion.charCodeAt(i);
-  out[o++] = shape.length;
-  for (const d of shape) {
-    view.setUint16(o, d, true);
-    o += 2;
-  }
-  view.setUint32(o, payload.length, true);
-  o += 4;
+  out[o++] = FRAME_LEAD_BYTE;
+  out[o++] = (codecId << 5) | ((bits - 1) << 2) | (shape.length - 1);
+  for (let i = 0; i < 8; i += 2) out[o++] = Number.parseInt(fingerprint.slice(i, i + 2), 16);
+  for (const d of shape) o = writeVarint(out, o, d);
+  o = writeVarint(out, o, payload.length);
   out.set(payload, o);
   o += payload.length;
-  view.setUint32(o, crc32c(out.subarray(0, o)), true);
+  const crc = crc32c(out.subarray(0, o));
+  out[o] = crc & 0xff;
+  out[o + 1] = (crc >>> 8) & 0xff;
+  out[o + 2] = (crc >>> 16) & 0xff;
+  out[o + 3] = crc >>> 24;
   return out;
+}
+
+/** Writes `value` (>= 0) as an unsigned LEB128 varint at `at`; returns the offset after it. */
+function writeVarint(out: Uint8Array, at: number, value: number): number {
+  while (value >= 0x80) {
+    out[at++] = (value & 0x7f) | 0x80;
+    value = Math.floor(value / 128);
+  }
+  out[at++] = value;
+  return at;
 }

@@ -2,11 +2,11 @@
 export const FrameErrorCode = {
   /** The buffer ends before the field does. */
   TRUNCATED: 'TRUNCATED',
-  /** The first two bytes are not "CV". */
+  /** The high nibble of the first byte is not 0xC. */
   BAD_MAGIC: 'BAD_MAGIC',
-  /** A frame version this decoder does not speak. */
+  /** A frame version this decoder does not speak (including the legacy "CV" frames of version 1). */
   UNSUPPORTED_VERSION: 'UNSUPPORTED_VERSION',
-  /** A codec id that is unknown or reserved but not implemented here. */
+  /** A codec id that is unknown. */
   UNKNOWN_CODEC: 'UNKNOWN_CODEC',
   /** A field holds a value outside its constraints. */
   BAD_FIELD: 'BAD_FIELD',
@@ -19,7 +19,8 @@ export type FrameErrorCode = (typeof FrameErrorCode)[keyof typeof FrameErrorCode
 
 /**
  * The frame field an error is about, in wire order. 'frame' is the buffer as a whole;
- * 'headSha256' occurs only when encoding.
+ * 'headSha256' occurs only when encoding. 'payload' also names a payload whose entropy-coded
+ * stream does not decode (found by decodeCodes, after the frame itself was accepted).
  */
 export type FrameField =
   | 'frame'
@@ -27,11 +28,9 @@ export type FrameField =
   | 'version'
   | 'codecId'
   | 'bits'
+  | 'rank'
   | 'headFingerprint'
   | 'headSha256'
-  | 'modelName'
-  | 'modelVersion'
-  | 'rank'
   | 'shape'
   | 'payloadLength'
   | 'payload'
@@ -64,10 +63,9 @@ export class FrameError extends Error {
  * FrameMismatchError to FAILED_PRECONDITION: the frame is valid, the pairing is not.
  */
 export const FrameMismatchCode = {
-  MODEL_MISMATCH: 'MODEL_MISMATCH',
-  VERSION_MISMATCH: 'VERSION_MISMATCH',
   /** The frame was encoded by a head whose sha256 differs from the one this tail pairs with. */
   HEAD_MISMATCH: 'HEAD_MISMATCH',
+  /** Codec 1 (static tables) sent to a codec built without the bundle's tables. */
   CODEC_MISMATCH: 'CODEC_MISMATCH',
   BITS_MISMATCH: 'BITS_MISMATCH',
   SHAPE_MISMATCH: 'SHAPE_MISMATCH',

@@ -1,99 +1,67 @@
-// Constants and shared checks of feature frame version 1. docs/wire-format.md is the
+// Constants and shared checks of feature frame version 2. docs/wire-format.md is the
 // byte-level description; change both together and raise FRAME_VERSION when the layout changes.
+import { packedByteLength } from './bit-pack.js';
 import { FrameError, FrameErrorCode } from './errors.js';
 
-/** "CV": the first two bytes of every frame. */
-export const FRAME_MAGIC = [0x43, 0x56] as const;
-export const FRAME_VERSION = 1;
+/** High nibble of byte 0; the low nibble is the frame version. */
+export const FRAME_MAGIC = 0xc;
+export const FRAME_VERSION = 2;
+/** Byte 0 of every version-2 frame. */
+export const FRAME_LEAD_BYTE = (FRAME_MAGIC << 4) | FRAME_VERSION;
+/** Version 1 frames began with "CV"; recognised only to refuse them as UNSUPPORTED_VERSION. */
+export const LEGACY_V1_MAGIC = [0x43, 0x56] as const;
 
 /** How the payload encodes the codes. */
 export const CodecId = {
   /** Uniform codes, bit-packed LSB-first (bit-pack.ts). */
   BITPACK: 0,
-  /** Reserved: static rANS with frequency tables from the bundle manifest. */
+  /** rANS with the bundle manifest's static per-channel frequency tables (rans.ts). */
   RANS_STATIC: 1,
-  /** Reserved: adaptive entropy coding. */
+  /** rANS with the adaptive binary-tree model, no tables needed (adaptive-model.ts). */
   RANS_ADAPTIVE: 2,
 } as const;
 export type CodecId = (typeof CodecId)[keyof typeof CodecId];
 
 /** Codec ids this build can decode; others are refused with UNKNOWN_CODEC. */
-export const SUPPORTED_CODEC_IDS: ReadonlySet<number> = new Set<number>([CodecId.BITPACK]);
+export const SUPPORTED_CODEC_IDS: ReadonlySet<number> = new Set<number>(Object.values(CodecId));
+/** The codec id field is 3 bits wide. */
+export const MAX_CODEC_ID = 7;
 
 export const MIN_BITS = 1;
 export const MAX_BITS = 8;
-export const HEAD_FINGERPRINT_BYTES = 8;
-export const MAX_MODEL_NAME_BYTES = 64;
-export const MAX_MODEL_VERSION_BYTES = 32;
 export const MAX_RANK = 4;
 export const MAX_DIM = 4096;
-/** Elements per frame, whatever the shape: bounds the decoder's allocations. */
+/** Elements per frame, whatever the shape: bounds the decoder's allocations and loops. */
 export const MAX_ELEMENTS = 1 << 20;
 /** Payload bytes per frame: enough for MAX_ELEMENTS codes of 8 bits. */
 export const MAX_PAYLOAD_BYTES = MAX_ELEMENTS;
+/** The first 4 bytes of the head ONNX file's sha256. */
+export const HEAD_FINGERPRINT_BYTES = 4;
 export const CRC_BYTES = 4;
+/** An rANS payload starts with the coder's 32-bit final state. */
+export const RANS_STATE_BYTES = 4;
+/** Varint widths: 4096 fits in 2 bytes of LEB128, 2^20 in 3. */
+export const MAX_DIM_VARINT_BYTES = 2;
+export const MAX_LENGTH_VARINT_BYTES = 3;
 
-/** A decoded feature frame. `payload` is a view into the decoded buffer, not a copy. */
+/** A parsed feature frame. `payload` is a view into the decoded buffer, not a copy. */
 export interface FeatureFrame {
   readonly version: number;
   readonly codecId: CodecId;
   readonly bits: number;
-  /** First 8 bytes of the head ONNX sha256, as 16 lower-case hex characters. */
+  /** First 4 bytes of the head ONNX sha256, as 8 lower-case hex characters. Route on this. */
   readonly headFingerprint: string;
-  readonly modelName: string;
-  readonly modelVersion: string;
   /** Shape of one sample, channel first. */
   readonly shape: readonly number[];
   /** Product of shape. */
   readonly elementCount: number;
   readonly payload: Uint8Array;
-  /** Size of the whole frame on the wire, header to CRC. */
+  /** Size of the whole frame on the wire, first byte to CRC. */
   readonly byteLength: number;
-}
-
-const NAME_CHAR = 1;
-const VERSION_CHAR = 2;
-const CHAR_CLASS = new Uint8Array(256);
-for (const ch of 'abcdefghijklmnopqrstuvwxyz0123456789._-')
-  CHAR_CLASS[ch.charCodeAt(0)] = NAME_CHAR | VERSION_CHAR;
-for (const ch of 'ABCDEFGHIJKLMNOPQRSTUVWXYZ+') CHAR_CLASS[ch.charCodeAt(0)] = VERSION_CHAR;
-
-/** Model names: 1..64 bytes of [a-z0-9._-]. */
-export function isModelNameByte(byte: number): boolean {
-  return (CHAR_CLASS[byte]! & NAME_CHAR) !== 0;
-}
-
-/** Model versions: 1..32 bytes of [A-Za-z0-9._+-] (semver with build metadata fits). */
-export function isModelVersionByte(byte: number): boolean {
-  return (CHAR_CLASS[byte]! & VERSION_CHAR) !== 0;
-}
-
-function checkText(
-  value: string,
-  field: 'modelName' | 'modelVersion',
-  maxBytes: number,
-  isAllowed: (byte: number) => boolean,
-): void {
-  if (typeof value !== 'string' || value.length < 1 || value.length > maxBytes) {
-    throw new FrameError(FrameErrorCode.BAD_FIELD, field, `must be 1..${maxBytes} characters`);
-  }
-  for (let i = 0; i < value.length; i++) {
-    if (!isAllowed(value.charCodeAt(i))) {
-      throw new FrameError(
-        FrameErrorCode.BAD_FIELD,
-        field,
-        `character ${JSON.stringify(value[i])} not allowed`,
-      );
-    }
-  }
-}
-
-export function checkModelName(name: string): void {
-  checkText(name, 'modelName', MAX_MODEL_NAME_BYTES, isModelNameByte);
-}
-
-export function checkModelVersion(version: string): void {
-  checkText(version, 'modelVersion', MAX_MODEL_VERSION_BYTES, isModelVersionByte);
+  /** Bytes before the payload. */
+  readonly headerBytes: number;
+  /** Every byte that is not payload: headerBytes plus the 4-byte CRC trailer. */
+  readonly overheadBytes: number;
 }
 
 export function checkBits(bits: number): void {
@@ -120,7 +88,44 @@ export function checkShape(shape: readonly number[]): number {
   return count;
 }
 
-/** The 16-hex-character fingerprint a frame carries for a head with this sha256. */
+/** Throws FrameError unless `payloadLength` is allowed for this codec and shape (same rule as decodeFrame). */
+export function checkPayloadLength(
+  codecId: number,
+  count: number,
+  bits: number,
+  payloadLength: number,
+  offset?: number,
+): void {
+  if (payloadLength > MAX_PAYLOAD_BYTES) {
+    throw new FrameError(
+      FrameErrorCode.TOO_LARGE,
+      'payloadLength',
+      `${payloadLength} bytes exceed ${MAX_PAYLOAD_BYTES}`,
+      { offset },
+    );
+  }
+  const packed = packedByteLength(count, bits);
+  if (codecId === CodecId.BITPACK) {
+    if (payloadLength !== packed) {
+      throw new FrameError(
+        FrameErrorCode.BAD_FIELD,
+        'payloadLength',
+        `${count} codes of ${bits} bits need ${packed} bytes, got ${payloadLength}`,
+        { offset },
+      );
+    }
+  } else if (payloadLength < RANS_STATE_BYTES || payloadLength >= packed) {
+    // An entropy-coded payload is only ever sent when it beats bit-packing.
+    throw new FrameError(
+      FrameErrorCode.BAD_FIELD,
+      'payloadLength',
+      `codec ${codecId} needs ${RANS_STATE_BYTES}..${packed - 1} bytes, got ${payloadLength}`,
+      { offset },
+    );
+  }
+}
+
+/** The 8-hex-character fingerprint a frame carries for a head with this sha256. */
 export function headFingerprintOf(headSha256: string): string {
   if (typeof headSha256 !== 'string' || !/^[0-9a-fA-F]{64}$/.test(headSha256)) {
     throw new FrameError(FrameErrorCode.BAD_FIELD, 'headSha256', 'must be 64 hex characters');
@@ -128,8 +133,24 @@ export function headFingerprintOf(headSha256: string): string {
   return headSha256.slice(0, HEAD_FINGERPRINT_BYTES * 2).toLowerCase();
 }
 
-/** Header bytes before the payload, for the given text lengths and rank. */
-export function frameHeaderByteLength(nameBytes: number, versionBytes: number, rank: number): number {
-  // magic 2, version 1, codec 1, bits 1, fingerprint 8, name 1+n, version 1+v, rank 1+2r, length 4
-  return 2 + 1 + 1 + 1 + HEAD_FINGERPRINT_BYTES + 1 + nameBytes + 1 + versionBytes + 1 + 2 * rank + 4;
+/** Bytes of `value` as an unsigned LEB128 varint. */
+export function varintByteLength(value: number): number {
+  let n = 1;
+  while (value >= 0x80) {
+    value = Math.floor(value / 128);
+    n++;
+  }
+  return n;
+}
+
+/** Bytes before the payload: lead byte, format byte, fingerprint, dims, payload length. */
+export function frameHeaderByteLength(shape: readonly number[], payloadBytes: number): number {
+  let n = 2 + HEAD_FINGERPRINT_BYTES + varintByteLength(payloadBytes);
+  for (const d of shape) n += varintByteLength(d);
+  return n;
+}
+
+/** Frame bytes that are not payload, for this shape and payload size. */
+export function frameOverheadBytes(shape: readonly number[], payloadBytes: number): number {
+  return frameHeaderByteLength(shape, payloadBytes) + CRC_BYTES;
 }

@@ -3,28 +3,24 @@ import { describe, it } from 'node:test';
 import { decodeFrame } from './decode-frame.js';
 import { encodeFrame } from './encode-frame.js';
 import { FrameError, type FrameErrorCode, type FrameField } from './errors.js';
-import { MAX_ELEMENTS } from './frame-format.js';
+import { frameHeaderByteLength, MAX_ELEMENTS } from './frame-format.js';
 import { buildRaw, type RawFrame, sampleFields, sampleRaw, withFixedCrc } from './testing/frame-fixtures.js';
 
 const opts = { timeout: 20_000 };
 
+// The worked examples of docs/wire-format.md; the Python writer (training/make_vectors.py)
+// produces the same bytes.
 const GOLDEN_HEX = [
-  '4356', // magic "CV"
-  '01', // frame version
-  '00', // codec id: bit-packed
-  '03', // bits
-  '0123456789abcdef', // head fingerprint
-  '0c', // model name length
-  '666d6e6973742d73706c6974', // "fmnist-split"
-  '05', // model version length
-  '312e302e30', // "1.0.0"
-  '02', // rank
-  '0100', // dim 0 = 1
-  '0500', // dim 1 = 5
-  '02000000', // payload length = 2
+  'c2', // magic 0xC, version 2
+  '09', // codec 0, bits 3 (stored 2), rank 2 (stored 1)
+  '01234567', // head fingerprint
+  '01', // dim 0 = 1
+  '05', // dim 1 = 5
+  '02', // payload length = 2
   'd158', // codes 1,2,3,4,5 packed at 3 bits
-  '0f019893', // CRC32C 0x9398010f
+  '32206022', // CRC32C 0x22602032
 ].join('');
+const GOLDEN_RANS_HEX = 'c22501234567021005f30c771b00b34c210c';
 
 function expectFrameError(fn: () => unknown, code: FrameErrorCode, field?: FrameField): FrameError {
   try {
@@ -42,10 +38,18 @@ function expectFrameError(fn: () => unknown, code: FrameErrorCode, field?: Frame
 const decodeRaw = (overrides: Partial<RawFrame>) => () => decodeFrame(buildRaw(sampleRaw(overrides)));
 
 describe('frame', () => {
-  it('encodeFrame - produces the documented bytes (golden vector in docs/wire-format.md)', opts, () => {
+  it('encodeFrame - produces the documented bytes (golden vectors in docs/wire-format.md)', opts, () => {
     const frame = encodeFrame(sampleFields());
     assert.equal(Buffer.from(frame).toString('hex'), GOLDEN_HEX);
     assert.deepEqual(frame, buildRaw(sampleRaw()));
+    const rans = encodeFrame({
+      headSha256: '01234567',
+      shape: [2, 16],
+      bits: 2,
+      codecId: 1,
+      payload: Buffer.from('f30c771b00', 'hex'),
+    });
+    assert.equal(Buffer.from(rans).toString('hex'), GOLDEN_RANS_HEX);
   });
 
   it('decodeFrame - returns every field and a payload view, not a copy', opts, () => {
@@ -58,39 +62,43 @@ describe('frame', () => {
     assert.deepEqual(
       { ...frame, payload: [...frame.payload] },
       {
-        version: 1,
+        version: 2,
         codecId: 0,
         bits: 3,
-        headFingerprint: '0123456789abcdef',
-        modelName: 'fmnist-split',
-        modelVersion: '1.0.0',
+        headFingerprint: '01234567',
         shape: [1, 5],
         elementCount: 5,
         payload: [0xd1, 0x58],
-        byteLength: bytes.length,
+        byteLength: 15,
+        headerBytes: 9,
+        overheadBytes: 13,
       },
     );
     assert.equal(frame.payload.buffer, pool.buffer);
-    assert.equal(frame.payload.byteOffset, view.byteOffset + bytes.length - 6);
+    assert.equal(frame.payload.byteOffset, view.byteOffset + 9);
+    const rans = decodeFrame(Buffer.from(GOLDEN_RANS_HEX, 'hex'));
+    assert.deepEqual([rans.codecId, rans.shape, rans.payload.length], [1, [2, 16], 5]);
   });
 
-  it('encodeFrame/decodeFrame - round trip at every bit width and rank', opts, () => {
+  it('encodeFrame/decodeFrame - round trip at every bit width, rank and varint width', opts, () => {
     for (let bits = 1; bits <= 8; bits++) {
-      for (const shape of [[3], [2, 3], [4, 1, 7], [2, 2, 2, 3], [4096], [1, 4096]]) {
+      for (const shape of [
+        [3],
+        [2, 3],
+        [4, 1, 7],
+        [2, 2, 2, 3],
+        [4096],
+        [1, 4096],
+        [127, 128],
+        [1024, 1024],
+      ]) {
         const count = shape.reduce((a, b) => a * b, 1);
         const payload = new Uint8Array(Math.ceil((count * bits) / 8));
-        const fields = sampleFields({
-          bits,
-          shape,
-          payload,
-          modelName: 'a.b_c-9',
-          modelVersion: 'V1+build.7',
-        });
-        const frame = decodeFrame(encodeFrame(fields));
-        assert.deepEqual(
-          [frame.bits, frame.shape, frame.modelName, frame.modelVersion],
-          [bits, shape, 'a.b_c-9', 'V1+build.7'],
-        );
+        const bytes = encodeFrame(sampleFields({ bits, shape, payload }));
+        const frame = decodeFrame(bytes);
+        assert.deepEqual([frame.bits, frame.shape, frame.elementCount], [bits, shape, count]);
+        assert.equal(frame.headerBytes, frameHeaderByteLength(shape, payload.length));
+        assert.equal(bytes.length, frame.headerBytes + payload.length + 4);
       }
     }
   });
@@ -99,16 +107,11 @@ describe('frame', () => {
     const frame = encodeFrame(sampleFields());
     // Field that owns each byte of the golden frame, in wire order.
     const owners: [FrameField, number][] = [
-      ['magic', 2],
-      ['version', 1],
+      ['magic', 1],
       ['codecId', 1],
-      ['bits', 1],
-      ['headFingerprint', 8],
-      ['modelName', 13],
-      ['modelVersion', 6],
-      ['rank', 1],
-      ['shape', 4],
-      ['payloadLength', 4],
+      ['headFingerprint', 4],
+      ['shape', 2],
+      ['payloadLength', 1],
       ['payload', 2],
       ['crc32c', 4],
     ];
@@ -120,42 +123,40 @@ describe('frame', () => {
   });
 
   it('decodeFrame - any single flipped bit is refused with a FrameError', opts, () => {
-    const frame = encodeFrame(sampleFields());
-    for (let i = 0; i < frame.length; i++) {
-      for (let bit = 0; bit < 8; bit++) {
-        const bad = frame.slice();
-        bad[i]! ^= 1 << bit;
-        assert.throws(() => decodeFrame(bad), FrameError, `byte ${i} bit ${bit}`);
+    for (const frame of [encodeFrame(sampleFields()), Buffer.from(GOLDEN_RANS_HEX, 'hex')]) {
+      for (let i = 0; i < frame.length; i++) {
+        for (let bit = 0; bit < 8; bit++) {
+          const bad = Uint8Array.from(frame);
+          bad[i]! ^= 1 << bit;
+          assert.throws(() => decodeFrame(bad), FrameError, `byte ${i} bit ${bit}`);
+        }
       }
     }
   });
 
   it('decodeFrame - refuses each bad header field with its code', opts, () => {
-    expectFrameError(decodeRaw({ magic: [0x43, 0x57] }), 'BAD_MAGIC', 'magic');
-    expectFrameError(decodeRaw({ version: 2 }), 'UNSUPPORTED_VERSION', 'version');
-    expectFrameError(decodeRaw({ version: 0 }), 'UNSUPPORTED_VERSION', 'version');
-    for (const codecId of [1, 2, 3, 255])
-      expectFrameError(decodeRaw({ codecId }), 'UNKNOWN_CODEC', 'codecId');
-    for (const bits of [0, 9, 255]) expectFrameError(decodeRaw({ bits }), 'BAD_FIELD', 'bits');
-    expectFrameError(decodeRaw({ name: [], nameLength: 0 }), 'BAD_FIELD', 'modelName');
-    expectFrameError(decodeRaw({ nameLength: 65, name: Array(65).fill(0x61) }), 'BAD_FIELD', 'modelName');
-    for (const ch of 'AZ /:+\u0000\u00e9') {
-      const name = [0x61, ch.charCodeAt(0) & 0xff, 0x62];
-      expectFrameError(decodeRaw({ name }), 'BAD_FIELD', 'modelName');
-    }
-    expectFrameError(decodeRaw({ modelVersion: [], modelVersionLength: 0 }), 'BAD_FIELD', 'modelVersion');
-    expectFrameError(decodeRaw({ modelVersion: Array(33).fill(0x31) }), 'BAD_FIELD', 'modelVersion');
-    expectFrameError(decodeRaw({ modelVersion: [0x31, 0x20] }), 'BAD_FIELD', 'modelVersion');
-    expectFrameError(decodeRaw({ rank: 0, dims: [] }), 'BAD_FIELD', 'rank');
-    expectFrameError(decodeRaw({ dims: [1, 1, 1, 1, 5] }), 'BAD_FIELD', 'rank');
+    for (const lead of [0x02, 0x42, 0xd2, 0xff]) expectFrameError(decodeRaw({ lead }), 'BAD_MAGIC', 'magic');
+    for (const lead of [0xc0, 0xc1, 0xc3, 0xcf])
+      expectFrameError(decodeRaw({ lead }), 'UNSUPPORTED_VERSION', 'version');
+    // A version 1 frame ("CV", version 1) is recognised and refused as such.
+    const v1 = Buffer.from('4356010003', 'hex');
+    const err = expectFrameError(() => decodeFrame(v1), 'UNSUPPORTED_VERSION', 'version');
+    assert.match(err.message, /version 1/);
+    for (const codecId of [3, 4, 7]) expectFrameError(decodeRaw({ codecId }), 'UNKNOWN_CODEC', 'codecId');
     expectFrameError(decodeRaw({ dims: [0, 5] }), 'BAD_FIELD', 'shape');
     expectFrameError(decodeRaw({ dims: [4097, 5] }), 'BAD_FIELD', 'shape');
+    expectFrameError(decodeRaw({ dims: [1, 5], dimBytes: [0x81, 0x00, 0x05] }), 'BAD_FIELD', 'shape'); // non-minimal 1
+    expectFrameError(decodeRaw({ dims: [1, 5], dimBytes: [0x81, 0x80, 0x01, 0x05] }), 'BAD_FIELD', 'shape'); // 3 bytes
     expectFrameError(decodeRaw({ dims: [1024, 1024, 2] }), 'TOO_LARGE', 'shape');
+    // Rank says 3, but only two dims are there: the length byte becomes dim 2 and the payload
+    // the length, which no longer fits the shape.
+    expectFrameError(decodeRaw({ rank: 3 }), 'BAD_FIELD', 'payloadLength');
   });
 
   it('decodeFrame - refuses bad payload lengths, padding, trailing bytes and CRCs', opts, () => {
-    expectFrameError(decodeRaw({ payloadLength: 0xffffffff }), 'TOO_LARGE', 'payloadLength');
-    expectFrameError(decodeRaw({ payloadLength: MAX_ELEMENTS + 1 }), 'TOO_LARGE', 'payloadLength');
+    expectFrameError(decodeRaw({ lengthBytes: [0xff, 0xff, 0xff, 0x7f] }), 'TOO_LARGE', 'payloadLength');
+    expectFrameError(decodeRaw({ lengthBytes: [0x81, 0x80, 0x40] }), 'TOO_LARGE', 'payloadLength'); // 2^20 + 1
+    expectFrameError(decodeRaw({ lengthBytes: [0x82, 0x00] }), 'BAD_FIELD', 'payloadLength'); // non-minimal 2
     expectFrameError(decodeRaw({ payload: [0xd1] }), 'BAD_FIELD', 'payloadLength');
     expectFrameError(decodeRaw({ payload: [0xd1, 0x58, 0] }), 'BAD_FIELD', 'payloadLength');
     // The length field promises more than the buffer holds.
@@ -165,35 +166,56 @@ describe('frame', () => {
     expectFrameError(decodeRaw({ payload: [0xd1, 0xd8] }), 'BAD_FIELD', 'payload');
     expectFrameError(decodeRaw({ trailing: [0] }), 'BAD_FIELD', 'trailingBytes');
     const err = expectFrameError(decodeRaw({ crc: 0x12345678 }), 'CRC_MISMATCH', 'crc32c');
-    assert.equal(err.offset, 43);
+    assert.equal(err.offset, 11);
     expectFrameError(() => decodeFrame(new Uint8Array(0)), 'TRUNCATED', 'magic');
     expectFrameError(() => decodeFrame('CV' as unknown as Uint8Array), 'BAD_FIELD', 'frame');
+  });
+
+  it('decodeFrame - an entropy-coded payload is 4..packed-1 bytes and starts in a valid state', opts, () => {
+    const rans = { codecId: 1, bits: 2, dims: [2, 16] }; // packed: 8 bytes
+    const state = [0xf3, 0x0c, 0x77, 0x1b];
+    assert.doesNotThrow(decodeRaw({ ...rans, payload: [...state, 0] }));
+    for (const codecId of [1, 2]) {
+      expectFrameError(decodeRaw({ ...rans, codecId, payload: [1, 2, 3] }), 'BAD_FIELD', 'payloadLength');
+      expectFrameError(
+        decodeRaw({ ...rans, codecId, payload: [...state, 0, 0, 0, 0] }),
+        'BAD_FIELD',
+        'payloadLength',
+      );
+      // A state below 2^23 or at/above 2^31 cannot come from an encoder.
+      expectFrameError(
+        decodeRaw({ ...rans, codecId, payload: [0xff, 0xff, 0x7f, 0x00] }),
+        'BAD_FIELD',
+        'payload',
+      );
+      expectFrameError(decodeRaw({ ...rans, codecId, payload: [0, 0, 0, 0x80] }), 'BAD_FIELD', 'payload');
+    }
+    // A shape whose packed codes take 4 bytes or fewer can never be entropy-coded.
+    expectFrameError(
+      decodeRaw({ codecId: 1, bits: 1, dims: [32], payload: state }),
+      'BAD_FIELD',
+      'payloadLength',
+    );
   });
 
   it(
     'decodeFrame - checks fields before the CRC, so a wrong field is named even with a good CRC',
     opts,
     () => {
-      const frame = encodeFrame(sampleFields());
-      const bad = frame.slice();
-      bad[4] = 0; // bits
-      expectFrameError(() => decodeFrame(withFixedCrc(bad)), 'BAD_FIELD', 'bits');
+      const bad = encodeFrame(sampleFields()).slice();
+      bad[1] = 0xe9; // codec 7
+      expectFrameError(() => decodeFrame(withFixedCrc(bad)), 'UNKNOWN_CODEC', 'codecId');
     },
   );
 
   it('encodeFrame - refuses what decodeFrame would refuse', opts, () => {
     const encode = (overrides: Parameters<typeof sampleFields>[0]) => () =>
       encodeFrame(sampleFields(overrides));
-    expectFrameError(encode({ codecId: 1 }), 'UNKNOWN_CODEC', 'codecId');
+    expectFrameError(encode({ codecId: 5 as 0 }), 'UNKNOWN_CODEC', 'codecId');
     expectFrameError(encode({ bits: 0 }), 'BAD_FIELD', 'bits');
+    expectFrameError(encode({ bits: 9 }), 'BAD_FIELD', 'bits');
     expectFrameError(encode({ headSha256: 'abc' }), 'BAD_FIELD', 'headSha256');
     expectFrameError(encode({ headSha256: `${'g'.repeat(64)}` }), 'BAD_FIELD', 'headSha256');
-    expectFrameError(encode({ modelName: '' }), 'BAD_FIELD', 'modelName');
-    expectFrameError(encode({ modelName: 'Fmnist' }), 'BAD_FIELD', 'modelName');
-    expectFrameError(encode({ modelName: 'é' }), 'BAD_FIELD', 'modelName');
-    expectFrameError(encode({ modelName: 'a'.repeat(65) }), 'BAD_FIELD', 'modelName');
-    expectFrameError(encode({ modelVersion: '1 0' }), 'BAD_FIELD', 'modelVersion');
-    expectFrameError(encode({ modelVersion: '1'.repeat(33) }), 'BAD_FIELD', 'modelVersion');
     expectFrameError(encode({ shape: [] }), 'BAD_FIELD', 'rank');
     expectFrameError(encode({ shape: [1, 1, 1, 1, 5] }), 'BAD_FIELD', 'rank');
     expectFrameError(encode({ shape: [1, 4097] }), 'BAD_FIELD', 'shape');
@@ -201,6 +223,10 @@ describe('frame', () => {
     expectFrameError(encode({ shape: [1024, 1024, 2] }), 'TOO_LARGE', 'shape');
     expectFrameError(encode({ payload: new Uint8Array(3) }), 'BAD_FIELD', 'payloadLength');
     expectFrameError(encode({ payload: Uint8Array.from([0, 0x80]) }), 'BAD_FIELD', 'payload');
-    assert.ok(encodeFrame(sampleFields({ headSha256: sampleFields().headSha256.toUpperCase() })));
+    expectFrameError(encode({ codecId: 1, payload: new Uint8Array(2) }), 'BAD_FIELD', 'payloadLength');
+    expectFrameError(encode({ shape: [MAX_ELEMENTS + 1] }), 'BAD_FIELD', 'shape');
+    // The full sha256 or its 8-hex-character fingerprint, in either case.
+    const a = encodeFrame(sampleFields({ headSha256: sampleFields().headSha256.toUpperCase() }));
+    assert.deepEqual(encodeFrame(sampleFields({ headSha256: '01234567' })), a);
   });
 });

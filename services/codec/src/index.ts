@@ -1,3 +1,9 @@
+export {
+  ADAPTIVE_COUNT_LIMIT,
+  ADAPTIVE_INCREMENT,
+  ADAPTIVE_INITIAL_COUNT,
+  ADAPTIVE_PRECISION_BITS,
+} from './adaptive-model.js';
 export { assertBits, packBits, packedByteLength, unpackBits } from './bit-pack.js';
 export {
   type BottleneckCodec,
@@ -18,22 +24,32 @@ export {
 } from './errors.js';
 export {
   CodecId,
+  CRC_BYTES,
   type FeatureFrame,
+  FRAME_LEAD_BYTE,
   FRAME_MAGIC,
   FRAME_VERSION,
   frameHeaderByteLength,
+  frameOverheadBytes,
   HEAD_FINGERPRINT_BYTES,
   headFingerprintOf,
   MAX_BITS,
+  MAX_CODEC_ID,
   MAX_DIM,
   MAX_ELEMENTS,
-  MAX_MODEL_NAME_BYTES,
-  MAX_MODEL_VERSION_BYTES,
   MAX_PAYLOAD_BYTES,
   MAX_RANK,
   MIN_BITS,
+  RANS_STATE_BYTES,
   SUPPORTED_CODEC_IDS,
 } from './frame-format.js';
+export {
+  createPayloadCoder,
+  decodeCodes,
+  type EncodedPayload,
+  type PayloadCoder,
+  type PayloadCoderOptions,
+} from './payload-coder.js';
 export {
   dequantize,
   type QuantSpec,
@@ -41,3 +57,5 @@ export {
   type ResolvedQuantSpec,
   resolveQuantSpec,
 } from './quantize.js';
+export { RANS_L } from './rans.js';
+export { type EntropyTablesSpec, MAX_PRECISION_BITS } from './rans-tables.js';

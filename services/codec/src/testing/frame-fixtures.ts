@@ -8,8 +8,6 @@ export const SAMPLE_SHA256 = '0123456789abcdeffedcba98765432100123456789abcdeffe
 /** 5 codes of 3 bits in shape [1, 5]: payload 0xd1 0x58 (see bit-pack.test.ts). */
 export function sampleFields(overrides: Partial<FrameFields> = {}): FrameFields {
   return {
-    modelName: 'fmnist-split',
-    modelVersion: '1.0.0',
     headSha256: SAMPLE_SHA256,
     shape: [1, 5],
     bits: 3,
@@ -20,50 +18,57 @@ export function sampleFields(overrides: Partial<FrameFields> = {}): FrameFields 
 }
 
 export interface RawFrame {
-  magic: number[];
-  version: number;
+  /** Byte 0: magic nibble and version nibble. */
+  lead: number;
   codecId: number;
   bits: number;
-  fingerprint: number[];
-  name: number[];
-  nameLength?: number;
-  modelVersion: number[];
-  modelVersionLength?: number;
+  /** Rank as written in the format byte; defaults to dims.length. */
   rank?: number;
+  fingerprint: number[];
   dims: number[];
+  /** Written as given instead of the varint of each dim. */
+  dimBytes?: number[];
   payloadLength?: number;
+  /** Written as given instead of the varint of the payload length. */
+  lengthBytes?: number[];
   payload: number[];
   /** Defaults to the correct CRC. */
   crc?: number;
   trailing?: number[];
 }
 
-const ascii = (text: string): number[] => [...text].map((ch) => ch.charCodeAt(0));
-
 export function sampleRaw(overrides: Partial<RawFrame> = {}): RawFrame {
   return {
-    magic: [0x43, 0x56],
-    version: 1,
+    lead: 0xc2,
     codecId: 0,
     bits: 3,
-    fingerprint: [0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef],
-    name: ascii('fmnist-split'),
-    modelVersion: ascii('1.0.0'),
+    fingerprint: [0x01, 0x23, 0x45, 0x67],
     dims: [1, 5],
     payload: [0xd1, 0x58],
     ...overrides,
   };
 }
 
-/** Serialises a RawFrame exactly as told, little-endian, with no validation. */
+export function varint(value: number): number[] {
+  const out: number[] = [];
+  while (value >= 0x80) {
+    out.push((value & 0x7f) | 0x80);
+    value = Math.floor(value / 128);
+  }
+  out.push(value);
+  return out;
+}
+
+/** Serialises a RawFrame exactly as told, with no validation. */
 export function buildRaw(raw: RawFrame): Uint8Array {
-  const bytes: number[] = [...raw.magic, raw.version, raw.codecId, raw.bits, ...raw.fingerprint];
-  bytes.push(raw.nameLength ?? raw.name.length, ...raw.name);
-  bytes.push(raw.modelVersionLength ?? raw.modelVersion.length, ...raw.modelVersion);
-  bytes.push(raw.rank ?? raw.dims.length);
-  for (const d of raw.dims) bytes.push(d & 0xff, (d >>> 8) & 0xff);
-  const length = raw.payloadLength ?? raw.payload.length;
-  bytes.push(length & 0xff, (length >>> 8) & 0xff, (length >>> 16) & 0xff, length >>> 24);
+  const rank = raw.rank ?? raw.dims.length;
+  const bytes: number[] = [
+    raw.lead,
+    ((raw.codecId << 5) | (((raw.bits - 1) & 7) << 2) | ((rank - 1) & 3)) & 0xff,
+  ];
+  bytes.push(...raw.fingerprint);
+  bytes.push(...(raw.dimBytes ?? raw.dims.flatMap(varint)));
+  bytes.push(...(raw.lengthBytes ?? varint(raw.payloadLength ?? raw.payload.length)));
   bytes.push(...raw.payload);
   const crc = raw.crc ?? crc32c(Uint8Array.from(bytes));
   bytes.push(crc & 0xff, (crc >>> 8) & 0xff, (crc >>> 16) & 0xff, crc >>> 24);
