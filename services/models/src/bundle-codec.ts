@@ -1,5 +1,6 @@
 // The feature codec a bundle's manifest describes: the same on the edge (encode) and in the
-// cloud (decode), so both sides build it here from the verified bundle.
+// cloud (decode), so both sides build it here from the verified bundle. With the manifest's
+// entropy tables frames are rANS-coded (codec 1); without them, adaptively (codec 2).
 import { type BottleneckCodec, createBottleneckCodec } from '@cleave/codec';
 import type { Bundle } from './bundle-loader.js';
 
@@ -13,5 +14,6 @@ export function bundleCodec(bundle: Bundle): BottleneckCodec {
     shape: m.bottleneck.shape,
     min: m.bottleneck.quantization.min,
     max: m.bottleneck.quantization.max,
+    entropy: m.bottleneck.entropy,
   });
 }
