@@ -18,5 +18,11 @@ export {
   ServerOptionsSchema,
 } from './server-options.js';
 export { ServingError, ServingErrorCode, statusName, toGrpcStatus } from './serving-errors.js';
-export { inferFrame, softmaxTop } from './tail-inference.js';
+export {
+  type DeclaredModel,
+  inferFrame,
+  MODEL_METADATA_KEY,
+  parseDeclaredModel,
+  softmaxTop,
+} from './tail-inference.js';
 export { createTailServer, type TailServer } from './tail-server.js';

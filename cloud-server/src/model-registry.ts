@@ -38,8 +38,13 @@ export interface RegistryOptions {
 export interface ModelRegistry {
   readonly models: readonly ServedModel[];
   readonly pool: SessionPool;
-  /** The model a frame names; NOT_FOUND when this server does not hold it. */
-  forFrame(frame: FeatureFrame): ServedModel;
+  /**
+   * The model that serves a frame. With `declared` (the stream's `cleave-model` metadata) the
+   * model is looked up by name (NOT_FOUND if absent) and the frame must come from its head
+   * (FrameMismatchError → FAILED_PRECONDITION). Without it, the frame's head fingerprint picks
+   * the newest version whose head made it (NOT_FOUND if none).
+   */
+  forFrame(frame: FeatureFrame, declared?: { name: string; version?: string }): ServedModel;
   find(name: string, version?: string): ServedModel | undefined;
   /** Resolves when every queued and running batch has finished. */
   idle(): Promise<void>;
@@ -74,6 +79,7 @@ export async function createModelRegistry(options: RegistryOptions): Promise<Mod
 
   const byKey = new Map<string, ServedModel>();
   const latest = new Map<string, ServedModel>();
+  const byFingerprint = new Map<string, ServedModel>();
   for (const bundle of chosen) {
     const m = bundle.manifest;
     const key = keyOf(m.name, m.version);
@@ -104,6 +110,9 @@ export async function createModelRegistry(options: RegistryOptions): Promise<Mod
     byKey.set(key, model);
     const prev = latest.get(m.name);
     if (!prev || compareVersions(m.version, prev.version) > 0) latest.set(m.name, model);
+    const fp = model.codec.headFingerprint;
+    const same = byFingerprint.get(fp);
+    if (!same || compareVersions(m.version, same.version) > 0) byFingerprint.set(fp, model);
   }
 
   const models = [...byKey.values()];
@@ -111,12 +120,23 @@ export async function createModelRegistry(options: RegistryOptions): Promise<Mod
     models,
     pool,
     find: (name, version) => (version ? byKey.get(keyOf(name, version)) : latest.get(name)),
-    forFrame(frame) {
-      const model = byKey.get(keyOf(frame.modelName, frame.modelVersion));
+    forFrame(frame, declared) {
+      if (declared) {
+        const model = declared.version
+          ? byKey.get(keyOf(declared.name, declared.version))
+          : latest.get(declared.name);
+        if (!model) {
+          const what = declared.version ? keyOf(declared.name, declared.version) : declared.name;
+          throw new ServingError(ServingErrorCode.MODEL_NOT_FOUND, `model ${what} is not served here`);
+        }
+        model.codec.assertPairs(frame);
+        return model;
+      }
+      const model = byFingerprint.get(frame.headFingerprint);
       if (!model) {
         throw new ServingError(
           ServingErrorCode.MODEL_NOT_FOUND,
-          `model ${keyOf(frame.modelName, frame.modelVersion)} is not served here`,
+          `no served model pairs with head fingerprint ${frame.headFingerprint}`,
         );
       }
       return model;

@@ -11,7 +11,7 @@ import type { ServerDuplexStream, ServerUnaryCall, sendUnaryData } from '@grpc/g
 import { status } from '@grpc/grpc-js';
 import type { ModelRegistry, ServedModel } from './model-registry.js';
 import { ServingError, ServingErrorCode, toGrpcStatus } from './serving-errors.js';
-import { inferFrame } from './tail-inference.js';
+import { type DeclaredModel, inferFrame, MODEL_METADATA_KEY, parseDeclaredModel } from './tail-inference.js';
 
 export interface ServiceState {
   registry: ModelRegistry;
@@ -55,11 +55,15 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
   const { registry } = state;
   const versionsOf = (name: string) => registry.models.filter((m) => m.name === name).map((m) => m.version);
 
-  async function answer(req: InferRequest__Output, deadline: number): Promise<InferResponse> {
+  async function answer(
+    req: InferRequest__Output,
+    deadline: number,
+    declared: DeclaredModel | undefined,
+  ): Promise<InferResponse> {
     state.inFlight.count++;
     try {
       if (state.draining()) throw new ServingError(ServingErrorCode.DRAINING, 'server is draining');
-      const result = await inferFrame(registry, req.frame, deadline);
+      const result = await inferFrame(registry, req.frame, deadline, declared);
       return { request_id: req.request_id, result };
     } catch (error) {
       const { code, message } = toGrpcStatus(error);
@@ -74,7 +78,8 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
       call: ServerUnaryCall<InferRequest__Output, InferResponse>,
       callback: sendUnaryData<InferResponse>,
     ) {
-      void answer(call.request, deadlineOf(call, call.request.timeout_ms)).then((res) => {
+      const declared = parseDeclaredModel(call.metadata.get(MODEL_METADATA_KEY)[0]);
+      void answer(call.request, deadlineOf(call, call.request.timeout_ms), declared).then((res) => {
         // Unary calls report failure as a call status, as gRPC clients expect.
         if (res.error) callback({ code: res.error.grpc_code as status, details: res.error.message });
         else callback(null, res);
@@ -83,6 +88,8 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
 
     InferStream(call: ServerDuplexStream<InferRequest__Output, InferResponse>) {
       const pending = new Set<string>();
+      // The stream may name its model once, in metadata, instead of every frame doing so.
+      const declared = parseDeclaredModel(call.metadata.get(MODEL_METADATA_KEY)[0]);
       let halfClosed = false;
       let cancelled = false;
       state.streams.add(call);
@@ -113,7 +120,7 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
           return;
         }
         pending.add(id);
-        void answer(req, deadlineOf(call, req.timeout_ms)).then((res) => {
+        void answer(req, deadlineOf(call, req.timeout_ms), declared).then((res) => {
           pending.delete(id);
           send(res);
           finish();

@@ -3,6 +3,20 @@ import { decodeFrame } from '@cleave/codec';
 import type { InferResult } from '@cleave/wire';
 import type { ModelRegistry } from './model-registry.js';
 
+/** The model a call names in its `cleave-model` metadata: "name" or "name@version". */
+export interface DeclaredModel {
+  name: string;
+  version?: string;
+}
+
+export const MODEL_METADATA_KEY = 'cleave-model';
+
+export function parseDeclaredModel(value: unknown): DeclaredModel | undefined {
+  if (typeof value !== 'string' || value === '') return undefined;
+  const at = value.lastIndexOf('@');
+  return at > 0 ? { name: value.slice(0, at), version: value.slice(at + 1) } : { name: value };
+}
+
 export function softmaxTop(logits: Float32Array): { label: number; score: number } {
   let label = 0;
   for (let i = 1; i < logits.length; i++) if (logits[i]! > logits[label]!) label = i;
@@ -20,10 +34,11 @@ export async function inferFrame(
   registry: ModelRegistry,
   frameBytes: Uint8Array,
   deadline: number,
+  declared?: DeclaredModel,
 ): Promise<InferResult> {
   const arrived = performance.now();
   const frame = decodeFrame(frameBytes);
-  const model = registry.forFrame(frame);
+  const model = registry.forFrame(frame, declared);
   const features = model.codec.decodeFeatures(frame);
   const out = await model.batcher.submit(features, deadline);
   const { label, score } = softmaxTop(out.value);

@@ -82,7 +82,7 @@ export async function createAgent(input: AgentOptions): Promise<Agent> {
   const cache = options.stages.cache ? createResultCache<CachedAnswer>(options.cache) : undefined;
   const codec = bundleCodec(bundle);
   const offload = options.cloud.target
-    ? createOffloadClient({ ...options.cloud, target: options.cloud.target })
+    ? createOffloadClient({ ...options.cloud, target: options.cloud.target, model: `${m.name}@${m.version}` })
     : undefined;
   const policy = createOffloadPolicy(options.policy);
   const run = createCascade({

@@ -9,7 +9,7 @@ import {
   loadCleaveProto,
   type SplitInferenceClient,
 } from '@cleave/wire';
-import { type ClientDuplexStream, credentials, status } from '@grpc/grpc-js';
+import { type ClientDuplexStream, credentials, Metadata, status } from '@grpc/grpc-js';
 import { inferRequestWireBytes } from './wire-size.js';
 
 export class OffloadError extends Error {
@@ -25,6 +25,8 @@ export class OffloadError extends Error {
 export interface OffloadClientOptions {
   /** host:port, or any grpc-js target such as dns:///tail.example:50051. */
   target: string;
+  /** name@version sent once per stream as `cleave-model` metadata, so frames need not name it. */
+  model?: string;
   /** Writes allowed to wait for the transport's 'drain'; more fail at once. */
   maxQueuedWrites: number;
   keepaliveTimeMs: number;
@@ -109,7 +111,9 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
 
   function openStream(): Stream {
     if (stream) return stream;
-    const s: Stream = client.InferStream();
+    const metadata = new Metadata();
+    if (options.model) metadata.set('cleave-model', options.model);
+    const s: Stream = client.InferStream(metadata);
     s.on('data', (res: InferResponse__Output) => {
       const p = settle(res.request_id);
       if (!p) return; // already timed out: the late answer is dropped

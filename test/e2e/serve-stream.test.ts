@@ -62,7 +62,12 @@ describe('serve - InferStream end to end', { timeout: 240_000 }, () => {
   it('serve - a malformed frame gets INVALID_ARGUMENT in-band and the stream goes on', {
     timeout: 60_000,
   }, async () => {
-    const raw = openRawStream(server.port);
+    // The stream names its model once, in metadata, as the agent does.
+    const raw = openRawStream(server.port, {
+      'cleave-model': `${real.codec.modelName}@${real.codec.modelVersion}`,
+    });
+    const unnamed = openRawStream(server.port);
+    const unknown = openRawStream(server.port, { 'cleave-model': 'no-such-model@1.0.0' });
     try {
       const bad = Uint8Array.from(real.frames[0]!);
       bad[bad.length - 1]! ^= 0xff; // breaks the CRC
@@ -76,35 +81,40 @@ describe('serve - InferStream end to end', { timeout: 240_000 }, () => {
         min: [0],
         max: [1],
       }).encode(new Float32Array(real.codec.elementCount));
-      const unknownModel = createBottleneckCodec({
-        modelName: 'no-such-model',
-        modelVersion: '1.0.0',
-        headSha256: real.codec.headSha256,
-        bits: real.codec.bits,
-        shape: real.codec.shape,
-        min: [0],
-        max: [1],
-      }).encode(new Float32Array(real.codec.elementCount));
       const requests = [
         ...real.frames.slice(0, 20).map((frame, i) => ({ request_id: `ok-${i}`, frame })),
         { request_id: 'bad-crc', frame: bad },
         { request_id: 'truncated', frame: truncated },
         { request_id: 'wrong-head', frame: wrongHead },
-        { request_id: 'unknown-model', frame: unknownModel },
         ...real.frames.slice(20, 40).map((frame, i) => ({ request_id: `ok-${20 + i}`, frame })),
       ];
       const res = await raw.exchange(requests, 30_000);
       assert.equal(res.size, requests.length);
       assert.equal(res.get('bad-crc')?.error?.code, 'INVALID_ARGUMENT');
       assert.equal(res.get('truncated')?.error?.code, 'INVALID_ARGUMENT');
+      // A valid frame from a head the named model does not pair with.
       assert.equal(res.get('wrong-head')?.error?.code, 'FAILED_PRECONDITION');
-      assert.equal(res.get('unknown-model')?.error?.code, 'NOT_FOUND');
       for (let i = 0; i < 40; i++) assert.ok(res.get(`ok-${i}`)?.result, `ok-${i} answered`);
       // Still open: one more request after the bad ones.
       const again = await raw.exchange([{ request_id: 'after', frame: real.frames[41]! }], 30_000);
       assert.ok(again.get('after')?.result);
+      // A stream naming a model the server does not hold: NOT_FOUND, per request.
+      const missing = await unknown.exchange([{ request_id: 'm', frame: real.frames[2]! }], 30_000);
+      assert.equal(missing.get('m')?.error?.code, 'NOT_FOUND');
+      // Without a name the head fingerprint routes: a real frame is served, an unknown head is NOT_FOUND.
+      const routed = await unnamed.exchange(
+        [
+          { request_id: 'real', frame: real.frames[3]! },
+          { request_id: 'stranger', frame: wrongHead },
+        ],
+        30_000,
+      );
+      assert.ok(routed.get('real')?.result);
+      assert.equal(routed.get('stranger')?.error?.code, 'NOT_FOUND');
     } finally {
       raw.close();
+      unnamed.close();
+      unknown.close();
     }
   });
 });

@@ -7,7 +7,7 @@ import {
   loadCleaveProto,
   type SplitInferenceClient,
 } from '@cleave/wire';
-import { type ClientDuplexStream, credentials } from '@grpc/grpc-js';
+import { type ClientDuplexStream, credentials, Metadata } from '@grpc/grpc-js';
 
 export interface RawStream {
   client: SplitInferenceClient;
@@ -17,10 +17,12 @@ export interface RawStream {
   close(): void;
 }
 
-export function openRawStream(port: number): RawStream {
+export function openRawStream(port: number, metadata: Record<string, string> = {}): RawStream {
   const proto = loadCleaveProto();
   const client = new proto.cleave.v1.SplitInference(`127.0.0.1:${port}`, credentials.createInsecure());
-  const stream = client.InferStream();
+  const md = new Metadata();
+  for (const [k, v] of Object.entries(metadata)) md.set(k, v);
+  const stream = client.InferStream(md);
   const responses = new Map<string, InferResponse__Output>();
   const duplicates: string[] = [];
   let waiting: { ids: Set<string>; resolve: () => void } | undefined;

@@ -78,6 +78,7 @@ export async function benchServe(argv: string[]): Promise<number> {
   ]);
   const client = createOffloadClient({
     target: `127.0.0.1:${server.port}`,
+    model: `${m.name}@${m.version}`,
     maxQueuedWrites: inFlight * 2,
     keepaliveTimeMs: 30_000,
     keepaliveTimeoutMs: 10_000,
