@@ -6,6 +6,7 @@ import { decodeFrame } from './decode-frame.js';
 import { encodeFrame } from './encode-frame.js';
 import { FrameError, FrameMismatchError } from './errors.js';
 import { CodecId, frameOverheadBytes } from './frame-format.js';
+import { decodeCodes } from './payload-coder.js';
 import { dequantize, quantize } from './quantize.js';
 import { drawCodes, randomTables } from './testing/entropy-fixtures.js';
 import { SAMPLE_SHA256, withFixedCrc } from './testing/frame-fixtures.js';
@@ -163,6 +164,24 @@ describe('bottleneck codec', () => {
     }
     assert.ok(caught > 0);
   });
+
+  it(
+    'decodeCodes - decodes a parsed frame without a codec; tables that do not fit are a mismatch',
+    opts,
+    () => {
+      const codec = createBottleneckCodec(options({ entropy: TABLES }));
+      const x = new Float32Array(codec.elementCount).fill(-1);
+      const frame = decodeFrame(codec.encode(x));
+      assert.equal(frame.codecId, CodecId.RANS_STATIC);
+      const spec = { bits: 4, shape: [2, 3, 3], min: [-1, 0], max: [1, 6] };
+      assert.deepEqual(decodeCodes(frame, TABLES), quantize(x, spec));
+      expectMismatch(() => decodeCodes(frame), 'CODEC_MISMATCH');
+      expectMismatch(
+        () => decodeCodes(frame, { precisionBits: 12, tables: [TABLES.tables[0]!] }),
+        'CODEC_MISMATCH',
+      );
+    },
+  );
 
   it('decodeFeatures/assertPairs - work on an already parsed frame', opts, () => {
     const codec = createBottleneckCodec(options());

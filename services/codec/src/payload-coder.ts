@@ -133,10 +133,17 @@ export function createPayloadCoder(options: PayloadCoderOptions): PayloadCoder {
  * tables for codec 1. Builds a coder per call: hot paths should keep a BottleneckCodec instead.
  */
 export function decodeCodes(frame: FeatureFrame, entropy?: EntropyTablesSpec, out?: Uint8Array): Uint8Array {
-  const coder = createPayloadCoder({
-    bits: frame.bits,
-    shape: frame.shape,
-    entropy: frame.codecId === CodecId.RANS_STATIC ? entropy : undefined,
-  });
+  let coder: PayloadCoder;
+  try {
+    coder = createPayloadCoder({
+      bits: frame.bits,
+      shape: frame.shape,
+      entropy: frame.codecId === CodecId.RANS_STATIC ? entropy : undefined,
+    });
+  } catch (err) {
+    // Tables that do not fit the frame's layout: the frame is for another bundle.
+    if (!(err instanceof RangeError)) throw err;
+    throw new FrameMismatchError(FrameMismatchCode.CODEC_MISMATCH, 'tables that fit the frame', err.message);
+  }
   return coder.decode(frame.codecId, frame.payload, out ?? new Uint8Array(frame.elementCount));
 }
