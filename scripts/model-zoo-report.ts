@@ -5,6 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { makeRealFrames } from '@cleave/cli/real-frames';
 import { imageAt, loadFashionMnist } from '@cleave/dataset';
 import { type Bundle, listBundles, loadBundle } from '@cleave/models';
 import * as ort from 'onnxruntime-node';
@@ -67,21 +68,27 @@ async function main() {
   const zoo = JSON.parse(readFileSync(join(MODELS, 'zoo-report.json'), 'utf8')) as { seconds: number };
   const base = await baselines(bundles[0]!);
   const teacher = bundles[0]!.manifest.metrics.teacherAccuracy;
+  // Frames as the runtime sends them: the head on every test image, encoded by the TS codec.
+  const wire = new Map<string, number>();
+  for (const b of bundles) {
+    const { frames } = await makeRealFrames(b, 10_000);
+    wire.set(b.manifest.name, frames.reduce((n, f) => n + f.byteLength, 0) / frames.length);
+  }
   const rows = bundles.map((b) => {
     const m = b.manifest;
     const x = m.metrics as Record<string, unknown> & { accuracy: Acc };
     const a = x.accuracy;
     const [c, h, w] = m.bottleneck.shape;
-    return `| \`${m.name}\` | ${c}×${h}×${w} @ ${m.bottleneck.bits} b | **${pct(a.split)}** | **${num(x.meanFrameBytes)}** | ${num(x.shannonBytes)} | ${x.packedBytes} | ${pct(a.exit)} | ${pct(x.exitCoverage as number)} | ${pct(a['exit-cascade'])} | ${pct(a['dual-a'])} / ${pct(a['dual-ab'])} | ${pct(a.cascade)} | ${((x.headMacsRatio as number) * 100).toFixed(1)}% |`;
+    return `| \`${m.name}\` | ${c}×${h}×${w} @ ${m.bottleneck.bits} b | **${pct(a.split)}** | **${num(x.meanFrameBytes)}** | ${num(wire.get(m.name), 2)} | ${num(x.shannonBytes)} | ${x.packedBytes} | ${pct(a.exit)} | ${pct(x.exitCoverage as number)} | ${pct(a['exit-cascade'])} | ${pct(a['dual-a'])} / ${pct(a['dual-ab'])} | ${pct(a.cascade)} | ${((x.headMacsRatio as number) * 100).toFixed(1)}% |`;
   });
   const table = [
-    '| operating point | bottleneck | accuracy % | bytes / offload (rANS) | Shannon bound | bit-packed | exit branch % | exit answers % | exit → tail % | dual A / A+B % | exit → dual → tail % | head MACs / teacher |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| operating point | bottleneck | accuracy % | bytes / offload (rANS) | frame on the wire (TS codec) | Shannon bound | bit-packed | exit branch % | exit answers % | exit → tail % | dual A / A+B % | exit → dual → tail % | head MACs / teacher |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
-    `| teacher (\`full.onnx\`) | – | ${pct(teacher)} | – | – | – | – | – | – | – | – | 100% |`,
-    `| raw input | – | ${pct(base.raw.accuracy)} | ${base.raw.bytes} | – | – | – | – | – | – | – | – |`,
-    `| lossless WebP (sharp, effort 6) | – | ${pct(base.webp.accuracy)} | ${base.webp.bytes.toFixed(1)} | – | – | – | – | – | – | – | – |`,
-    `| JPEG q90 (sharp) | – | ${pct(base.jpeg.accuracy)} | ${base.jpeg.bytes.toFixed(1)} | – | – | – | – | – | – | – | – |`,
+    `| teacher (\`full.onnx\`) | – | ${pct(teacher)} | – | – | – | – | – | – | – | – | – | 100% |`,
+    `| raw input | – | ${pct(base.raw.accuracy)} | ${base.raw.bytes} | – | – | – | – | – | – | – | – | – |`,
+    `| lossless WebP (sharp, effort 6) | – | ${pct(base.webp.accuracy)} | ${base.webp.bytes.toFixed(1)} | – | – | – | – | – | – | – | – | – |`,
+    `| JPEG q90 (sharp) | – | ${pct(base.jpeg.accuracy)} | ${base.jpeg.bytes.toFixed(1)} | – | – | – | – | – | – | – | – | – |`,
   ].join('\n');
   const best78 = bundles.filter((b) => (b.manifest.metrics.meanFrameBytes as number) <= 78);
   const bestAcc = Math.max(...best78.map((b) => (b.manifest.metrics.accuracy as Acc).split!));

@@ -112,6 +112,13 @@ export async function createModelRegistry(options: RegistryOptions): Promise<Mod
     if (!prev || compareVersions(m.version, prev.version) > 0) latest.set(m.name, model);
     const fp = model.codec.headFingerprint;
     const same = byFingerprint.get(fp);
+    // Frames that do not name their model are routed by head; two bundles sharing a head must
+    // then decode its frames the same way, or a frame could be decoded with the wrong tables.
+    if (same && JSON.stringify(same.bundle.manifest.bottleneck) !== JSON.stringify(m.bottleneck)) {
+      throw new Error(
+        `${same.name}@${same.version} and ${key} share head ${fp} but differ in their bottleneck; serve one of them`,
+      );
+    }
     if (!same || compareVersions(m.version, same.version) > 0) byFingerprint.set(fp, model);
   }
 

@@ -45,7 +45,8 @@ describe('bundle loader', () => {
     assert.deepEqual(Object.keys(bundle.files).sort(), ['dual-a', 'dual-b', 'full', 'head', 'tail']);
     assert.equal(bundle.files.head.path, join(dir, 'head.onnx'));
     assert.equal(bundle.files.head.sha256, await sha256File(join(dir, 'head.onnx')));
-    assert.equal(bundle.headFingerprint, bundle.files.head.sha256.slice(0, 16));
+    // What frames carry: the first 4 bytes of the head's sha256.
+    assert.equal(bundle.headFingerprint, bundle.files.head.sha256.slice(0, 8));
     assert.equal(bundle.files.tail.spec.role, 'tail');
   });
 

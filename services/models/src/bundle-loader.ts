@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { headFingerprintOf } from '@cleave/codec';
 import { BundleError, BundleErrorCode } from './bundle-error.js';
 import { type FileRole, type FileSpec, MANIFEST_FILE, type Manifest } from './manifest-schema.js';
 import { parseManifest } from './manifest-validator.js';
@@ -21,7 +22,7 @@ export interface Bundle {
   dir: string;
   manifest: Manifest;
   files: BundleFiles;
-  /** The first 16 hex digits of the head's sha256; frames carry it to pair heads with tails. */
+  /** The first 8 hex digits (4 bytes) of the head's sha256; frames carry it to pair heads with tails. */
   headFingerprint: string;
   /** Whether every file's size and sha256 were checked on load. */
   verified: boolean;
@@ -129,7 +130,7 @@ export async function loadBundle(dir: string, options: LoadBundleOptions = {}): 
   const { head, tail } = files;
   // The validator guarantees both roles; this narrows the type.
   if (head === undefined || tail === undefined) throw new Error('unreachable: head and tail are validated');
-  const headFingerprint = head.sha256.slice(0, 16);
+  const headFingerprint = headFingerprintOf(head.sha256);
   return { dir: absDir, manifest, files: { ...files, head, tail }, headFingerprint, verified: verify };
 }
 
