@@ -1,6 +1,7 @@
 // The `cleave` command. Each subcommand is real; `cleave help` lists them.
 import { agentCommand } from './commands/agent.js';
 import { benchCommand } from './commands/bench.js';
+import { calibrateCommand } from './commands/calibrate.js';
 import { demoCommand } from './commands/demo.js';
 import { serveCommand } from './commands/serve.js';
 
@@ -9,6 +10,7 @@ const HELP = `cleave <command> [options]
   serve     the cloud tail server (gRPC)
   agent     the edge agent daemon with its local HTTP API
   demo      server + agent in one process over the Fashion-MNIST test set (npm start)
+  calibrate re-derive a bundle's gate thresholds on the validation split
   bench     benchmarks: \`cleave bench serve\`
 
 Run \`cleave <command> --help\` for its options.
@@ -19,6 +21,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   agent: agentCommand,
   demo: demoCommand,
   bench: benchCommand,
+  calibrate: calibrateCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -62,4 +62,5 @@ export {
   scoreFunctionNames,
   softmax,
 } from './score-functions.js';
+export { type Calibration, type CalibrationTarget, calibrateThreshold } from './threshold-calibration.js';
 export { inferRequestWireBytes } from './wire-size.js';
