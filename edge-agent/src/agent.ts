@@ -3,6 +3,7 @@
 import type { BottleneckCodec } from '@cleave/codec';
 import { type Bundle, bundleCodec, bundleSessionModels, createSessionPool, loadBundle } from '@cleave/models';
 import { type AgentInput, createInputPreparer } from './agent-input.js';
+import { recordAnswer } from './agent-metrics.js';
 import { type AgentOptions, type ResolvedAgentOptions, resolveAgentOptions } from './agent-options.js';
 import type { Answer, AnswerSource, InferenceMode } from './answer.js';
 import { type CachedAnswer, createCascade } from './cascade.js';
@@ -120,6 +121,7 @@ export async function createAgent(input: AgentOptions): Promise<Agent> {
       if (answer.degraded) stats.degraded++;
       stats.frameBytes += answer.bytesSent.frame;
       stats.wireBytes += answer.bytesSent.wire;
+      recordAnswer(answer);
       return answer;
     },
     cloudConnected: () => offload?.connected() ?? false,

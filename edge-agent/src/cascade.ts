@@ -4,6 +4,7 @@ import type { BottleneckCodec } from '@cleave/codec';
 import type { Manifest, SessionPool } from '@cleave/models';
 import { status } from '@grpc/grpc-js';
 import type { AgentInput, InputPreparer } from './agent-input.js';
+import { recordCacheLookup } from './agent-metrics.js';
 import type { Answer, AnswerSource, AnswerTimings, GateRecord, InferenceMode } from './answer.js';
 import type { DualResult, DualStage } from './dual-stage.js';
 import type { ExitGate } from './exit-gate.js';
@@ -95,6 +96,7 @@ export function createCascade(
       : undefined;
     if (useCache && key) {
       const hit = cache.get(key);
+      recordCacheLookup(hit ? (hit.perceptual ? 'perceptual-hit' : 'hit') : 'miss');
       if (hit) return answer('cache', hit.value);
     }
     const remember = (a: Answer): Answer => {

@@ -1,6 +1,7 @@
 // Per request: offload now, or answer on the device? Combines the circuit breaker (is the cloud
 // reachable?) and the link estimate (can the round trip meet the latency budget?).
 import { status } from '@grpc/grpc-js';
+import { recordDecision } from './agent-metrics.js';
 import { type CircuitBreaker, createCircuitBreaker } from './circuit-breaker.js';
 import { createLinkEstimator, type LinkEstimate, type LinkEstimator } from './link-estimator.js';
 
@@ -56,9 +57,11 @@ export function createOffloadPolicy(options: PolicyOptions, now: () => number = 
           const probe = now() - lastOffloadAt >= options.probeIntervalMs && breaker.allow();
           if (probe) {
             counts.probes++;
+            recordDecision('probe');
             lastOffloadAt = now();
           }
           counts.localForBudget++;
+          recordDecision('local-budget');
           return {
             offload: false,
             probe,
@@ -68,6 +71,7 @@ export function createOffloadPolicy(options: PolicyOptions, now: () => number = 
       }
       if (!breaker.allow()) {
         counts.localForBreaker++;
+        recordDecision('local-breaker');
         const retry = breaker.stats().retryInMs;
         return {
           offload: false,
@@ -76,6 +80,7 @@ export function createOffloadPolicy(options: PolicyOptions, now: () => number = 
         };
       }
       counts.offloaded++;
+      recordDecision('offload');
       lastOffloadAt = now();
       return { offload: true };
     },
