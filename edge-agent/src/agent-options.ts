@@ -48,6 +48,18 @@ export const AgentOptionsSchema = z
           .prefault({}),
       })
       .prefault({}),
+    /** Keep offloaded inputs whose cloud answer disagrees with the device's guess, for retraining. */
+    hardExamples: z
+      .object({
+        dir: z.string().min(1).nullable().default(null),
+        maxItems: z.number().int().min(1).default(1000),
+        maxBytes: z
+          .number()
+          .int()
+          .min(1)
+          .default(64 * 1024 * 1024),
+      })
+      .prefault({}),
     /** When to offload: the service-level goal and the circuit breaker. */
     policy: z
       .object({

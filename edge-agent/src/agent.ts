@@ -9,6 +9,7 @@ import type { Answer, AnswerSource, InferenceMode } from './answer.js';
 import { type CachedAnswer, createCascade } from './cascade.js';
 import { createDualStage, type DualStage } from './dual-stage.js';
 import { createExitGate, type ExitGate } from './exit-gate.js';
+import { createHardExampleStore, type HardExampleStore } from './hard-examples.js';
 import { createOffloadClient } from './offload-client.js';
 import { createOffloadPolicy, type PolicyStats } from './offload-policy.js';
 import { type CacheStats, createResultCache } from './result-cache.js';
@@ -22,6 +23,7 @@ export interface AgentStats {
   wireBytes: number;
   cache: CacheStats | null;
   policy: PolicyStats;
+  hardExamples: ReturnType<HardExampleStore['stats']> | null;
 }
 
 export interface Agent {
@@ -86,6 +88,9 @@ export async function createAgent(input: AgentOptions): Promise<Agent> {
     ? createOffloadClient({ ...options.cloud, target: options.cloud.target, model: `${m.name}@${m.version}` })
     : undefined;
   const policy = createOffloadPolicy(options.policy);
+  const hardExamples = options.hardExamples.dir
+    ? await createHardExampleStore({ ...options.hardExamples, dir: options.hardExamples.dir })
+    : undefined;
   const run = createCascade({
     manifest: m,
     pool,
@@ -97,6 +102,7 @@ export async function createAgent(input: AgentOptions): Promise<Agent> {
     offload,
     offloadTimeoutMs: options.cloud.timeoutMs,
     policy,
+    hardExamples,
     stages: options.stages,
   });
 
@@ -125,9 +131,15 @@ export async function createAgent(input: AgentOptions): Promise<Agent> {
       return answer;
     },
     cloudConnected: () => offload?.connected() ?? false,
-    stats: () => ({ ...structuredClone(stats), cache: cache?.stats() ?? null, policy: policy.stats() }),
+    stats: () => ({
+      ...structuredClone(stats),
+      cache: cache?.stats() ?? null,
+      policy: policy.stats(),
+      hardExamples: hardExamples?.stats() ?? null,
+    }),
     async close() {
       offload?.close();
+      await hardExamples?.flush();
       await pool.close();
     },
   };

@@ -8,6 +8,7 @@ import { recordCacheLookup } from './agent-metrics.js';
 import type { Answer, AnswerSource, AnswerTimings, GateRecord, InferenceMode } from './answer.js';
 import type { DualResult, DualStage } from './dual-stage.js';
 import type { ExitGate } from './exit-gate.js';
+import type { HardExampleStore } from './hard-examples.js';
 import { type OffloadClient, OffloadError, type OffloadResult } from './offload-client.js';
 import type { OffloadPolicy } from './offload-policy.js';
 import { dHash, exactKey, type ResultCache } from './result-cache.js';
@@ -24,6 +25,7 @@ export interface CascadeParts {
   offload: OffloadClient | undefined;
   offloadTimeoutMs: number;
   policy: OffloadPolicy;
+  hardExamples: HardExampleStore | undefined;
   stages: { exit: boolean };
 }
 
@@ -162,6 +164,17 @@ export function createCascade(
         batchSize: result.batch_size,
       };
       const cloud = { label: result.label, scores: softmax(result.logits), gate: { ...bestLocal.gate } };
+      if (parts.hardExamples && cloud.label !== bestLocal.label) {
+        parts.hardExamples.add({
+          model: modelKey,
+          cloudLabel: cloud.label,
+          localLabel: bestLocal.label,
+          localStage: bestLocal.gate.stage,
+          localScore: bestLocal.gate.score,
+          tensor,
+          ...(pixels ? { pixels: { data: pixels, width, height, channels: m.input.source.channels } } : {}),
+        });
+      }
       return remember(answer('cloud', cloud, { bytesSent: { frame: frame.byteLength, wire: wireBytes } }));
     } catch (error) {
       timings.offloadMs = ms(t4);

@@ -25,6 +25,12 @@ export {
 } from './circuit-breaker.js';
 export { createDualStage, type DualResult, type DualStage } from './dual-stage.js';
 export { createExitGate, type ExitGate, type GateDecision } from './exit-gate.js';
+export {
+  createHardExampleStore,
+  type HardExample,
+  type HardExampleOptions,
+  type HardExampleStore,
+} from './hard-examples.js';
 export { type HttpApi, type HttpApiOptions, startHttpApi } from './http-api.js';
 export {
   createLinkEstimator,
