@@ -111,7 +111,7 @@ def main():
 
     seed_all(args.seed + 1)
     trunk = nets.Head(teacher, 1)
-    h_all, b1_all, t_logits = fit.trunk_views(trunk, teacher, x_tr)
+    h_all, t_logits = fit.trunk_views(trunk, teacher, x_tr)
     log(f"trunk features cached: {tuple(h_all.shape)} float16")
     exit_head = stage(ckpt_dir, "exit", args.resume, lambda: nets.Head(teacher, 1),
                       lambda m: fit.train_exit(m, h_all, y_tr, epochs["exit"]))
@@ -144,7 +144,7 @@ def main():
         head.exit.load_state_dict(exit_head.exit.state_dict())
         tail = nets.Tail(copy.deepcopy(teacher), op["channels"])
         student = nets.Student(head, tail, op["bits"])
-        fit.train_student(student, h_all, b1_all, t_logits, y_tr, epochs["stage1"], epochs["stage2"], name=op["name"])
+        fit.train_student(student, h_all, t_logits, y_tr, epochs["stage1"], epochs["stage2"], name=op["name"])
         fq = student.quant
 
         exit_val, codes_val, split_val = evaluate.split_logits(head, tail, fq, x_val)

@@ -72,20 +72,18 @@ def trunk_views(head, teacher, x, bs=1000):
     """The frozen trunk's features and the teacher's logits for each image and its mirror.
 
     The trunk is frozen for every student, so it runs once here instead of once per epoch.
-    Features and the stage-1 targets (the teacher's block1 output) are kept as float16
-    (2 views x 55k x 48x14x14 is ~4 GB each) and widened per batch.
+    Features are kept as float16 (2 views x 55k x 48x14x14 is ~4 GB) and widened per batch;
+    they are both the encoder's input and the decoder's stage-1 target.
     """
     head.eval()
     teacher.eval()
-    feats, targets, logits = [], [], []
+    feats, logits = [], []
     for view in (x, x.flip(3)):
         for i in range(0, len(view), bs):
             h = head.trunk(view[i:i + bs])
-            b1 = teacher.block1(h)
             feats.append(h.half())
-            targets.append(b1.half())
-            logits.append(teacher.back(b1))
-    return torch.cat(feats), torch.cat(targets), torch.cat(logits)
+            logits.append(teacher.back(teacher.block1(h)))
+    return torch.cat(feats), torch.cat(logits)
 
 
 def view_batches(n, bs):
@@ -115,10 +113,11 @@ def train_exit(head, h_all, y, epochs, lr=0.05, bs=128):
     head.eval()
 
 
-def train_student(student, h_all, b1_all, t_logits, y, epochs1, epochs2, lr=1e-3, bs=128, name="student"):
+def train_student(student, h_all, t_logits, y, epochs1, epochs2, lr=1e-3, bs=128, name="student"):
     """BottleFit / head-network distillation on the frozen trunk's features.
 
-    Stage 1: encoder + decoder learn to reproduce the teacher's block1 output (MSE).
+    Stage 1: encoder + decoder learn to reproduce the trunk's features (MSE), the input of the
+    teacher's block1, which the tail keeps.
     Quantisation ranges are calibrated after the first stage-1 epoch, then QAT (STE) is on.
     Stage 2: encoder + decoder + the rest of the tail fine-tune with CE + KD from the teacher.
     """
@@ -136,8 +135,8 @@ def train_student(student, h_all, b1_all, t_logits, y, epochs1, epochs2, lr=1e-3
         t0, loss_sum = time.time(), 0.0
         for idx, vidx in view_batches(n, bs):
             cosine_lr(opt, 2e-3, step, total)
-            rec = tail.decoder(student.quant(head.encoder(h_all[vidx].float())))
-            loss = F.mse_loss(rec, b1_all[vidx].float())
+            h = h_all[vidx].float()
+            loss = F.mse_loss(tail.decoder(student.quant(head.encoder(h))), h)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

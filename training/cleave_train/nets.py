@@ -105,10 +105,11 @@ class Tail(nn.Module):
     def __init__(self, teacher, channels):
         super().__init__()
         self.decoder = Decoder(channels)
+        self.block1 = teacher.block1
         self.down2, self.block2, self.drop, self.fc = teacher.down2, teacher.block2, teacher.drop, teacher.fc
 
     def forward(self, z):
-        z = self.block2(self.down2(self.decoder(z)))
+        z = self.block2(self.down2(self.block1(self.decoder(z))))
         return self.fc(self.drop(torch.flatten(F.adaptive_avg_pool2d(z, 1), 1)))
 
 
