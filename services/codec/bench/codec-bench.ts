@@ -17,7 +17,8 @@ import {
   dequantize,
   type EntropyTablesSpec,
 } from '../src/index.js';
-import { createRandom, drawCodes, laplacianTables } from './synthetic-codes.js';
+import { createRandom } from '../src/testing/seeded-random.js';
+import { drawCodes, laplacianTables } from './synthetic-codes.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const SAMPLES = 256;

@@ -1,18 +1,7 @@
 // Inputs for the codec benchmark: codes drawn from per-channel frequency tables, and synthetic
 // tables for layouts that ship none. Deterministic: a run reproduces from its seed.
 import type { EntropyTablesSpec } from '../src/index.js';
-
-/** mulberry32: floats in [0, 1). */
-export function createRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { createRandom } from '../src/testing/seeded-random.js';
 
 /**
  * Per-channel tables at 2^precisionBits of a discretised Laplacian centred on the middle code,
