@@ -1,7 +1,6 @@
 // Inputs for the codec benchmark: codes drawn from per-channel frequency tables, and synthetic
 // tables for layouts that ship none. Deterministic: a run reproduces from its seed.
 import type { EntropyTablesSpec } from '../src/index.js';
-import { createRandom } from '../src/testing/seeded-random.js';
 
 /**
  * Per-channel tables at 2^precisionBits of a discretised Laplacian centred on the middle code,
