@@ -8,7 +8,6 @@ export const ServingErrorCode = {
   DRAINING: 'DRAINING',
   STREAM_LIMIT: 'STREAM_LIMIT',
   DUPLICATE_REQUEST_ID: 'DUPLICATE_REQUEST_ID',
-  BAD_REQUEST: 'BAD_REQUEST',
 } as const;
 export type ServingErrorCode = (typeof ServingErrorCode)[keyof typeof ServingErrorCode];
 
@@ -30,8 +29,8 @@ const servingStatus: Record<ServingErrorCode, status> = {
   DEADLINE_EXCEEDED: status.DEADLINE_EXCEEDED,
   // A draining server takes no new work; the client retries elsewhere.
   DRAINING: status.UNAVAILABLE,
+  // An empty or reused request_id: the stream could not match the answer to its request.
   DUPLICATE_REQUEST_ID: status.INVALID_ARGUMENT,
-  BAD_REQUEST: status.INVALID_ARGUMENT,
 };
 
 /** Maps anything a request can fail with to a gRPC status code and a message safe to return. */

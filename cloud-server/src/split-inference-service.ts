@@ -107,16 +107,20 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
           call.once('drain', () => call.resume());
         }
       };
+      const refuse = (id: string, code: ServingErrorCode, why: string) => {
+        const mapped = toGrpcStatus(new ServingError(code, why));
+        send({ request_id: id, error: createInferError(mapped.code, mapped.message) });
+      };
       call.on('data', (req: InferRequest__Output) => {
         const id = req.request_id;
         if (id === '' || pending.has(id)) {
           const why = id === '' ? 'request_id is empty' : `request_id ${id} is already in flight`;
-          send({ request_id: id, error: createInferError(status.INVALID_ARGUMENT, why) });
+          refuse(id, ServingErrorCode.DUPLICATE_REQUEST_ID, why);
           return;
         }
         if (pending.size >= state.maxInFlightPerStream) {
           const why = `more than ${state.maxInFlightPerStream} requests in flight on this stream`;
-          send({ request_id: id, error: createInferError(status.RESOURCE_EXHAUSTED, why) });
+          refuse(id, ServingErrorCode.STREAM_LIMIT, why);
           return;
         }
         pending.add(id);

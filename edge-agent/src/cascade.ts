@@ -93,7 +93,8 @@ export function createCascade(
       ? {
           model: modelKey,
           exact: exactKey(tensor),
-          ...(pixels ? { dhash: dHash(pixels, width, height) } : {}),
+          // dHash only when the cache can use it: it is work on every request.
+          ...(pixels && cache.perceptual ? { dhash: dHash(pixels, width, height) } : {}),
         }
       : undefined;
     if (useCache && key) {

@@ -37,6 +37,8 @@ interface Entry<V> {
 }
 
 export interface ResultCache<V> {
+  /** Whether lookups use perceptual keys; callers skip computing dHash when not. */
+  readonly perceptual: boolean;
   get(key: CacheKey, now?: number): { value: V; perceptual: boolean } | undefined;
   set(key: CacheKey, value: V, bytes: number, now?: number): void;
   stats(): CacheStats;
@@ -118,6 +120,7 @@ export function createResultCache<V>(options: CacheOptions): ResultCache<V> {
   }
 
   return {
+    perceptual: options.perceptual.enabled,
     get(key, now = Date.now()) {
       const mapKey = id(key);
       const hit = entries.get(mapKey);
