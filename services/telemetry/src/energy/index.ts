@@ -1,0 +1,2 @@
+// Energy meters, power sampling and attribution, radio models.
+export {};

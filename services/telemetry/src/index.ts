@@ -1,0 +1,3 @@
+// @cleave/telemetry: energy meters and attribution (./energy) and OpenTelemetry SDK wiring (./otel).
+export * from './energy/index.js';
+export * from './otel/index.js';

