@@ -9,6 +9,9 @@ deps=(
   "python3-torch:/usr/bin/python3 -c 'import torch'"
   "python3-onnx:/usr/bin/python3 -c 'import onnx'"
   "python3-numpy:/usr/bin/python3 -c 'import numpy'"
+  "python3-grpcio:/usr/bin/python3 -c 'import grpc'"
+  "python3-grpc-tools:/usr/bin/python3 -c 'import grpc_tools.protoc'"
+  "prometheus:command -v promtool && command -v prometheus"
 )
 
 missing=()
