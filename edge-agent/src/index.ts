@@ -18,6 +18,13 @@ export {
 } from './answer.js';
 export { type CachedAnswer, createCascade } from './cascade.js';
 export {
+  type CascadeCalibration,
+  type CascadeOutcomes,
+  calibrateCascade,
+  evaluateCascade,
+  NEVER,
+} from './cascade-calibration.js';
+export {
   type BreakerOptions,
   type BreakerState,
   type CircuitBreaker,

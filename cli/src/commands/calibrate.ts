@@ -6,36 +6,110 @@ import { parseArgs } from 'node:util';
 import { loadFashionMnist } from '@cleave/dataset';
 import {
   type CalibrationTarget,
+  calibrateCascade,
   calibrateThreshold,
+  NEVER,
   scoreFunction,
   scoreFunctionNames,
-  softmax,
 } from '@cleave/edge-agent';
-import {
-  bundleCodec,
-  bundleSessionModels,
-  createSessionPool,
-  loadBundle,
-  type SessionPool,
-} from '@cleave/models';
+import { loadBundle } from '@cleave/models';
+import { argmaxOf as argmax, type BundleOutputs, bundleOutputs } from '../bundle-outputs.js';
 import { DEFAULT_BUNDLE, DEFAULT_MODELS_DIR } from '../paths.js';
 
 export const CALIBRATE_HELP = `cleave calibrate [options]
 
-Runs the bundle's head, tail (through the codec) and dual CNNs on the validation split and
-chooses, for every score function, the exit threshold and the dual threshold.
+Runs the bundle's head, tail (through the codec), dual CNNs and full model on the validation
+split (never the test set) and chooses, for every score function, the exit and dual thresholds.
+
+Targets (one of):
+  --below-teacher PT   the cascade's accuracy may be at most PT points below the teacher's
+                       (full.onnx) accuracy on the same validation images; the exit and dual
+                       thresholds are chosen together to answer the most inputs on the device
+  --accuracy PCT       the same with an absolute accuracy target, in percent
+  --max-drop PT        per stage, as the training recipe does: the exit may lose PT points
+                       against the tail, the dual stage another 2/3 of that (default 0.15)
+  --coverage SHARE     the share of inputs the exit gate should answer (0..1)
 
   --bundle NAME        bundle under the model folder (default ${DEFAULT_BUNDLE})
   --models DIR         model folder (default ${DEFAULT_MODELS_DIR})
-  --max-drop PT        largest accuracy loss allowed against the tail, in points (default 0.15)
-  --coverage SHARE     instead: the share of inputs the exit gate should answer (0..1)
-  --write              store the thresholds in the bundle's manifest.json
+  --write              store the thresholds in the bundle's manifest.json (the test-set metrics
+                       in the manifest go stale: refresh them with \`cleave eval --write\`)
 `;
 
-const BATCH = 500;
+interface Chosen {
+  exit: number;
+  dual: number;
+  exitCoverage: number;
+  dualCoverage: number;
+  accuracy: number;
+}
 
-function logitsOf(pool: SessionPool, key: string, input: string, x: Float32Array, dims: number[]) {
-  return pool.run(key, { [input]: { data: x, dims } });
+/** The recipe's rule: the exit against the tail, then the dual stage on what the exit leaves. */
+function perStage(o: BundleOutputs, name: string, target: CalibrationTarget): Chosen {
+  const fn = scoreFunction(name);
+  const labels = o.labels;
+  const splitOk = o.splitPred.map((p, i) => p === labels[i]);
+  const s = o.exit.map((p) => fn(p));
+  const c = calibrateThreshold(
+    s,
+    o.exit.map((p, i) => argmax(p) === labels[i]),
+    splitOk,
+    target,
+  );
+  const n = labels.length;
+  if (!o.dualA || !o.dualB) {
+    return {
+      exit: c.threshold,
+      dual: NEVER,
+      exitCoverage: c.coverage,
+      dualCoverage: 0,
+      accuracy: c.accuracy,
+    };
+  }
+  const { dualA, dualB } = o;
+  const rest = s.map((v, i) => (v < c.threshold ? i : -1)).filter((i) => i >= 0);
+  const sa = rest.map((i) => fn(dualA[i]!));
+  const sb = rest.map((i) => fn(dualB[i]!));
+  const pred = rest.map((i, k) => argmax(sb[k]! > sa[k]! ? dualB[i]! : dualA[i]!));
+  const drop = 'maxAccuracyDrop' in target ? (target.maxAccuracyDrop * 2) / 3 : 0.001;
+  const d = rest.length
+    ? calibrateThreshold(
+        rest.map((_, k) => Math.max(sa[k]!, sb[k]!)),
+        rest.map((i, k) => pred[k] === labels[i]),
+        rest.map((i) => splitOk[i]!),
+        { maxAccuracyDrop: (drop * n) / rest.length },
+      )
+    : { threshold: Number.POSITIVE_INFINITY, coverage: 0, accuracy: 0 };
+  const dualCorrectGain = rest.length ? d.accuracy * rest.length - rest.filter((i) => splitOk[i]).length : 0;
+  return {
+    exit: c.threshold,
+    dual: d.threshold,
+    exitCoverage: c.coverage,
+    dualCoverage: (d.coverage * rest.length) / n,
+    accuracy: c.accuracy + dualCorrectGain / n,
+  };
+}
+
+/** Both thresholds at once, for an accuracy target of the whole cascade. */
+function joint(o: BundleOutputs, name: string, minAccuracy: number): Chosen {
+  const fn = scoreFunction(name);
+  const stage = (probs: Float64Array[]) => ({ scores: probs.map((p) => fn(p)), pred: probs.map(argmax) });
+  const c = calibrateCascade(
+    {
+      labels: o.labels,
+      exit: stage(o.exit),
+      ...(o.dualA && o.dualB ? { dualA: stage(o.dualA), dualB: stage(o.dualB) } : {}),
+      fallbackPred: o.splitPred,
+    },
+    { minAccuracy },
+  );
+  return {
+    exit: c.exitThreshold,
+    dual: c.dualThreshold,
+    exitCoverage: c.exitCoverage,
+    dualCoverage: c.dualCoverage,
+    accuracy: c.accuracy,
+  };
 }
 
 export async function calibrateCommand(argv: string[]): Promise<number> {
@@ -44,8 +118,10 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
     options: {
       bundle: { type: 'string', default: DEFAULT_BUNDLE },
       models: { type: 'string', default: DEFAULT_MODELS_DIR },
-      'max-drop': { type: 'string', default: '0.15' },
+      'max-drop': { type: 'string' },
       coverage: { type: 'string' },
+      accuracy: { type: 'string' },
+      'below-teacher': { type: 'string' },
       write: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -54,110 +130,70 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
     process.stdout.write(CALIBRATE_HELP);
     return 0;
   }
+  const given = (['max-drop', 'coverage', 'accuracy', 'below-teacher'] as const).filter(
+    (k) => values[k] !== undefined,
+  );
+  if (given.length > 1) {
+    process.stderr.write(
+      `cleave calibrate: choose one target, not ${given.map((k) => `--${k}`).join(' and ')}\n`,
+    );
+    return 2;
+  }
+  const flag = given[0] ?? 'max-drop';
+  const raw = values[flag] ?? '0.15';
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) {
+    process.stderr.write(`cleave calibrate: --${flag} needs a non-negative number, got "${raw}"\n`);
+    return 2;
+  }
   const dir = join(values.models, values.bundle);
   const bundle = await loadBundle(dir);
   const m = bundle.manifest;
-  const target: CalibrationTarget =
-    values.coverage !== undefined
-      ? { coverage: Number(values.coverage) }
-      : { maxAccuracyDrop: Number(values['max-drop']) / 100 };
-  const data = await loadFashionMnist({ split: 'validation' });
-  const { scale, mean, std } = m.input.normalization;
-  const hasDual = bundle.files['dual-a'] !== undefined && bundle.files['dual-b'] !== undefined;
-  const pool = createSessionPool({
-    models: bundleSessionModels(bundle, {
-      roles: hasDual ? ['head', 'tail', 'dual-a', 'dual-b'] : ['head', 'tail'],
-    }),
-  });
-  const codec = bundleCodec(bundle);
-  const classes = m.labels.length;
-  const exit: Float64Array[] = [];
-  const dualA: Float64Array[] = [];
-  const dualB: Float64Array[] = [];
-  const split: number[] = [];
-  try {
-    await pool.ready;
-    const perImage = m.input.shape.reduce((a, b) => a * b, 1);
-    for (let start = 0; start < data.count; start += BATCH) {
-      const n = Math.min(BATCH, data.count - start);
-      const x = Float32Array.from(
-        data.images.subarray(start * perImage, (start + n) * perImage),
-        (p) => (p * scale - mean[0]!) / std[0]!,
-      );
-      const dims = [n, ...m.input.shape];
-      const head = await logitsOf(pool, 'head', bundle.files.head.spec.inputs[0]!.name, x, dims);
-      const feats = head[m.bottleneck.tensor]!.data;
-      const deq = new Float32Array(feats.length);
-      // Through the real codec, so the tail sees exactly what a served frame would give it.
-      for (let i = 0; i < n; i++) {
-        const sample = feats.subarray(i * codec.elementCount, (i + 1) * codec.elementCount);
-        deq.set(codec.decode(codec.encode(sample)).features, i * codec.elementCount);
-      }
-      const tail = await pool.run('tail', {
-        [bundle.files.tail.spec.inputs[0]!.name]: { data: deq, dims: [n, ...m.bottleneck.shape] },
-      });
-      for (let i = 0; i < n; i++) {
-        exit.push(softmax(head.exit_logits!.data.subarray(i * classes, (i + 1) * classes)));
-        const row = tail.logits!.data.subarray(i * classes, (i + 1) * classes);
-        split.push(row.indexOf(Math.max(...row)));
-      }
-      if (hasDual) {
-        const a = await logitsOf(pool, 'dual-a', bundle.files['dual-a']!.spec.inputs[0]!.name, x, dims);
-        const b = await logitsOf(pool, 'dual-b', bundle.files['dual-b']!.spec.inputs[0]!.name, x, dims);
-        for (let i = 0; i < n; i++) {
-          dualA.push(softmax(a.logits!.data.subarray(i * classes, (i + 1) * classes)));
-          dualB.push(softmax(b.logits!.data.subarray(i * classes, (i + 1) * classes)));
-        }
-      }
-    }
-  } finally {
-    await pool.close();
+  if (flag === 'below-teacher' && !bundle.files.full) {
+    process.stderr.write(`cleave calibrate: ${m.name} has no full.onnx to measure the teacher on\n`);
+    return 2;
   }
-
-  const argmax = (p: Float64Array) => p.indexOf(Math.max(...p));
-  const labels = data.labels;
-  const splitOk = split.map((p, i) => p === labels[i]);
-  const exitOk = exit.map((p, i) => argmax(p) === labels[i]);
+  const data = await loadFashionMnist({ split: 'validation' });
+  const o = await bundleOutputs(bundle, data);
+  const correct = (pred: number[]) => pred.filter((p, i) => p === o.labels[i]).length / data.count;
+  const teacher = o.fullPred ? correct(o.fullPred) : undefined;
+  const split = correct(o.splitPred);
+  let minAccuracy: number | undefined;
+  if (flag === 'accuracy') minAccuracy = value / 100;
+  if (flag === 'below-teacher') minAccuracy = teacher! - value / 100;
   const exitT: Record<string, number> = {};
   const dualT: Record<string, number> = {};
-  const finite = (t: number) => (Number.isFinite(t) ? t : 1 + 1e-9); // "never": above any score in [0, 1]
-  const lines = ['score function   exit threshold  answers  accuracy   dual threshold  answers'];
+  const finite = (t: number) => (Number.isFinite(t) ? t : NEVER); // "never": above any score in [0, 1]
+  const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+  const lines = ['score function   exit threshold  answers   dual threshold  answers  accuracy'];
   for (const name of scoreFunctionNames()) {
-    const fn = scoreFunction(name);
-    const s = exit.map((p) => fn(p));
-    const c = calibrateThreshold(s, exitOk, splitOk, target);
-    exitT[name] = finite(c.threshold);
-    let dualLine = '              -        -';
-    if (hasDual) {
-      const rest = s.map((v, i) => (v < c.threshold ? i : -1)).filter((i) => i >= 0);
-      const sa = rest.map((i) => fn(dualA[i]!));
-      const sb = rest.map((i) => fn(dualB[i]!));
-      const pred = rest.map((i, k) => argmax(sb[k]! > sa[k]! ? dualB[i]! : dualA[i]!));
-      const drop = 'maxAccuracyDrop' in target ? (target.maxAccuracyDrop * 2) / 3 : 0.001;
-      const d = rest.length
-        ? calibrateThreshold(
-            rest.map((_, k) => Math.max(sa[k]!, sb[k]!)),
-            rest.map((i, k) => pred[k] === labels[i]),
-            rest.map((i) => splitOk[i]!),
-            { maxAccuracyDrop: (drop * data.count) / rest.length },
-          )
-        : { threshold: Number.POSITIVE_INFINITY, coverage: 0 };
-      dualT[name] = finite(d.threshold);
-      dualLine = `${dualT[name]!.toFixed(6).padStart(15)} ${(((d.coverage * rest.length) / data.count) * 100).toFixed(1).padStart(7)}%`;
-    }
+    const c =
+      minAccuracy !== undefined
+        ? joint(o, name, minAccuracy)
+        : perStage(o, name, flag === 'coverage' ? { coverage: value } : { maxAccuracyDrop: value / 100 });
+    exitT[name] = finite(c.exit);
+    dualT[name] = finite(c.dual);
     lines.push(
-      `${name.padEnd(16)} ${exitT[name]!.toFixed(6).padStart(15)} ${(c.coverage * 100).toFixed(1).padStart(7)}% ${(c.accuracy * 100).toFixed(2).padStart(8)}% ${dualLine}`,
+      `${name.padEnd(16)} ${exitT[name]!.toFixed(6).padStart(15)} ${(c.exitCoverage * 100).toFixed(1).padStart(7)}% ${dualT[name]!.toFixed(6).padStart(15)} ${(c.dualCoverage * 100).toFixed(1).padStart(7)}% ${pct(c.accuracy).padStart(9)}`,
     );
   }
+  const reference = [
+    `tail ${pct(split)}`,
+    ...(teacher !== undefined ? [`teacher ${pct(teacher)}`] : []),
+    ...(minAccuracy !== undefined ? [`target ${pct(minAccuracy)}`] : []),
+  ].join(', ');
   process.stdout.write(
-    `${m.name}@${m.version} on the validation split (${data.count} images)\n${lines.join('\n')}\n`,
+    `${m.name}@${m.version} on the validation split (${data.count} images; ${reference})\n${lines.join('\n')}\n`,
   );
+  if (minAccuracy !== undefined && split < minAccuracy) {
+    process.stdout.write('the tail alone is below the target: nothing can be answered on the device\n');
+  }
   if (values.write) {
     const path = join(dir, 'manifest.json');
     const json = JSON.parse(readFileSync(path, 'utf8'));
     json.gates.exit.thresholds = exitT;
-    if (hasDual && json.gates.dual) json.gates.dual.thresholds = dualT;
-    json.calibration.method = `cleave calibrate ${'coverage' in target ? `--coverage ${target.coverage}` : `--max-drop ${values['max-drop']}`}`;
+    if (o.dualA && json.gates.dual) json.gates.dual.thresholds = dualT;
+    json.calibration.method = `cleave calibrate --${flag} ${raw}`;
     writeFileSync(path, `${JSON.stringify(json, null, 2)}\n`);
     await loadBundle(dir); // the result must still validate
     process.stdout.write(`thresholds written to ${path}\n`);
