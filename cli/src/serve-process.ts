@@ -7,6 +7,8 @@ import { join } from 'node:path';
 export interface ServeProcess {
   child: ChildProcess;
   port: number;
+  /** KServe v2 HTTP port; null with --no-http. */
+  httpPort: number | null;
   /** SIGTERM, then wait for exit; resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -18,10 +20,12 @@ export async function startServeProcess(
   options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<ServeProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'cleave-serve-'));
-  const readyFile = join(dir, 'port');
+  const readyFile = join(dir, 'ready.json');
+  // Both ports free unless the caller chose: several servers may run side by side.
+  const http = args.includes('--http-port') || args.includes('--no-http') ? [] : ['--http-port', '0'];
   const child = spawn(
     process.execPath,
-    [CLI_BIN, 'serve', '--port', '0', '--ready-file', readyFile, ...args],
+    [CLI_BIN, 'serve', '--port', '0', ...http, '--ready-file', readyFile, ...args],
     {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...options.env },
@@ -34,6 +38,7 @@ export async function startServeProcess(
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   let port = 0;
+  let httpPort: number | null = null;
   while (!port) {
     if (child.exitCode !== null) throw new Error(`cleave serve exited with ${child.exitCode}: ${stderr}`);
     if (Date.now() > deadline) {
@@ -41,7 +46,8 @@ export async function startServeProcess(
       throw new Error(`cleave serve did not start in time: ${stderr}`);
     }
     try {
-      port = Number(readFileSync(readyFile, 'utf8'));
+      const ready = JSON.parse(readFileSync(readyFile, 'utf8')) as { port: number; httpPort: number | null };
+      ({ port, httpPort } = ready);
     } catch {
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -50,6 +56,7 @@ export async function startServeProcess(
   return {
     child,
     port,
+    httpPort,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;

@@ -9,20 +9,24 @@ function recordingBatcher(opts: {
   queueLimit: number;
   concurrent?: number;
   runMs?: number;
+  preferred?: number[];
 }) {
   const batches: number[][] = [];
+  const sizes: number[] = [];
   const batcher = createDynamicBatcher<number, number>({
     maxBatchSize: opts.maxBatchSize,
     maxQueueDelayMicros: opts.delayUs,
     queueLimit: opts.queueLimit,
     maxConcurrentBatches: opts.concurrent ?? 1,
+    ...(opts.preferred ? { preferredBatchSizes: opts.preferred } : {}),
+    onBatch: (size) => sizes.push(size),
     run: async (items) => {
       batches.push(items);
       await new Promise((r) => setTimeout(r, opts.runMs ?? 5));
       return items.map((x) => x * 10);
     },
   });
-  return { batcher, batches };
+  return { batcher, batches, sizes };
 }
 
 describe('batcher - dynamic batching', () => {
@@ -51,6 +55,26 @@ describe('batcher - dynamic batching', () => {
     assert.ok(performance.now() - t < 500);
   });
 
+  it('batcher - a preferred batch size leaves at once instead of waiting out the delay', {
+    timeout: 5000,
+  }, async () => {
+    const { batcher, batches, sizes } = recordingBatcher({
+      maxBatchSize: 32,
+      delayUs: 2_000_000,
+      queueLimit: 100,
+      preferred: [4],
+      concurrent: 2,
+    });
+    const started = performance.now();
+    // Five arrive together: four leave at once as a preferred batch, the fifth waits for company.
+    const results = Array.from({ length: 5 }, (_, i) => batcher.submit(i));
+    await Promise.all(results.slice(0, 4));
+    assert.ok(performance.now() - started < 1000, 'the preferred batch did not wait for the 2 s delay');
+    assert.deepEqual(batches[0], [0, 1, 2, 3]);
+    assert.equal(batcher.stats().queued, 1);
+    await results[4];
+    assert.deepEqual(sizes, [4, 1]);
+  });
   it('batcher - a full queue is refused at once with QUEUE_FULL', { timeout: 5000 }, async () => {
     const { batcher } = recordingBatcher({ maxBatchSize: 1, delayUs: 0, queueLimit: 3, runMs: 50 });
     const accepted = [batcher.submit(1), batcher.submit(2), batcher.submit(3), batcher.submit(4)];

@@ -8,6 +8,13 @@ export interface BatcherOptions<I, O> {
   run: (items: I[]) => Promise<O[]>;
   maxBatchSize: number;
   maxQueueDelayMicros: number;
+  /**
+   * Batch sizes worth sending without waiting (Triton's preferred_batch_size): as soon as this
+   * many are queued, a batch of the largest such size leaves; the rest wait for company.
+   */
+  preferredBatchSizes?: readonly number[];
+  /** Told the size of every batch that runs (metrics). */
+  onBatch?: (size: number) => void;
   /** Requests allowed to wait; one more is refused with QUEUE_FULL. */
   queueLimit: number;
   /** Batches in flight at once (one per worker keeps every worker busy). */
@@ -48,7 +55,13 @@ export interface DynamicBatcher<I, O> {
 }
 
 export function createDynamicBatcher<I, O>(options: BatcherOptions<I, O>): DynamicBatcher<I, O> {
-  const { run, maxBatchSize, maxQueueDelayMicros, queueLimit, maxConcurrentBatches } = options;
+  const { run, maxBatchSize, maxQueueDelayMicros, queueLimit, maxConcurrentBatches, onBatch } = options;
+  const preferred = [...(options.preferredBatchSizes ?? [])]
+    .filter((n) => n >= 1 && n < maxBatchSize)
+    .sort((a, b) => b - a);
+  const smallestPreferred = preferred.at(-1) ?? maxBatchSize;
+  /** The largest preferred size that the queue can fill now. */
+  const preferredFit = () => preferred.find((n) => n <= queue.length);
   const queue: Pending<I, O>[] = [];
   const counts = { batches: 0, completed: 0, rejected: 0, expired: 0, failed: 0 };
   let inFlight = 0;
@@ -63,10 +76,10 @@ export function createDynamicBatcher<I, O>(options: BatcherOptions<I, O>): Dynam
     }
   }
 
-  function takeBatch(): Pending<I, O>[] {
+  function takeBatch(size: number): Pending<I, O>[] {
     const now = performance.now();
     const batch: Pending<I, O>[] = [];
-    while (batch.length < maxBatchSize && queue.length > 0) {
+    while (batch.length < size && queue.length > 0) {
       const p = queue.shift()!;
       if (p.deadline <= now) {
         counts.expired++;
@@ -85,12 +98,14 @@ export function createDynamicBatcher<I, O>(options: BatcherOptions<I, O>): Dynam
     }
     while (inFlight < maxConcurrentBatches && queue.length > 0) {
       const oldestWaitUs = (performance.now() - queue[0]!.enqueuedAt) * 1000;
+      const waitedEnough = oldestWaitUs >= maxQueueDelayMicros;
+      const fit = queue.length >= maxBatchSize || waitedEnough ? maxBatchSize : preferredFit();
       // A partial batch may wait for company until its oldest request has waited long enough.
-      if (queue.length < maxBatchSize && oldestWaitUs < maxQueueDelayMicros) {
+      if (fit === undefined) {
         timer = setTimeout(dispatch, Math.max(0, (maxQueueDelayMicros - oldestWaitUs) / 1000));
         break;
       }
-      const batch = takeBatch();
+      const batch = takeBatch(fit);
       if (batch.length > 0) void execute(batch);
     }
     checkIdle();
@@ -99,6 +114,7 @@ export function createDynamicBatcher<I, O>(options: BatcherOptions<I, O>): Dynam
   async function execute(batch: Pending<I, O>[]): Promise<void> {
     inFlight++;
     counts.batches++;
+    onBatch?.(batch.length);
     const started = performance.now();
     try {
       const outputs = await run(batch.map((p) => p.item));
@@ -131,7 +147,7 @@ export function createDynamicBatcher<I, O>(options: BatcherOptions<I, O>): Dynam
       }
       return new Promise<BatchedResult<O>>((resolve, reject) => {
         queue.push({ item, enqueuedAt: performance.now(), deadline, resolve, reject });
-        if (queue.length >= maxBatchSize || (inFlight < maxConcurrentBatches && !timer)) dispatch();
+        if (queue.length >= smallestPreferred || (inFlight < maxConcurrentBatches && !timer)) dispatch();
       });
     },
     stats: () => ({ queued: queue.length, inFlightBatches: inFlight, ...counts }),

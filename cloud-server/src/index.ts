@@ -5,9 +5,10 @@ export {
   type DynamicBatcher,
 } from './dynamic-batcher.js';
 export {
-  compareVersions,
   createModelRegistry,
+  type IndexEntry,
   type ModelRegistry,
+  type RegistryEvent,
   type ServedModel,
 } from './model-registry.js';
 export {
@@ -26,3 +27,4 @@ export {
   softmaxTop,
 } from './tail-inference.js';
 export { createTailServer, type TailServer } from './tail-server.js';
+export { compareVersions, type VersionPolicy, versionCandidates } from './version-policy.js';

@@ -1,145 +1,172 @@
-// The tails this server holds: one bundle per name@version, each with its codec and batcher,
-// all running in one shared worker pool.
-import type { BottleneckCodec, FeatureFrame } from '@cleave/codec';
+// The model versions this server holds, loaded from the model folder by a version policy and
+// changed at run time (folder polling or the admin API) without a restart. Every change builds a
+// new routing table and swaps it in at once: requests already routed finish on the version they
+// started on, which then retires after its last request.
+import type { FeatureFrame } from '@cleave/codec';
+import { type RepositoryEntry, scanRepository } from './repository-scan.js';
+import { buildRoutes, type Routes } from './routing-table.js';
 import {
-  type Bundle,
-  bundleCodec,
-  bundleSessionModels,
-  createSessionPool,
-  listBundles,
-  loadBundle,
-  type SessionPool,
-  splitBatch,
-  stackBatch,
-} from '@cleave/models';
-import { type BatcherOptions, createDynamicBatcher, type DynamicBatcher } from './dynamic-batcher.js';
+  loadServedModel,
+  retireServedModel,
+  type ServedModel,
+  type ServedModelOptions,
+} from './served-model.js';
 import { ServingError, ServingErrorCode } from './serving-errors.js';
+import { type VersionPolicy, versionCandidates } from './version-policy.js';
 
-export interface ServedModel {
-  name: string;
-  version: string;
-  bundle: Bundle;
-  codec: BottleneckCodec;
-  labels: readonly string[];
-  batcher: DynamicBatcher<Float32Array, Float32Array>;
-}
+export type { ServedModel } from './served-model.js';
 
-export interface RegistryOptions {
+export interface RegistryOptions extends ServedModelOptions {
   modelsDir: string;
   /** Serve only these bundle names; all when empty. */
   only: readonly string[];
-  workers: number;
-  intraOpThreads: number;
-  poolQueueLimit: number;
-  executionProviders: readonly string[];
-  batching: Omit<BatcherOptions<Float32Array, Float32Array>, 'run' | 'maxConcurrentBatches'>;
+  versionPolicy: VersionPolicy;
+  /** Per model name, overriding versionPolicy. */
+  versionPolicies: Readonly<Record<string, VersionPolicy>>;
+  /** Told about every load, refusal and retirement (logs). */
+  onEvent?: (event: RegistryEvent) => void;
+}
+
+export type RegistryEvent =
+  | { type: 'loaded'; name: string; version: string; path: string }
+  | { type: 'refused'; path: string; reason: string }
+  | { type: 'retired'; name: string; version: string };
+
+export interface IndexEntry {
+  name: string;
+  version: string;
+  state: 'READY' | 'UNAVAILABLE';
+  reason: string;
+  path: string;
 }
 
 export interface ModelRegistry {
+  /** The versions serving now (a snapshot). */
   readonly models: readonly ServedModel[];
-  readonly pool: SessionPool;
   /**
    * The model that serves a frame. With `declared` (the stream's `cleave-model` metadata) the
-   * model is looked up by name (NOT_FOUND if absent) and the frame must come from its head
-   * (FrameMismatchError → FAILED_PRECONDITION). Without it, the frame's head fingerprint picks
-   * the newest version whose head made it (NOT_FOUND if none).
+   * newest version of that name whose head made the frame (NOT_FOUND if the name is not served,
+   * FAILED_PRECONDITION if no version pairs with the head). Without it, the newest version whose
+   * head made the frame (NOT_FOUND if none).
    */
   forFrame(frame: FeatureFrame, declared?: { name: string; version?: string }): ServedModel;
   find(name: string, version?: string): ServedModel | undefined;
+  /**
+   * Brings the served versions in line with the folder and the version policy, for the given
+   * names (every name in the folder when omitted). Changes are serialised.
+   */
+  reconcile(names?: readonly string[]): Promise<void>;
+  /** Stops serving a name (or one version); it retires after its in-flight requests. */
+  unload(name: string, version?: string): Promise<void>;
+  /** Folder contents and loaded versions, with states and refusal reasons. */
+  index(): Promise<IndexEntry[]>;
+  /** Called after every change of the served set. */
+  onChange(listener: () => void): void;
   /** Resolves when every queued and running batch has finished. */
   idle(): Promise<void>;
   close(): Promise<void>;
 }
 
-const keyOf = (name: string, version: string) => `${name}@${version}`;
-
-export async function createModelRegistry(options: RegistryOptions): Promise<ModelRegistry> {
-  const dirs = await listBundles(options.modelsDir);
-  const bundles = await Promise.all(dirs.map((dir) => loadBundle(dir)));
+export function createModelRegistry(options: RegistryOptions): ModelRegistry {
+  let routes: Routes = buildRoutes([]);
+  /** Bundle path → why it was refused, and the signature it had then (retried when it changes). */
+  const refused = new Map<string, { reason: string; signature: string }>();
+  const retiring = new Set<Promise<void>>();
+  const listeners: (() => void)[] = [];
+  /** Unloaded by the admin API: a reconcile does not bring them back unless asked by name. */
+  const unloaded = new Set<string>();
+  let chain: Promise<void> = Promise.resolve();
+  let closed = false;
   const wanted = new Set(options.only);
-  const chosen = bundles.filter((b) => wanted.size === 0 || wanted.has(b.manifest.name));
-  if (chosen.length === 0) {
-    throw new Error(
-      `no bundles to serve in ${options.modelsDir}${wanted.size ? ` named ${[...wanted].join(', ')}` : ''}`,
+  const policyOf = (name: string) => options.versionPolicies[name] ?? options.versionPolicy;
+  const emit = options.onEvent ?? (() => {});
+
+  const serialise = <T>(job: () => Promise<T>): Promise<T> => {
+    const run = chain.then(job);
+    chain = run.then(
+      () => {},
+      () => {},
     );
-  }
-  const pool = createSessionPool({
-    models: chosen.flatMap((b) =>
-      bundleSessionModels(b, {
-        roles: ['tail'],
-        keyPrefix: `${keyOf(b.manifest.name, b.manifest.version)}:`,
-      }),
-    ),
-    workers: options.workers,
-    intraOpThreads: options.intraOpThreads,
-    queueLimit: options.poolQueueLimit,
-    executionProviders: options.executionProviders,
-  });
-  await pool.ready;
+    return run;
+  };
 
-  const byKey = new Map<string, ServedModel>();
-  const latest = new Map<string, ServedModel>();
-  const byFingerprint = new Map<string, ServedModel>();
-  for (const bundle of chosen) {
-    const m = bundle.manifest;
-    const key = keyOf(m.name, m.version);
-    const tail = bundle.files.tail;
-    const inputName = tail.spec.inputs[0]!.name;
-    const outputName = tail.spec.outputs[0]!.name;
-    const shape = m.bottleneck.shape;
-    const batcher = createDynamicBatcher<Float32Array, Float32Array>({
-      ...options.batching,
-      maxConcurrentBatches: options.workers,
-      run: async (items) => {
-        const out = await pool.run(
-          `${key}:tail`,
-          { [inputName]: stackBatch(items, shape) },
-          { transfer: true },
-        );
-        return splitBatch(out[outputName]!);
-      },
-    });
-    const model: ServedModel = {
-      name: m.name,
-      version: m.version,
-      bundle,
-      labels: m.labels,
-      batcher,
-      codec: bundleCodec(bundle),
-    };
-    byKey.set(key, model);
-    const prev = latest.get(m.name);
-    if (!prev || compareVersions(m.version, prev.version) > 0) latest.set(m.name, model);
-    const fp = model.codec.headFingerprint;
-    const same = byFingerprint.get(fp);
-    // Frames that do not name their model are routed by head; two bundles sharing a head must
-    // then decode its frames the same way, or a frame could be decoded with the wrong tables.
-    if (same && JSON.stringify(same.bundle.manifest.bottleneck) !== JSON.stringify(m.bottleneck)) {
-      throw new Error(
-        `${same.name}@${same.version} and ${key} share head ${fp} but differ in their bottleneck; serve one of them`,
+  function publish(next: readonly ServedModel[]): void {
+    const before = routes.all;
+    routes = buildRoutes(next);
+    for (const old of before) {
+      if (routes.all.includes(old)) continue;
+      const done = retireServedModel(old).then(() =>
+        emit({ type: 'retired', name: old.name, version: old.version }),
       );
+      retiring.add(done);
+      void done.finally(() => retiring.delete(done));
     }
-    if (!same || compareVersions(m.version, same.version) > 0) byFingerprint.set(fp, model);
+    for (const listener of listeners) listener();
   }
 
-  const models = [...byKey.values()];
-  return {
-    models,
-    pool,
-    find: (name, version) => (version ? byKey.get(keyOf(name, version)) : latest.get(name)),
+  async function reconcileName(name: string, entries: RepositoryEntry[], current: readonly ServedModel[]) {
+    const mine = entries.filter((e) => e.name === name);
+    const { candidates, want } = versionCandidates(
+      mine.map((e) => e.version!),
+      policyOf(name),
+    );
+    const keep: ServedModel[] = [];
+    for (const version of candidates) {
+      if (keep.length >= want) break;
+      const entry = mine.find((e) => e.version === version)!;
+      const loaded = current.find((m) => m.name === name && m.version === version);
+      if (loaded && loaded.signature === entry.signature) {
+        keep.push(loaded);
+        continue;
+      }
+      if (refused.get(entry.path)?.signature === entry.signature) {
+        if (loaded) keep.push(loaded); // a broken copy on disk: the loaded one keeps serving
+        continue;
+      }
+      try {
+        const model = await loadServedModel(entry.dir, entry.signature, options);
+        const clash = [...keep, ...current].find(
+          (m) =>
+            m.codec.headFingerprint === model.codec.headFingerprint &&
+            m !== loaded &&
+            JSON.stringify(m.bundle.manifest.bottleneck) !== JSON.stringify(model.bundle.manifest.bottleneck),
+        );
+        if (clash) {
+          await retireServedModel(model);
+          throw new Error(
+            `shares head ${model.codec.headFingerprint} with ${clash.name}@${clash.version} but differs in its bottleneck`,
+          );
+        }
+        refused.delete(entry.path);
+        keep.push(model);
+        emit({ type: 'loaded', name, version, path: entry.path });
+      } catch (error) {
+        const reason = (error as Error).message;
+        refused.set(entry.path, { reason, signature: entry.signature });
+        emit({ type: 'refused', path: entry.path, reason });
+        if (loaded) keep.push(loaded);
+      }
+    }
+    return keep;
+  }
+
+  const registry: ModelRegistry = {
+    get models() {
+      return routes.all;
+    },
     forFrame(frame, declared) {
       if (declared) {
-        const model = declared.version
-          ? byKey.get(keyOf(declared.name, declared.version))
-          : latest.get(declared.name);
-        if (!model) {
-          const what = declared.version ? keyOf(declared.name, declared.version) : declared.name;
+        const versions = routes.byName.get(declared.name) ?? [];
+        const named = declared.version ? versions.filter((m) => m.version === declared.version) : versions;
+        if (named.length === 0) {
+          const what = declared.version ? `${declared.name}@${declared.version}` : declared.name;
           throw new ServingError(ServingErrorCode.MODEL_NOT_FOUND, `model ${what} is not served here`);
         }
-        model.codec.assertPairs(frame);
-        return model;
+        const pairing = named.find((m) => m.codec.headFingerprint === frame.headFingerprint);
+        named[0]!.codec.assertPairs(frame); // throws FrameMismatchError unless it pairs
+        return pairing ?? named[0]!;
       }
-      const model = byFingerprint.get(frame.headFingerprint);
+      const model = routes.byFingerprint.get(frame.headFingerprint);
       if (!model) {
         throw new ServingError(
           ServingErrorCode.MODEL_NOT_FOUND,
@@ -148,24 +175,75 @@ export async function createModelRegistry(options: RegistryOptions): Promise<Mod
       }
       return model;
     },
-    idle: async () => {
-      await Promise.all(models.map((m) => m.batcher.idle()));
+    find: (name, version) => {
+      const versions = routes.byName.get(name) ?? [];
+      return version ? versions.find((m) => m.version === version) : versions[0];
     },
-    close: () => pool.close(),
+    reconcile: (names) =>
+      serialise(async () => {
+        if (closed) return;
+        const entries = await scanRepository(options.modelsDir);
+        for (const e of entries) {
+          if (e.error) {
+            refused.set(e.path, { reason: e.error, signature: e.signature });
+            emit({ type: 'refused', path: e.path, reason: e.error });
+          }
+        }
+        const usable = entries.filter((e) => !e.error && (wanted.size === 0 || wanted.has(e.name!)));
+        for (const n of names ?? []) unloaded.delete(n);
+        const present = new Set(usable.map((e) => e.name!));
+        const scope = new Set(names ?? [...present, ...routes.byName.keys()]);
+        const current = routes.all;
+        let next = current.filter((m) => !scope.has(m.name));
+        for (const name of scope) {
+          if (unloaded.has(name)) continue;
+          next = next.concat(await reconcileName(name, usable, current));
+        }
+        const changed = next.length !== current.length || next.some((m) => !current.includes(m));
+        if (changed) publish(next);
+      }),
+    unload: (name, version) =>
+      serialise(async () => {
+        if (!version) unloaded.add(name);
+        const next = routes.all.filter(
+          (m) => m.name !== name || (version !== undefined && m.version !== version),
+        );
+        if (next.length !== routes.all.length) publish(next);
+      }),
+    async index() {
+      const entries = await scanRepository(options.modelsDir);
+      const out: IndexEntry[] = [];
+      for (const e of entries) {
+        const loaded = routes.all.find((m) => m.dir === e.dir);
+        out.push({
+          name: e.name ?? '',
+          version: e.version ?? '',
+          state: loaded ? 'READY' : 'UNAVAILABLE',
+          reason: refused.get(e.path)?.reason ?? (loaded ? '' : 'not loaded'),
+          path: e.path,
+        });
+      }
+      // Loaded versions whose folder has gone keep serving until a reconcile retires them.
+      for (const m of routes.all) {
+        if (!entries.some((e) => e.dir === m.dir)) {
+          out.push({ name: m.name, version: m.version, state: 'READY', reason: 'folder removed', path: '' });
+        }
+      }
+      return out;
+    },
+    onChange: (listener) => {
+      listeners.push(listener);
+    },
+    idle: async () => {
+      await Promise.all(routes.all.map((m) => m.batcher.idle()));
+    },
+    close: () =>
+      serialise(async () => {
+        closed = true;
+        const all = routes.all;
+        routes = buildRoutes([]);
+        await Promise.all([...all.map((m) => retireServedModel(m)), ...retiring]);
+      }),
   };
-}
-
-/** Orders dotted numeric versions ("1.10.0" > "1.9.2"); non-numeric parts compare as text. */
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split(/[.-]/);
-  const pb = b.split(/[.-]/);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const x = pa[i] ?? '0';
-    const y = pb[i] ?? '0';
-    const nx = Number(x);
-    const ny = Number(y);
-    const c = Number.isFinite(nx) && Number.isFinite(ny) ? nx - ny : x.localeCompare(y);
-    if (c !== 0) return Math.sign(c);
-  }
-  return 0;
+  return registry;
 }

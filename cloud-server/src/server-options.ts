@@ -1,5 +1,6 @@
 // Options of `createTailServer`, validated in one place with the defaults filled in.
 import { z } from 'zod';
+import { VersionPolicySchema } from './version-policy.js';
 
 export const ServerOptionsSchema = z
   .object({
@@ -10,7 +11,7 @@ export const ServerOptionsSchema = z
     modelsDir: z.string().min(1),
     /** Serve only these bundle names; all bundles in modelsDir when empty. */
     models: z.array(z.string()).default([]),
-    /** Worker threads running tails; each runs one batch at a time. */
+    /** Worker threads per served model version; each runs one batch at a time. */
     workers: z.number().int().min(1).max(64).default(2),
     intraOpThreads: z.number().int().min(1).max(64).default(1),
     executionProviders: z.array(z.string()).min(1).default(['cpu']),
@@ -21,8 +22,45 @@ export const ServerOptionsSchema = z
         enabled: z.boolean().default(true),
         maxBatchSize: z.number().int().min(1).max(1024).default(32),
         maxQueueDelayMicros: z.number().int().min(0).max(1_000_000).default(2000),
+        /** Sizes sent at once when the queue holds that many (Triton's preferred_batch_size). */
+        preferredBatchSizes: z.array(z.number().int().min(1)).default([]),
         /** Requests waiting per model version; beyond it RESOURCE_EXHAUSTED at once. */
         queueLimit: z.number().int().min(1).default(4096),
+      })
+      .prefault({}),
+    /** Which versions of each bundle to serve: { latest: N }, 'all' or { specific: [...] }. */
+    versionPolicy: VersionPolicySchema.default({ latest: 1 }),
+    /** Per bundle name, overriding versionPolicy. */
+    versionPolicies: z.record(z.string(), VersionPolicySchema).default({}),
+    modelControl: z
+      .object({
+        /**
+         * none: load at start, never change; poll: rescan the model folder every pollIntervalMs
+         * and load, reload or retire versions; explicit: load at start, then only the admin API
+         * (ModelRepository Load/Unload) changes what is served.
+         */
+        mode: z.enum(['none', 'poll', 'explicit']).default('none'),
+        pollIntervalMs: z.number().int().min(100).default(5000),
+      })
+      .prefault({}),
+    admin: z
+      .object({
+        /** Bearer token for cleave.v1.ModelRepository; the admin API refuses every call without one. */
+        token: z.string().min(16, 'admin.token must be at least 16 characters').optional(),
+      })
+      .prefault({}),
+    http: z
+      .object({
+        /** KServe v2 (Open Inference Protocol) HTTP endpoints: health, metadata, infer. */
+        enabled: z.boolean().default(true),
+        /** 0 picks a free one (tests). Triton uses 8000. */
+        port: z.number().int().min(0).max(65535).default(8000),
+        /** Largest request body accepted. */
+        maxBodyBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .default(4 * 1024 * 1024),
       })
       .prefault({}),
     limits: z
@@ -54,7 +92,32 @@ export const ServerOptionsSchema = z
     /** On SIGTERM: how long in-flight requests may take to finish before the server quits anyway. */
     drainTimeoutMs: z.number().int().min(0).default(10_000),
   })
-  .strict();
+  .strict()
+  .superRefine((o, ctx) => {
+    if (o.keepalive.timeoutMs >= o.keepalive.timeMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['keepalive', 'timeoutMs'],
+        message: 'must be shorter than keepalive.timeMs',
+      });
+    }
+    if (o.limits.maxInFlightPerStream > o.batching.queueLimit) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['limits', 'maxInFlightPerStream'],
+        message: `must not exceed batching.queueLimit (${o.batching.queueLimit}): one stream could fill the queue alone`,
+      });
+    }
+    for (const size of o.batching.preferredBatchSizes) {
+      if (size > o.batching.maxBatchSize) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['batching', 'preferredBatchSizes'],
+          message: `${size} exceeds batching.maxBatchSize (${o.batching.maxBatchSize})`,
+        });
+      }
+    }
+  });
 
 export type ServerOptions = z.input<typeof ServerOptionsSchema>;
 export type ResolvedServerOptions = z.output<typeof ServerOptionsSchema>;

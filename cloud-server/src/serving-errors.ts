@@ -59,3 +59,19 @@ export function toGrpcStatus(error: unknown): { code: status; message: string } 
 export function statusName(code: status): string {
   return status[code] ?? 'UNKNOWN';
 }
+
+const httpStatus: Partial<Record<status, number>> = {
+  [status.INVALID_ARGUMENT]: 400,
+  [status.FAILED_PRECONDITION]: 400,
+  [status.NOT_FOUND]: 404,
+  [status.UNAUTHENTICATED]: 401,
+  [status.PERMISSION_DENIED]: 403,
+  [status.RESOURCE_EXHAUSTED]: 429,
+  [status.UNAVAILABLE]: 503,
+  [status.DEADLINE_EXCEEDED]: 504,
+};
+
+/** The HTTP status of the KServe endpoints for a gRPC status (as grpc-gateway maps them). */
+export function httpStatusOf(code: status): number {
+  return httpStatus[code] ?? 500;
+}

@@ -10,6 +10,7 @@ import {
 import type { ServerDuplexStream, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import type { ModelRegistry, ServedModel } from './model-registry.js';
+import { recordFailure, recordOutcome, recordResult } from './server-metrics.js';
 import { ServingError, ServingErrorCode, toGrpcStatus } from './serving-errors.js';
 import { type DeclaredModel, inferFrame, MODEL_METADATA_KEY, parseDeclaredModel } from './tail-inference.js';
 
@@ -64,9 +65,11 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
     try {
       if (state.draining()) throw new ServingError(ServingErrorCode.DRAINING, 'server is draining');
       const result = await inferFrame(registry, req.frame, deadline, declared);
+      recordResult(result);
       return { request_id: req.request_id, result };
     } catch (error) {
       const { code, message } = toGrpcStatus(error);
+      recordFailure(code);
       return { request_id: req.request_id, error: createInferError(code, message) };
     } finally {
       state.inFlight.count--;
@@ -100,7 +103,10 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
         }
       };
       const send = (res: InferResponse) => {
-        if (cancelled) return;
+        if (cancelled) {
+          recordOutcome('cancelled');
+          return;
+        }
         // Backpressure: stop reading requests until the transport takes what we wrote.
         if (!call.write(res)) {
           call.pause();
@@ -165,7 +171,7 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
     },
 
     ServerReady(_call, callback) {
-      callback(null, { ready: !state.draining() });
+      callback(null, { ready: !state.draining() && registry.models.length > 0 });
     },
 
     ModelReady(call, callback) {

@@ -1,25 +1,41 @@
-// `createTailServer(options)`: the cloud half of Cleave. Serves SplitInference, grpc.health.v1
-// and server reflection; drains in-flight requests before it stops.
+// `createTailServer(options)`: the cloud half of Cleave. Serves SplitInference, the admin
+// ModelRepository, grpc.health.v1 and server reflection over gRPC, and KServe v2 over HTTP;
+// loads, reloads and retires model versions at run time; drains in-flight requests before it stops.
 
 import {
   HealthImplementation,
+  type ListeningHttpServer,
   loadCleavePackageDefinition,
   loadCleaveProto,
   loadHealthPackageDefinition,
+  loadModelRepositoryPackageDefinition,
+  loadModelRepositoryProto,
+  MODEL_REPOSITORY_SERVICE_NAME,
   SPLIT_INFERENCE_SERVICE_NAME,
 } from '@cleave/wire';
 import { Server, ServerCredentials, status } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
-import { createModelRegistry, type ModelRegistry } from './model-registry.js';
+import { createAdminHandlers } from './admin-service.js';
+import { type HttpRoute, startTailHttp } from './http/http-server.js';
+import { createModelRegistry, type ModelRegistry, type RegistryEvent } from './model-registry.js';
+import { observeQueueDepth } from './server-metrics.js';
 import { type ResolvedServerOptions, resolveServerOptions, type ServerOptions } from './server-options.js';
 import { createSplitInferenceHandlers, type ServiceState } from './split-inference-service.js';
+
+/** Health service names for Kubernetes gRPC probes: `grpc: { port, service: liveness }`. */
+export const LIVENESS_SERVICE = 'liveness';
+export const READINESS_SERVICE = 'readiness';
 
 export interface TailServer {
   readonly options: ResolvedServerOptions;
   readonly registry: ModelRegistry;
-  /** The bound port (useful with port 0). */
+  /** The bound gRPC port (useful with port 0). */
   readonly port: number;
   readonly address: string;
+  /** The bound HTTP port (KServe v2, plus the routes passed in), or undefined when disabled. */
+  readonly httpPort: number | undefined;
+  /** Ready: models loaded and not draining. */
+  ready(): boolean;
   /**
    * Stops taking new work (health NOT_SERVING, new requests UNAVAILABLE), answers every request
    * already taken, closes the streams, then shuts down. Forced after drainTimeoutMs.
@@ -29,11 +45,24 @@ export interface TailServer {
   forceClose(): Promise<void>;
 }
 
-export async function createTailServer(input: ServerOptions): Promise<TailServer> {
+export interface TailServerHooks {
+  /** Extra HTTP routes (e.g. Prometheus /metrics), tried after the KServe ones. */
+  httpRoutes?: readonly HttpRoute[];
+  onRegistryEvent?: (event: RegistryEvent) => void;
+  /** Version string reported by GET /v2. */
+  serverVersion?: string;
+}
+
+export async function createTailServer(
+  input: ServerOptions,
+  hooks: TailServerHooks = {},
+): Promise<TailServer> {
   const options = resolveServerOptions(input);
-  const registry = await createModelRegistry({
+  const registry = createModelRegistry({
     modelsDir: options.modelsDir,
     only: options.models,
+    versionPolicy: options.versionPolicy,
+    versionPolicies: options.versionPolicies,
     workers: options.workers,
     intraOpThreads: options.intraOpThreads,
     poolQueueLimit: options.poolQueueLimit,
@@ -41,6 +70,7 @@ export async function createTailServer(input: ServerOptions): Promise<TailServer
     batching: options.batching.enabled
       ? options.batching
       : { maxBatchSize: 1, maxQueueDelayMicros: 0, queueLimit: options.batching.queueLimit },
+    ...(hooks.onRegistryEvent ? { onEvent: hooks.onRegistryEvent } : {}),
   });
 
   const server = new Server({
@@ -54,6 +84,7 @@ export async function createTailServer(input: ServerOptions): Promise<TailServer
   });
 
   let draining = false;
+  let live = true;
   const state: ServiceState = {
     registry,
     maxInFlightPerStream: options.limits.maxInFlightPerStream,
@@ -61,14 +92,33 @@ export async function createTailServer(input: ServerOptions): Promise<TailServer
     streams: new Set(),
     inFlight: { count: 0 },
   };
-  const proto = loadCleaveProto();
-  server.addService(proto.cleave.v1.SplitInference.service, createSplitInferenceHandlers(state));
-
-  const health = new HealthImplementation({ '': 'SERVING', [SPLIT_INFERENCE_SERVICE_NAME]: 'SERVING' });
-  health.addToServer(server);
-  new ReflectionService({ ...loadCleavePackageDefinition(), ...loadHealthPackageDefinition() }).addToServer(
-    server,
+  const ready = () => !draining && registry.models.length > 0;
+  server.addService(loadCleaveProto().cleave.v1.SplitInference.service, createSplitInferenceHandlers(state));
+  server.addService(
+    loadModelRepositoryProto().cleave.v1.ModelRepository.service,
+    createAdminHandlers({ registry, token: options.admin.token, modelControl: options.modelControl.mode }),
   );
+
+  // NOT_SERVING until the models are loaded, and again while draining; liveness stays SERVING
+  // while the process can answer at all.
+  const health = new HealthImplementation({
+    '': 'NOT_SERVING',
+    [READINESS_SERVICE]: 'NOT_SERVING',
+    [SPLIT_INFERENCE_SERVICE_NAME]: 'NOT_SERVING',
+    [MODEL_REPOSITORY_SERVICE_NAME]: options.admin.token ? 'SERVING' : 'NOT_SERVING',
+    [LIVENESS_SERVICE]: 'SERVING',
+  });
+  const updateHealth = () => {
+    const s = ready() ? 'SERVING' : 'NOT_SERVING';
+    for (const name of ['', READINESS_SERVICE, SPLIT_INFERENCE_SERVICE_NAME]) health.setStatus(name, s);
+  };
+  registry.onChange(updateHealth);
+  health.addToServer(server);
+  new ReflectionService({
+    ...loadCleavePackageDefinition(),
+    ...loadModelRepositoryPackageDefinition(),
+    ...loadHealthPackageDefinition(),
+  }).addToServer(server);
 
   const address = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
   const port = await new Promise<number>((resolve, reject) => {
@@ -76,12 +126,62 @@ export async function createTailServer(input: ServerOptions): Promise<TailServer
       error ? reject(error) : resolve(bound),
     );
   });
+  let http: ListeningHttpServer | undefined;
+  let poller: NodeJS.Timeout | undefined;
+  const stopDepth = observeQueueDepth(() =>
+    registry.models.map((m) => ({
+      model: { model: m.name, version: m.version },
+      queued: m.batcher.stats().queued,
+    })),
+  );
+  try {
+    if (options.http.enabled) {
+      http = await startTailHttp(
+        options.host,
+        options.http.port,
+        {
+          registry,
+          live: () => live,
+          ready,
+          inFlight: state.inFlight,
+          maxBodyBytes: options.http.maxBodyBytes,
+          serverVersion: hooks.serverVersion ?? '0.1.0',
+        },
+        hooks.httpRoutes,
+      );
+    }
+    await registry.reconcile();
+    if (registry.models.length === 0 && options.modelControl.mode === 'none') {
+      const named = options.models.length ? ` named ${options.models.join(', ')}` : '';
+      throw new Error(`no bundles to serve in ${options.modelsDir}${named}`);
+    }
+  } catch (error) {
+    stopDepth();
+    server.forceShutdown();
+    await http?.close();
+    await registry.close();
+    throw error;
+  }
+  if (options.modelControl.mode === 'poll') {
+    const tick = () => {
+      registry.reconcile().finally(() => {
+        if (live) poller = setTimeout(tick, options.modelControl.pollIntervalMs).unref();
+      });
+    };
+    poller = setTimeout(tick, options.modelControl.pollIntervalMs).unref();
+  }
+
+  const stopBackground = async () => {
+    live = false;
+    clearTimeout(poller);
+    stopDepth();
+    await http?.close();
+  };
 
   let drained: Promise<void> | undefined;
   async function drainNow(): Promise<void> {
     draining = true;
-    health.setStatus('', 'NOT_SERVING');
-    health.setStatus(SPLIT_INFERENCE_SERVICE_NAME, 'NOT_SERVING');
+    updateHealth();
     const until = Date.now() + options.drainTimeoutMs;
     while (state.inFlight.count > 0 && Date.now() < until) {
       await new Promise((r) => setTimeout(r, 10));
@@ -104,6 +204,7 @@ export async function createTailServer(input: ServerOptions): Promise<TailServer
         resolve();
       });
     });
+    await stopBackground();
     await registry.close();
   }
 
@@ -112,6 +213,8 @@ export async function createTailServer(input: ServerOptions): Promise<TailServer
     registry,
     port,
     address: `${options.host}:${port}`,
+    httpPort: http?.port,
+    ready,
     drain: () => {
       drained ??= drainNow();
       return drained;
@@ -119,6 +222,7 @@ export async function createTailServer(input: ServerOptions): Promise<TailServer
     async forceClose() {
       draining = true;
       server.forceShutdown();
+      await stopBackground();
       await registry.close();
     },
   };

@@ -3,8 +3,8 @@
 //                          application/json {"pixels": [...]} or {"tensor": [...]},
 //                          application/octet-stream (float32 little-endian tensor)
 //   GET  /healthz
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { HttpError, listenHttp, readBody, sendJson as send } from '@cleave/wire';
 import type { Agent } from './agent.js';
 import { type AgentInput, InputError } from './agent-input.js';
 import { INFERENCE_MODES, type InferenceMode } from './answer.js';
@@ -20,35 +20,6 @@ export interface HttpApi {
   readonly port: number;
   readonly server: Server;
   close(): Promise<void>;
-}
-
-class HttpError extends Error {
-  override name = 'HttpError';
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
-  }
-}
-
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit) return Promise.reject(new HttpError(413, `body larger than ${limit} bytes`));
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        reject(new HttpError(413, `body larger than ${limit} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 function parseInput(contentType: string, body: Buffer): AgentInput {
@@ -82,17 +53,8 @@ function parseInput(contentType: string, body: Buffer): AgentInput {
   throw new HttpError(415, `unsupported content type "${type}"; send an image, JSON or a float32 tensor`);
 }
 
-function send(res: ServerResponse, statusCode: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(statusCode, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-  });
-  res.end(text);
-}
-
 export async function startHttpApi(agent: Agent, options: HttpApiOptions): Promise<HttpApi> {
-  const server = createServer((req, res) => {
+  const listening = await listenHttp(options.host, options.port, (req, res) => {
     void handle(req, res).catch((error: unknown) => {
       if (error instanceof HttpError) send(res, error.status, { error: error.message });
       else if (error instanceof InputError) send(res, 400, { error: error.message });
@@ -129,17 +91,5 @@ export async function startHttpApi(agent: Agent, options: HttpApiOptions): Promi
     throw new HttpError(404, `no route for ${req.method} ${path}`);
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
-  });
-  return {
-    port: (server.address() as AddressInfo).port,
-    server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listening;
 }

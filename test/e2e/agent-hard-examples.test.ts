@@ -18,6 +18,7 @@ describe('agent - hard examples', { timeout: 120_000 }, () => {
       modelsDir: MODELS_DIR,
       models: [DEFAULT_BUNDLE],
       port: 0,
+      http: { port: 0 },
       workers: 1,
     });
     try {

@@ -15,7 +15,13 @@ describe('agent - HTTP API', { timeout: 120_000 }, () => {
   let base: string;
 
   before(async () => {
-    server = await createTailServer({ modelsDir: MODELS_DIR, models: [DEFAULT_BUNDLE], port: 0, workers: 1 });
+    server = await createTailServer({
+      modelsDir: MODELS_DIR,
+      models: [DEFAULT_BUNDLE],
+      port: 0,
+      http: { port: 0 },
+      workers: 1,
+    });
     agent = await createAgent({
       bundleDir: join(MODELS_DIR, DEFAULT_BUNDLE),
       cloud: { target: `127.0.0.1:${server.port}`, timeoutMs: 10_000 },

@@ -17,7 +17,13 @@ describe('policy - slow link and dead cloud', { timeout: 180_000 }, () => {
   let server: TailServer;
   let proxy: DelayProxy;
   before(async () => {
-    server = await createTailServer({ modelsDir: MODELS_DIR, models: [DEFAULT_BUNDLE], port: 0, workers: 1 });
+    server = await createTailServer({
+      modelsDir: MODELS_DIR,
+      models: [DEFAULT_BUNDLE],
+      port: 0,
+      http: { port: 0 },
+      workers: 1,
+    });
     proxy = await startDelayProxy(server.port, 40); // 80 ms round trip on top of the server's time
   });
   after(async () => {

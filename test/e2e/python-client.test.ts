@@ -168,7 +168,13 @@ describe('python client - grpcio drives the tail server', { timeout: 240_000 }, 
     mkdirSync(stubs);
     await protoc(PROTO_ROOT, SPLIT_INFERENCE_PROTO_FILE, stubs);
     await protoc(HEALTH_PROTO_ROOT, 'health/v1/health.proto', stubs);
-    server = await createTailServer({ modelsDir: MODELS_DIR, port: 0, host: '127.0.0.1', workers: 1 });
+    server = await createTailServer({
+      modelsDir: MODELS_DIR,
+      port: 0,
+      http: { port: 0 },
+      host: '127.0.0.1',
+      workers: 1,
+    });
     client = new (loadCleaveProto().cleave.v1.SplitInference)(
       `127.0.0.1:${server.port}`,
       credentials.createInsecure(),

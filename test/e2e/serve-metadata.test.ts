@@ -27,7 +27,13 @@ describe('serve - metadata, health, reflection, unary Infer', { timeout: 120_000
   let real: RealFrames;
 
   before(async () => {
-    server = await createTailServer({ modelsDir: MODELS_DIR, models: [DEFAULT_BUNDLE], port: 0, workers: 1 });
+    server = await createTailServer({
+      modelsDir: MODELS_DIR,
+      models: [DEFAULT_BUNDLE],
+      port: 0,
+      http: { port: 0 },
+      workers: 1,
+    });
     client = new (loadCleaveProto().cleave.v1.SplitInference)(
       `127.0.0.1:${server.port}`,
       credentials.createInsecure(),

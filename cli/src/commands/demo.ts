@@ -77,6 +77,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     modelsDir: values.models,
     models: [values.bundle],
     port: 0,
+    http: { port: 0 },
     workers: 1,
   });
   const agent = await createAgent({

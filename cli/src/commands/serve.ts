@@ -18,22 +18,31 @@ export const SERVE_ENV: EnvBinding[] = [
   { name: 'CLEAVE_SERVE_MAX_QUEUE_DELAY_US', path: 'batching.maxQueueDelayMicros', type: 'int' },
   { name: 'CLEAVE_SERVE_QUEUE_LIMIT', path: 'batching.queueLimit', type: 'int' },
   { name: 'CLEAVE_SERVE_DRAIN_TIMEOUT_MS', path: 'drainTimeoutMs', type: 'int' },
+  { name: 'CLEAVE_SERVE_HTTP_PORT', path: 'http.port', type: 'int' },
+  { name: 'CLEAVE_SERVE_MODEL_CONTROL', path: 'modelControl.mode', type: 'string' },
+  { name: 'CLEAVE_SERVE_POLL_INTERVAL_MS', path: 'modelControl.pollIntervalMs', type: 'int' },
+  { name: 'CLEAVE_ADMIN_TOKEN', path: 'admin.token', type: 'string' },
 ];
 
 export const SERVE_HELP = `cleave serve [options]
 
-Serves the tails of every bundle in a model folder over gRPC (cleave.v1.SplitInference,
-grpc.health.v1.Health, server reflection). SIGTERM drains in-flight requests, then exits.
+Serves the tails of the bundles in a model folder over gRPC (cleave.v1.SplitInference, the
+admin cleave.v1.ModelRepository, grpc.health.v1.Health with "liveness" and "readiness"
+services, server reflection) and over HTTP (KServe v2: /v2/health/*, /v2/models/...).
+SIGTERM drains in-flight requests, then exits.
 
   --config FILE        JSON or YAML file with server options (see README)
   --models DIR         model folder (default: ${DEFAULT_MODELS_DIR})
   --model NAME         serve only this bundle (repeatable)
   --host HOST          interface to bind (default 127.0.0.1)
-  --port PORT          port (default 50051; 0 = any free port)
-  --workers N          tail worker threads (default 2)
+  --port PORT          gRPC port (default 50051; 0 = any free port)
+  --http-port PORT     KServe v2 HTTP port (default 8000; 0 = any free port)
+  --no-http            no HTTP endpoints
+  --model-control MODE none | poll (watch the model folder) | explicit (admin API)
+  --workers N          tail worker threads per model version (default 2)
   --no-batching        run every request alone (for comparison)
   --max-batch N        largest batch (default 32)
-  --ready-file FILE    write the bound port here once serving (for scripts and tests)
+  --ready-file FILE    write the bound ports here once serving, as JSON {"port", "httpPort"}
 `;
 
 export async function serveCommand(argv: string[]): Promise<number> {
@@ -45,6 +54,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
       model: { type: 'string', multiple: true },
       host: { type: 'string' },
       port: { type: 'string' },
+      'http-port': { type: 'string' },
+      'no-http': { type: 'boolean' },
+      'model-control': { type: 'string' },
       workers: { type: 'string' },
       'no-batching': { type: 'boolean' },
       'max-batch': { type: 'string' },
@@ -63,6 +75,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
     host: values.host,
     port: values.port === undefined ? undefined : Number(values.port),
     workers: values.workers === undefined ? undefined : Number(values.workers),
+    http: {
+      enabled: values['no-http'] ? false : undefined,
+      port: values['http-port'] === undefined ? undefined : Number(values['http-port']),
+    },
+    modelControl: { mode: values['model-control'] },
     batching: {
       enabled: values['no-batching'] ? false : undefined,
       maxBatchSize: values['max-batch'] === undefined ? undefined : Number(values['max-batch']),
@@ -74,10 +91,17 @@ export async function serveCommand(argv: string[]): Promise<number> {
     fromEnv(SERVE_ENV),
     flags,
   );
-  const server = await createTailServer(options as never);
+  const server = await createTailServer(options as never, {
+    onRegistryEvent: (event) => {
+      if (event.type === 'refused') log.error(event, 'bundle refused; what served before keeps serving');
+      else log.info(event, `model ${event.type}`);
+    },
+  });
   log.info(
     {
       address: server.address,
+      httpPort: server.httpPort,
+      modelControl: server.options.modelControl,
       models: server.registry.models.map((m) => `${m.name}@${m.version}`),
       workers: server.options.workers,
       batching: server.options.batching,
@@ -86,7 +110,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
   );
   if (values['ready-file']) {
     const { writeFileSync } = await import('node:fs');
-    writeFileSync(values['ready-file'], String(server.port));
+    writeFileSync(
+      values['ready-file'],
+      JSON.stringify({ port: server.port, httpPort: server.httpPort ?? null }),
+    );
   }
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

@@ -7,10 +7,17 @@ export {
   type ServingStatus,
   type ServingStatusMap,
 } from './health.js';
+export { HttpError, type ListeningHttpServer, listenHttp, readBody, sendJson } from './http-kit.js';
 export { createInferError, type GrpcStatusName } from './infer-error.js';
 export { loadCleavePackageDefinition, loadCleaveProto, PROTO_LOADER_OPTIONS } from './load-cleave-proto.js';
+export {
+  loadModelRepositoryPackageDefinition,
+  loadModelRepositoryProto,
+} from './load-model-repository-proto.js';
 export type * from './messages.js';
 export {
+  MODEL_REPOSITORY_PROTO_FILE,
+  MODEL_REPOSITORY_SERVICE_NAME,
   PROTO_ROOT,
   SPLIT_INFERENCE_PROTO_FILE,
   SPLIT_INFERENCE_PROTO_PATH,

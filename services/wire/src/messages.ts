@@ -22,6 +22,10 @@ export type {
   ListModelsResponse__Output,
 } from '../../../proto/generated/cleave/v1/ListModelsResponse.js';
 export type {
+  LoadModelRequest,
+  LoadModelRequest__Output,
+} from '../../../proto/generated/cleave/v1/LoadModelRequest.js';
+export type {
   ModelMetadataRequest,
   ModelMetadataRequest__Output,
 } from '../../../proto/generated/cleave/v1/ModelMetadataRequest.js';
@@ -37,7 +41,23 @@ export type {
   ModelReadyResponse,
   ModelReadyResponse__Output,
 } from '../../../proto/generated/cleave/v1/ModelReadyResponse.js';
+export type {
+  ModelRepositoryClient,
+  ModelRepositoryHandlers,
+} from '../../../proto/generated/cleave/v1/ModelRepository.js';
 export type { ModelSummary, ModelSummary__Output } from '../../../proto/generated/cleave/v1/ModelSummary.js';
+export type {
+  RepositoryIndexRequest,
+  RepositoryIndexRequest__Output,
+} from '../../../proto/generated/cleave/v1/RepositoryIndexRequest.js';
+export type {
+  RepositoryIndexResponse,
+  RepositoryIndexResponse__Output,
+} from '../../../proto/generated/cleave/v1/RepositoryIndexResponse.js';
+export type {
+  RepositoryModel,
+  RepositoryModel__Output,
+} from '../../../proto/generated/cleave/v1/RepositoryModel.js';
 export type {
   ServerReadyRequest,
   ServerReadyRequest__Output,
@@ -53,4 +73,8 @@ export type {
   SplitInferenceHandlers,
 } from '../../../proto/generated/cleave/v1/SplitInference.js';
 export type { TensorSpec, TensorSpec__Output } from '../../../proto/generated/cleave/v1/TensorSpec.js';
+export type {
+  UnloadModelRequest,
+  UnloadModelRequest__Output,
+} from '../../../proto/generated/cleave/v1/UnloadModelRequest.js';
 export type { ProtoGrpcType } from '../../../proto/generated/split_inference.js';

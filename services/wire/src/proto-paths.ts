@@ -11,3 +11,8 @@ export const SPLIT_INFERENCE_PROTO_PATH: string = join(PROTO_ROOT, SPLIT_INFEREN
 
 /** Fully qualified gRPC service name, as used by health checks and reflection. */
 export const SPLIT_INFERENCE_SERVICE_NAME = 'cleave.v1.SplitInference';
+
+/** `cleave/v1/model_repository.proto`: the tail server's admin API. */
+export const MODEL_REPOSITORY_PROTO_FILE = 'cleave/v1/model_repository.proto';
+
+export const MODEL_REPOSITORY_SERVICE_NAME = 'cleave.v1.ModelRepository';

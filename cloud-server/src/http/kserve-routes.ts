@@ -1,0 +1,130 @@
+// KServe v2 / Open Inference Protocol endpoints of the tail server, so Triton and KServe clients
+// and plain curl can reach it (docs/http-api.md lists where it departs from the protocol):
+//   GET  /v2/health/live | /v2/health/ready
+//   GET  /v2                                         server metadata
+//   GET  /v2/models/{name}[/versions/{v}]            model metadata
+//   GET  /v2/models/{name}[/versions/{v}]/ready
+//   POST /v2/models/{name}[/versions/{v}]/infer      feature frames in, logits out
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HttpError, readBody, sendJson } from '@cleave/wire';
+import type { ModelRegistry, ServedModel } from '../model-registry.js';
+import { recordFailure, recordResult } from '../server-metrics.js';
+import { httpStatusOf, toGrpcStatus } from '../serving-errors.js';
+import { inferFrame } from '../tail-inference.js';
+import { readFrames } from './kserve-codec.js';
+
+export interface KserveContext {
+  registry: ModelRegistry;
+  live: () => boolean;
+  ready: () => boolean;
+  /** Counts requests in flight, so a drain waits for them as it does for gRPC ones. */
+  inFlight: { count: number };
+  maxBodyBytes: number;
+  serverVersion: string;
+}
+
+const MODEL_PATH = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(\/ready|\/infer)?$/;
+
+function metadataOf(model: ServedModel, versions: string[]) {
+  const tail = model.bundle.files.tail.spec;
+  return {
+    name: model.name,
+    versions,
+    platform: 'onnxruntime_onnx',
+    inputs: [{ name: 'frame', datatype: 'BYTES', shape: [-1] }],
+    outputs: [
+      { name: 'logits', datatype: 'FP32', shape: [-1, model.labels.length] },
+      { name: 'label', datatype: 'INT32', shape: [-1] },
+    ],
+    parameters: {
+      labels: model.labels,
+      bottleneck_shape: model.codec.shape,
+      bottleneck_bits: model.codec.bits,
+      head_sha256: model.codec.headSha256,
+      tail_input: tail.inputs[0]?.name,
+    },
+  };
+}
+
+export function createKserveHandler(ctx: KserveContext) {
+  const versionsOf = (name: string) =>
+    ctx.registry.models.filter((m) => m.name === name).map((m) => m.version);
+
+  async function infer(req: IncomingMessage, res: ServerResponse, name: string, version?: string) {
+    if (!ctx.ready()) throw new HttpError(503, 'server is not ready');
+    const body = await readBody(req, ctx.maxBodyBytes);
+    const header = req.headers['inference-header-content-length'];
+    const { request, frames } = readFrames(body, Array.isArray(header) ? header[0] : header);
+    const timeout = request.parameters?.timeout_ms;
+    const deadline =
+      typeof timeout === 'number' && timeout > 0 ? performance.now() + timeout : Number.POSITIVE_INFINITY;
+    ctx.inFlight.count += frames.length;
+    let results: Awaited<ReturnType<typeof inferFrame>>[];
+    try {
+      results = await Promise.all(
+        frames.map((f) => inferFrame(ctx.registry, f, deadline, version ? { name, version } : { name })),
+      );
+      for (const r of results) recordResult(r);
+    } catch (error) {
+      const { code, message } = toGrpcStatus(error);
+      recordFailure(code);
+      throw new HttpError(httpStatusOf(code), message);
+    } finally {
+      ctx.inFlight.count -= frames.length;
+    }
+    const classes = results[0]!.logits?.length ?? 0;
+    const served = [...new Set(results.map((r) => r.model_version!))];
+    sendJson(res, 200, {
+      model_name: name,
+      model_version: served[0],
+      ...(request.id !== undefined ? { id: request.id } : {}),
+      ...(served.length > 1 ? { parameters: { versions: served.join(',') } } : {}),
+      outputs: [
+        {
+          name: 'logits',
+          datatype: 'FP32',
+          shape: [results.length, classes],
+          data: results.flatMap((r) => r.logits),
+        },
+        { name: 'label', datatype: 'INT32', shape: [results.length], data: results.map((r) => r.label) },
+      ],
+    });
+  }
+
+  /** Handles /v2 paths; returns false for any other path so the caller can route it. */
+  return async function handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
+    const get = req.method === 'GET' || req.method === 'HEAD';
+    if (path === '/v2/health/live' && get) {
+      sendJson(res, ctx.live() ? 200 : 503, { live: ctx.live() });
+      return true;
+    }
+    if (path === '/v2/health/ready' && get) {
+      sendJson(res, ctx.ready() ? 200 : 503, { ready: ctx.ready() });
+      return true;
+    }
+    if (path === '/v2' && get) {
+      sendJson(res, 200, { name: 'cleave', version: ctx.serverVersion, extensions: ['binary_tensor_data'] });
+      return true;
+    }
+    const match = MODEL_PATH.exec(path);
+    if (!match) return false;
+    const name = decodeURIComponent(match[1]!);
+    const version = match[2] ? decodeURIComponent(match[2]) : undefined;
+    const action = match[3];
+    if (action === '/infer') {
+      if (req.method !== 'POST') throw new HttpError(405, 'use POST');
+      await infer(req, res, name, version);
+      return true;
+    }
+    if (!get) throw new HttpError(405, 'use GET');
+    const model = ctx.registry.find(name, version);
+    if (action === '/ready') {
+      const ready = model !== undefined && ctx.ready();
+      sendJson(res, ready ? 200 : model ? 503 : 404, { name, ready });
+      return true;
+    }
+    if (!model) throw new HttpError(404, `model ${name}${version ? `@${version}` : ''} is not served here`);
+    sendJson(res, 200, metadataOf(model, versionsOf(name)));
+    return true;
+  };
+}

@@ -1,0 +1,97 @@
+// The tail server's metrics through @opentelemetry/api only: the entry point that registers an
+// SDK decides where they go (Prometheus /metrics, OTLP). Names follow DESIGN.md; the stages of
+// `cleave.inference.duration` here are the server's: queue, compute (one batch run) and server
+// (arrival to answer).
+import type { InferResult } from '@cleave/wire';
+import { type MeterProvider, metrics } from '@opentelemetry/api';
+
+export type RequestOutcome = 'success' | 'rejected' | 'cancelled' | 'expired' | 'error';
+
+function createInstruments(provider: MeterProvider) {
+  const meter = provider.getMeter('@cleave/cloud-server');
+  return {
+    duration: meter.createHistogram('cleave.inference.duration', {
+      description: 'Time spent per inference stage; on the server: queue, compute and server (total)',
+      unit: 's',
+    }),
+    batchSize: meter.createHistogram('cleave.server.batch.size', {
+      description: 'Requests per tail run',
+      unit: '{request}',
+      advice: { explicitBucketBoundaries: [1, 2, 4, 8, 16, 32, 64, 128, 256] },
+    }),
+    requests: meter.createCounter('cleave.server.requests', {
+      description:
+        'Requests by outcome: success, rejected (shed), cancelled, expired (deadline passed in queue), error',
+      unit: '{request}',
+    }),
+    queueDepth: meter.createObservableGauge('cleave.server.queue.depth', {
+      description: 'Requests waiting in a model version batch queue',
+      unit: '{request}',
+    }),
+  };
+}
+
+let current: { provider: MeterProvider; instruments: ReturnType<typeof createInstruments> } | undefined;
+function instruments() {
+  const provider = metrics.getMeterProvider();
+  if (current?.provider !== provider) current = { provider, instruments: createInstruments(provider) };
+  return current.instruments;
+}
+
+export interface ModelAttrs {
+  model: string;
+  version: string;
+}
+
+const attrs = (m: ModelAttrs) => ({ 'cleave.model.name': m.model, 'cleave.model.version': m.version });
+
+export function recordServed(
+  m: ModelAttrs,
+  t: { queueUs: number; computeUs: number; totalUs: number },
+): void {
+  const { duration, requests } = instruments();
+  const a = attrs(m);
+  duration.record(t.queueUs / 1e6, { ...a, stage: 'queue' });
+  duration.record(t.computeUs / 1e6, { ...a, stage: 'compute' });
+  duration.record(t.totalUs / 1e6, { ...a, stage: 'server' });
+  requests.add(1, { ...a, outcome: 'success' });
+}
+
+/** Records one answered request from its result (model, version and server timing). */
+export function recordResult(r: InferResult): void {
+  const t = r.timing ?? {};
+  recordServed(
+    { model: String(r.model_name), version: String(r.model_version) },
+    {
+      queueUs: Number(t.queue_us ?? 0),
+      computeUs: Number(t.compute_us ?? 0),
+      totalUs: Number(t.total_us ?? 0),
+    },
+  );
+}
+
+export function recordOutcome(outcome: Exclude<RequestOutcome, 'success'>, m?: ModelAttrs): void {
+  instruments().requests.add(1, { ...(m ? attrs(m) : {}), outcome });
+}
+
+/** Counts a failed request by its gRPC status: shed, expired in the queue, or an error. */
+export function recordFailure(grpcCode: number, m?: ModelAttrs): void {
+  // 8 RESOURCE_EXHAUSTED, 4 DEADLINE_EXCEEDED, 1 CANCELLED (numbers fixed by the gRPC spec).
+  const outcome =
+    grpcCode === 8 ? 'rejected' : grpcCode === 4 ? 'expired' : grpcCode === 1 ? 'cancelled' : 'error';
+  recordOutcome(outcome, m);
+}
+
+export function recordBatch(m: ModelAttrs, size: number): void {
+  instruments().batchSize.record(size, attrs(m));
+}
+
+/** Reports each model version's queue depth at every collection; returns the unsubscribe. */
+export function observeQueueDepth(read: () => { model: ModelAttrs; queued: number }[]): () => void {
+  const { queueDepth } = instruments();
+  const callback = (result: { observe(value: number, attributes: Record<string, string>): void }) => {
+    for (const { model, queued } of read()) result.observe(queued, attrs(model));
+  };
+  queueDepth.addCallback(callback);
+  return () => queueDepth.removeCallback(callback);
+}
