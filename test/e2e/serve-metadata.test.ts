@@ -59,7 +59,7 @@ describe('serve - metadata, health, reflection, unary Infer', { timeout: 120_000
     ) as Client & {
       check(req: { service: string }, cb: Callback<{ status: string }>): void;
     };
-    for (const service of ['', 'cleave.v1.SplitInference']) {
+    for (const service of ['', 'cleave.v1.SplitInference', 'liveness', 'readiness']) {
       const res = await call<{ status: string }>((cb) => health.check({ service }, cb));
       assert.equal(res.status, 'SERVING');
     }
