@@ -9,7 +9,7 @@ import {
   loadCleaveProto,
   type SplitInferenceClient,
 } from '@cleave/wire';
-import { type ClientDuplexStream, credentials, Metadata, status } from '@grpc/grpc-js';
+import { type ChannelOptions, type ClientDuplexStream, credentials, Metadata, status } from '@grpc/grpc-js';
 import { inferRequestWireBytes } from './wire-size.js';
 
 export class OffloadError extends Error {
@@ -32,6 +32,8 @@ export interface OffloadClientOptions {
   keepaliveTimeMs: number;
   keepaliveTimeoutMs: number;
   maxMessageBytes: number;
+  /** Extra grpc-js channel options, e.g. 'grpc.use_local_subchannel_pool' for a connection of its own. */
+  channelOptions?: ChannelOptions;
 }
 
 export interface OffloadResult {
@@ -70,6 +72,7 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.max_send_message_length': options.maxMessageBytes,
       'grpc.max_receive_message_length': options.maxMessageBytes,
+      ...options.channelOptions,
     },
   );
   const pending = new Map<string, Pending>();

@@ -1,0 +1,82 @@
+// Load for `cleave bench serve`: N agents, each an offload client on its own connection, each
+// keeping K requests in flight on its InferStream, sending real frames for a fixed time.
+import { createOffloadClient } from '@cleave/edge-agent';
+import { percentile } from '../demo-report.js';
+
+export interface ServedRun {
+  agents: number;
+  inFlightPerAgent: number;
+  seconds: number;
+  answered: number;
+  errors: number;
+  throughputPerSec: number;
+  latencyMs: { p50: number; p99: number };
+  meanBatchSize: number;
+}
+
+export async function driveAgents(options: {
+  port: number;
+  model: string;
+  frames: readonly Uint8Array[];
+  agents: number;
+  inFlightPerAgent: number;
+  seconds: number;
+  warmupSeconds?: number;
+}): Promise<ServedRun> {
+  const { frames, agents, inFlightPerAgent } = options;
+  const clients = Array.from({ length: agents }, () =>
+    createOffloadClient({
+      target: `127.0.0.1:${options.port}`,
+      model: options.model,
+      maxQueuedWrites: inFlightPerAgent * 2,
+      keepaliveTimeMs: 30_000,
+      keepaliveTimeoutMs: 10_000,
+      maxMessageBytes: 4 * 1024 * 1024,
+      // grpc-js shares one connection between clients of the same target and options; real
+      // agents are separate devices, so each gets its own.
+      channelOptions: { 'grpc.use_local_subchannel_pool': 1 },
+    }),
+  );
+  const latencies: number[] = [];
+  const batchSizes: number[] = [];
+  let errors = 0;
+  let measuring = false;
+  async function lane(client: (typeof clients)[number], k: number, until: number): Promise<void> {
+    let i = k;
+    while (performance.now() < until) {
+      const t = performance.now();
+      try {
+        const r = await client.infer(frames[i % frames.length]!, 30_000);
+        if (measuring) {
+          latencies.push(performance.now() - t);
+          batchSizes.push(r.result.batch_size);
+        }
+      } catch {
+        if (measuring) errors++;
+      }
+      i += agents * inFlightPerAgent;
+    }
+  }
+  const lanes = (until: number) =>
+    clients.flatMap((c, a) =>
+      Array.from({ length: inFlightPerAgent }, (_, j) => lane(c, a * inFlightPerAgent + j, until)),
+    );
+  await Promise.all(lanes(performance.now() + (options.warmupSeconds ?? 1) * 1000));
+  measuring = true;
+  const start = performance.now();
+  await Promise.all(lanes(start + options.seconds * 1000));
+  const seconds = (performance.now() - start) / 1000;
+  measuring = false;
+  for (const c of clients) c.close();
+  latencies.sort((a, b) => a - b);
+  return {
+    agents,
+    inFlightPerAgent,
+    seconds,
+    answered: latencies.length,
+    errors,
+    throughputPerSec: latencies.length / seconds,
+    latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
+    meanBatchSize: batchSizes.reduce((a, b) => a + b, 0) / Math.max(1, batchSizes.length),
+  };
+}
