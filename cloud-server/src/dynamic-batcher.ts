@@ -49,9 +49,22 @@ interface Pending<I, O> {
 export interface DynamicBatcher<I, O> {
   /** `deadline` is a performance.now() time; Infinity for none. */
   submit(item: I, deadline?: number): Promise<BatchedResult<O>>;
+  /** Whether one more request would be queued now (else submit refuses it with QUEUE_FULL). */
+  hasRoom(): boolean;
   stats(): BatcherStats;
   /** Resolves once nothing is queued or running. */
   idle(): Promise<void>;
+}
+
+// One shared instance: shedding happens tens of thousands of times a second under overload, and
+// capturing a stack trace per refusal was the largest cost on the server's main thread.
+const QUEUE_FULL_ERROR = new ServingError(
+  ServingErrorCode.QUEUE_FULL,
+  'batch queue full: the server is overloaded, shed at once',
+);
+
+export function queueFull(): ServingError {
+  return QUEUE_FULL_ERROR;
 }
 
 export function createDynamicBatcher<I, O>(options: BatcherOptions<I, O>): DynamicBatcher<I, O> {
@@ -141,15 +154,14 @@ export function createDynamicBatcher<I, O>(options: BatcherOptions<I, O>): Dynam
     submit(item, deadline = Number.POSITIVE_INFINITY) {
       if (queue.length >= queueLimit) {
         counts.rejected++;
-        return Promise.reject(
-          new ServingError(ServingErrorCode.QUEUE_FULL, `batch queue full (${queueLimit} waiting)`),
-        );
+        return Promise.reject(queueFull());
       }
       return new Promise<BatchedResult<O>>((resolve, reject) => {
         queue.push({ item, enqueuedAt: performance.now(), deadline, resolve, reject });
         if (queue.length >= smallestPreferred || (inFlight < maxConcurrentBatches && !timer)) dispatch();
       });
     },
+    hasRoom: () => queue.length < queueLimit,
     stats: () => ({ queued: queue.length, inFlightBatches: inFlight, ...counts }),
     idle() {
       if (queue.length === 0 && inFlight === 0) return Promise.resolve();

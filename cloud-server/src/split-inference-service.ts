@@ -95,6 +95,7 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
       const declared = parseDeclaredModel(call.metadata.get(MODEL_METADATA_KEY)[0]);
       let halfClosed = false;
       let cancelled = false;
+      let awaitingDrain = false;
       state.streams.add(call);
       const finish = () => {
         if (halfClosed && pending.size === 0 && !cancelled) {
@@ -107,10 +108,15 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
           recordOutcome('cancelled');
           return;
         }
-        // Backpressure: stop reading requests until the transport takes what we wrote.
-        if (!call.write(res)) {
+        // Backpressure: stop reading requests until the transport takes what we wrote (one
+        // 'drain' listener at a time, however many writes come back false meanwhile).
+        if (!call.write(res) && !awaitingDrain) {
+          awaitingDrain = true;
           call.pause();
-          call.once('drain', () => call.resume());
+          call.once('drain', () => {
+            awaitingDrain = false;
+            call.resume();
+          });
         }
       };
       const refuse = (id: string, code: ServingErrorCode, why: string) => {

@@ -1,6 +1,7 @@
 // One request through the tail: frame → model → codec → batcher → answer.
 import { decodeFrame } from '@cleave/codec';
 import type { InferResult } from '@cleave/wire';
+import { queueFull } from './dynamic-batcher.js';
 import type { ModelRegistry } from './model-registry.js';
 
 /** The model a call names in its `cleave-model` metadata: "name" or "name@version". */
@@ -39,6 +40,8 @@ export async function inferFrame(
   const arrived = performance.now();
   const frame = decodeFrame(frameBytes);
   const model = registry.forFrame(frame, declared);
+  // Shed before the entropy decoding: under overload every microsecond of refusal counts.
+  if (!model.batcher.hasRoom()) throw queueFull();
   const features = model.codec.decodeFeatures(frame);
   const out = await model.batcher.submit(features, deadline);
   const { label, score } = softmaxTop(out.value);

@@ -16,8 +16,11 @@ export class OffloadError extends Error {
   override name = 'OffloadError';
   /** gRPC status code of the failure (in-band or call-level). */
   readonly code: status;
-  constructor(code: status, message: string, options?: ErrorOptions) {
+  /** 'local': refused before it left the device (link backlog full, client closed, deadline). */
+  readonly origin: 'local' | 'remote';
+  constructor(code: status, message: string, options?: ErrorOptions & { origin?: 'local' | 'remote' }) {
     super(message, options);
+    this.origin = options?.origin ?? 'remote';
     this.code = code;
   }
 }
@@ -139,10 +142,16 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
 
   return {
     infer(frame, timeoutMs) {
-      if (closed) return Promise.reject(new OffloadError(status.CANCELLED, 'offload client is closed'));
+      const local = { origin: 'local' } as const;
+      if (closed)
+        return Promise.reject(new OffloadError(status.CANCELLED, 'offload client is closed', local));
       if (backlog.length >= options.maxQueuedWrites) {
         return Promise.reject(
-          new OffloadError(status.RESOURCE_EXHAUSTED, `${backlog.length} offloads already wait for the link`),
+          new OffloadError(
+            status.RESOURCE_EXHAUSTED,
+            `${backlog.length} offloads already wait for the link`,
+            local,
+          ),
         );
       }
       const id = String(nextId++);
@@ -151,7 +160,9 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
       const wireBytes = inferRequestWireBytes(id, frame.byteLength, timeoutMs);
       return new Promise<OffloadResult>((resolve, reject) => {
         const timer = setTimeout(() => {
-          settle(id)?.reject(new OffloadError(status.DEADLINE_EXCEEDED, `no answer within ${timeoutMs} ms`));
+          settle(id)?.reject(
+            new OffloadError(status.DEADLINE_EXCEEDED, `no answer within ${timeoutMs} ms`, local),
+          );
         }, timeoutMs);
         pending.set(id, { stream: s, wireBytes, timer, resolve, reject });
         if (blocked || backlog.length > 0) backlog.push(req);

@@ -25,31 +25,48 @@ export function openRawStream(port: number, metadata: Record<string, string> = {
   const stream = client.InferStream(md);
   const responses = new Map<string, InferResponse__Output>();
   const duplicates: string[] = [];
-  let waiting: { ids: Set<string>; resolve: () => void } | undefined;
+  /** One waiter per request id in flight, so exchanges may overlap. */
+  const waiters = new Map<string, () => void>();
   let failure: Error | undefined;
   stream.on('data', (res: InferResponse__Output) => {
     if (responses.has(res.request_id)) duplicates.push(res.request_id);
     responses.set(res.request_id, res);
-    if (waiting && [...waiting.ids].every((id) => responses.has(id))) waiting.resolve();
+    const wake = waiters.get(res.request_id);
+    waiters.delete(res.request_id);
+    wake?.();
   });
   stream.on('error', (e: Error) => {
     failure = e;
-    waiting?.resolve();
+    for (const wake of waiters.values()) wake();
+    waiters.clear();
   });
   return {
     client,
     stream,
     async exchange(requests, timeoutMs) {
-      const ids = new Set(requests.map((r) => r.request_id as string));
-      const done = new Promise<void>((resolve) => {
-        waiting = { ids, resolve };
-      });
+      const ids = requests.map((r) => r.request_id as string);
+      const done = Promise.all(
+        ids.map((id) =>
+          responses.has(id) || failure ? undefined : new Promise<void>((resolve) => waiters.set(id, resolve)),
+        ),
+      );
       for (const r of requests) stream.write(r);
-      const timer = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
-      await Promise.race([done, timer]);
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+      });
+      await Promise.race([done, timeout]);
+      clearTimeout(timer);
+      for (const id of ids) waiters.delete(id);
       if (failure) throw failure;
       if (duplicates.length) throw new Error(`duplicate responses for ${duplicates.join(', ')}`);
-      return new Map([...responses].filter(([id]) => ids.has(id)));
+      const out = new Map<string, InferResponse__Output>();
+      for (const id of ids) {
+        const res = responses.get(id);
+        if (res) out.set(id, res);
+        responses.delete(id);
+      }
+      return out;
     },
     close() {
       stream.cancel();
