@@ -1,0 +1,4 @@
+// API-only helpers for library code: W3C context over gRPC, spans, RPC call metrics.
+export * from './carriers.js';
+export * from './rpc-metrics.js';
+export * from './with-span.js';
