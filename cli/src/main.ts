@@ -3,14 +3,16 @@ import { agentCommand } from './commands/agent.js';
 import { benchCommand } from './commands/bench.js';
 import { calibrateCommand } from './commands/calibrate.js';
 import { demoCommand } from './commands/demo.js';
+import { evalCommand } from './commands/eval.js';
 import { serveCommand } from './commands/serve.js';
 
 const HELP = `cleave <command> [options]
 
-  serve     the cloud tail server (gRPC)
+  serve     the cloud tail server (gRPC, KServe v2 HTTP)
   agent     the edge agent daemon with its local HTTP API
   demo      server + agent in one process over the Fashion-MNIST test set (npm start)
   calibrate re-derive a bundle's gate thresholds on the validation split
+  eval      a bundle's accuracy and cascade coverage on the test split
   bench     benchmarks: \`cleave bench serve\`
 
 Run \`cleave <command> --help\` for its options.
@@ -22,6 +24,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   demo: demoCommand,
   bench: benchCommand,
   calibrate: calibrateCommand,
+  eval: evalCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type CascadeOutcomes, calibrateCascade, evaluateCascade, NEVER } from './cascade-calibration.js';
+import {
+  type CascadeOutcomes,
+  calibrateCascade,
+  evaluateCascade,
+  meetsTarget,
+  NEVER,
+} from './cascade-calibration.js';
 
 // Ten inputs, label 0 everywhere. The exit is right when its score is high; A and B are each
 // right on different unsure inputs; the fallback is right except on input 9.
@@ -31,7 +37,14 @@ describe('gates - joint cascade calibration', () => {
     assert.equal(r.dualCoverage, 0.3);
     assert.equal(r.accuracy, 0.9);
     const none = evaluateCascade(outcomes, NEVER, NEVER);
-    assert.deepEqual(none, { accuracy: 0.9, exitCoverage: 0, dualCoverage: 0, deviceCoverage: 0 });
+    assert.deepEqual(none, {
+      accuracy: 0.9,
+      exitCoverage: 0,
+      dualCoverage: 0,
+      deviceCoverage: 0,
+      gains: 0,
+      losses: 0,
+    });
   });
   it('gates - the largest device share that keeps the target accuracy', { timeout: 1000 }, () => {
     const c = calibrateCascade(outcomes, { minAccuracy: 0.9 });
@@ -43,6 +56,22 @@ describe('gates - joint cascade calibration', () => {
     const loose = calibrateCascade(outcomes, { minAccuracy: 0.8 });
     assert.ok(loose.deviceCoverage > c.deviceCoverage);
     assert.ok(loose.accuracy >= 0.8 && loose.accuracy < 0.9);
+  });
+  it('gates - a target relative to the teacher, with a safety margin of standard errors', {
+    timeout: 1000,
+  }, () => {
+    // The teacher is right everywhere but on input 9, like the fallback.
+    const withTeacher = { ...outcomes, referencePred: outcomes.fallbackPred };
+    const exact = calibrateCascade(withTeacher, { maxBelowReference: 0 });
+    assert.equal(exact.accuracy, 0.9);
+    assert.equal(exact.deviceCoverage, 0.7);
+    const r = evaluateCascade(withTeacher, 0.5, 0.9); // answers 4 and 5 locally, wrongly
+    assert.equal(r.losses, 2);
+    assert.equal(r.gains, 0);
+    // 0.2 below the teacher passes a 0.2 target with no margin, but not with one standard error.
+    assert.equal(meetsTarget(r, 10, { maxBelowReference: 0.2 }), true);
+    assert.equal(meetsTarget(r, 10, { maxBelowReference: 0.2, standardErrors: 1 }), false);
+    assert.throws(() => calibrateCascade(outcomes, { maxBelowReference: 0.1 }), RangeError);
   });
   it('gates - an unreachable target sends everything to the fallback', { timeout: 1000 }, () => {
     const c = calibrateCascade(outcomes, { minAccuracy: 0.95 });

@@ -20,8 +20,10 @@ export { type CachedAnswer, createCascade } from './cascade.js';
 export {
   type CascadeCalibration,
   type CascadeOutcomes,
+  type CascadeTarget,
   calibrateCascade,
   evaluateCascade,
+  meetsTarget,
   NEVER,
 } from './cascade-calibration.js';
 export {

@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { DemoReport } from '@cleave/cli/demo-report';
+import { loadBundle } from '@cleave/models';
+import { MODELS_DIR, shippedBundleNames } from '../support/shipped-bundles.js';
 
 const CLI = join(import.meta.dirname, '..', '..', 'cli', 'bin', 'cleave.js');
 
@@ -38,6 +40,37 @@ describe('demo - npm start', { timeout: 400_000 }, () => {
       assert.ok(report.teacherAccuracy > 0.9);
       assert.equal(report.manifestAccuracyKey, 'cascade');
       assert.ok(report.answeredBy.dual > 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('demo - the most accurate bundle answers >= 60% on the device within 0.5 pt of the teacher', {
+    timeout: 380_000,
+  }, async () => {
+    const bundles = await Promise.all(shippedBundleNames().map((n) => loadBundle(join(MODELS_DIR, n))));
+    const split = (b: (typeof bundles)[number]) =>
+      (b.manifest.metrics.accuracy as Record<string, number>).split!;
+    const best = bundles.reduce((a, b) => (split(b) > split(a) ? b : a));
+    const dir = mkdtempSync(join(tmpdir(), 'cleave-demo-'));
+    try {
+      const json = join(dir, 'report.json');
+      const r = spawnSync(process.execPath, [CLI, 'demo', '--bundle', best.manifest.name, '--json', json], {
+        encoding: 'utf8',
+        timeout: 360_000,
+      });
+      assert.equal(r.status, 0, r.stderr);
+      const report = JSON.parse(readFileSync(json, 'utf8')) as DemoReport;
+      assert.equal(report.samples, 10_000);
+      const { exit, dual, cache } = report.answeredBy;
+      const onDevice = (exit + dual + cache) / report.samples;
+      const summary = `${best.manifest.name}: ${(onDevice * 100).toFixed(1)}% on device, accuracy ${report.accuracy}, teacher ${report.teacherAccuracy}`;
+      assert.ok(onDevice >= 0.6, summary);
+      assert.ok(report.accuracy >= report.teacherAccuracy - 0.005, summary);
+      // Per-stage shares and accuracies are in the report.
+      for (const stage of ['exit', 'dual', 'cloud'] as const) {
+        assert.ok((report.accuracyBySource[stage] ?? 0) > 0.8, `${stage}: ${report.accuracyBySource[stage]}`);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { loadFashionMnist } from '@cleave/dataset';
 import {
   type CalibrationTarget,
+  type CascadeTarget,
   calibrateCascade,
   calibrateThreshold,
   NEVER,
@@ -26,6 +27,9 @@ Targets (one of):
                        (full.onnx) accuracy on the same validation images; the exit and dual
                        thresholds are chosen together to answer the most inputs on the device
   --accuracy PCT       the same with an absolute accuracy target, in percent
+  --standard-errors Z  for the two above: the target must hold Z standard errors on the safe
+                       side (of the paired difference to the teacher, or binomial), so that it
+                       still holds on unseen images (default 1)
   --max-drop PT        per stage, as the training recipe does: the exit may lose PT points
                        against the tail, the dual stage another 2/3 of that (default 0.15)
   --coverage SHARE     the share of inputs the exit gate should answer (0..1)
@@ -91,7 +95,7 @@ function perStage(o: BundleOutputs, name: string, target: CalibrationTarget): Ch
 }
 
 /** Both thresholds at once, for an accuracy target of the whole cascade. */
-function joint(o: BundleOutputs, name: string, minAccuracy: number): Chosen {
+function joint(o: BundleOutputs, name: string, target: CascadeTarget): Chosen {
   const fn = scoreFunction(name);
   const stage = (probs: Float64Array[]) => ({ scores: probs.map((p) => fn(p)), pred: probs.map(argmax) });
   const c = calibrateCascade(
@@ -100,8 +104,9 @@ function joint(o: BundleOutputs, name: string, minAccuracy: number): Chosen {
       exit: stage(o.exit),
       ...(o.dualA && o.dualB ? { dualA: stage(o.dualA), dualB: stage(o.dualB) } : {}),
       fallbackPred: o.splitPred,
+      ...(o.fullPred ? { referencePred: o.fullPred } : {}),
     },
-    { minAccuracy },
+    target,
   );
   return {
     exit: c.exitThreshold,
@@ -122,6 +127,7 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
       coverage: { type: 'string' },
       accuracy: { type: 'string' },
       'below-teacher': { type: 'string' },
+      'standard-errors': { type: 'string', default: '1' },
       write: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -158,9 +164,14 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
   const correct = (pred: number[]) => pred.filter((p, i) => p === o.labels[i]).length / data.count;
   const teacher = o.fullPred ? correct(o.fullPred) : undefined;
   const split = correct(o.splitPred);
-  let minAccuracy: number | undefined;
-  if (flag === 'accuracy') minAccuracy = value / 100;
-  if (flag === 'below-teacher') minAccuracy = teacher! - value / 100;
+  const z = Number(values['standard-errors']);
+  if (!Number.isFinite(z) || z < 0) {
+    process.stderr.write('cleave calibrate: --standard-errors needs a non-negative number\n');
+    return 2;
+  }
+  let target: CascadeTarget | undefined;
+  if (flag === 'accuracy') target = { minAccuracy: value / 100, standardErrors: z };
+  if (flag === 'below-teacher') target = { maxBelowReference: value / 100, standardErrors: z };
   const exitT: Record<string, number> = {};
   const dualT: Record<string, number> = {};
   const finite = (t: number) => (Number.isFinite(t) ? t : NEVER); // "never": above any score in [0, 1]
@@ -168,8 +179,8 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
   const lines = ['score function   exit threshold  answers   dual threshold  answers  accuracy'];
   for (const name of scoreFunctionNames()) {
     const c =
-      minAccuracy !== undefined
-        ? joint(o, name, minAccuracy)
+      target !== undefined
+        ? joint(o, name, target)
         : perStage(o, name, flag === 'coverage' ? { coverage: value } : { maxAccuracyDrop: value / 100 });
     exitT[name] = finite(c.exit);
     dualT[name] = finite(c.dual);
@@ -180,20 +191,20 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
   const reference = [
     `tail ${pct(split)}`,
     ...(teacher !== undefined ? [`teacher ${pct(teacher)}`] : []),
-    ...(minAccuracy !== undefined ? [`target ${pct(minAccuracy)}`] : []),
+    ...(flag === 'accuracy' ? [`target ${pct(value / 100)}`] : []),
+    ...(flag === 'below-teacher' ? [`target ${pct(teacher! - value / 100)}`] : []),
+    ...(target ? [`${z} standard error${z === 1 ? '' : 's'} of margin`] : []),
   ].join(', ');
   process.stdout.write(
     `${m.name}@${m.version} on the validation split (${data.count} images; ${reference})\n${lines.join('\n')}\n`,
   );
-  if (minAccuracy !== undefined && split < minAccuracy) {
-    process.stdout.write('the tail alone is below the target: nothing can be answered on the device\n');
-  }
+
   if (values.write) {
     const path = join(dir, 'manifest.json');
     const json = JSON.parse(readFileSync(path, 'utf8'));
     json.gates.exit.thresholds = exitT;
     if (o.dualA && json.gates.dual) json.gates.dual.thresholds = dualT;
-    json.calibration.method = `cleave calibrate --${flag} ${raw}`;
+    json.calibration.method = `cleave calibrate --${flag} ${raw}${target ? ` --standard-errors ${z}` : ''}`;
     writeFileSync(path, `${JSON.stringify(json, null, 2)}\n`);
     await loadBundle(dir); // the result must still validate
     process.stdout.write(`thresholds written to ${path}\n`);
