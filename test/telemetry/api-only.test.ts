@@ -48,11 +48,9 @@ describe('telemetry - API-only main entry', { timeout: 60_000 }, () => {
   // The SDK 2.x line (the one that runs on Node 20) takes @opentelemetry/api <1.10. A package
   // that asks for ^1.10 gets its own nested 1.10 copy, and API 1.10 refuses globals registered
   // by 1.9: its instruments and tracers stay no-ops even with the SDK running. Every workspace
-  // must resolve the one copy the SDK uses. (todo until edge-agent and cloud-server declare
-  // "@opentelemetry/api": "~1.9.1"; then drop the todo.)
+  // must resolve the one copy the SDK uses.
   it('telemetry - every workspace resolves the same @opentelemetry/api as the SDK', {
     timeout: 10_000,
-    todo: 'edge-agent/package.json and cloud-server/package.json still ask for ^1.10.0',
   }, () => {
     const resolveFrom = (dir: string) =>
       createRequire(path.join(root, dir, 'package.json')).resolve('@opentelemetry/api');
