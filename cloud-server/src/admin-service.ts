@@ -1,7 +1,7 @@
 // gRPC handlers of cleave.v1.ModelRepository, the admin API: repository index, load, unload.
 // Every call needs `authorization: Bearer <admin.token>`; the token is compared in constant time
 // and is separate from any client credential. Without a configured token every call is refused.
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ModelRepositoryHandlers, RepositoryIndexResponse } from '@cleave/wire';
 import { type Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import type { ModelRegistry } from './model-registry.js';
@@ -21,9 +21,10 @@ function checkToken(metadata: Metadata, token: string | undefined): Partial<Serv
   }
   const header = metadata.get('authorization')[0];
   const given = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : '';
-  const a = Buffer.from(given);
-  const b = Buffer.from(token);
-  if (a.length !== b.length || !timingSafeEqual(a, b)) {
+  // Compared as digests: equal lengths, so neither the content nor the length leaks by timing.
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(token).digest();
+  if (!timingSafeEqual(a, b)) {
     return fail(status.UNAUTHENTICATED, 'admin calls need "authorization: Bearer <admin token>"');
   }
   return undefined;

@@ -163,8 +163,12 @@ export function createModelRegistry(options: RegistryOptions): ModelRegistry {
           throw new ServingError(ServingErrorCode.MODEL_NOT_FOUND, `model ${what} is not served here`);
         }
         const pairing = named.find((m) => m.codec.headFingerprint === frame.headFingerprint);
-        named[0]!.codec.assertPairs(frame); // throws FrameMismatchError unless it pairs
-        return pairing ?? named[0]!;
+        if (pairing) {
+          pairing.codec.assertPairs(frame); // same head: still checks bits, shape and codec
+          return pairing;
+        }
+        named[0]!.codec.assertPairs(frame); // throws FrameMismatchError: no version has this head
+        return named[0]!;
       }
       const model = routes.byFingerprint.get(frame.headFingerprint);
       if (!model) {
@@ -184,7 +188,8 @@ export function createModelRegistry(options: RegistryOptions): ModelRegistry {
         if (closed) return;
         const entries = await scanRepository(options.modelsDir);
         for (const e of entries) {
-          if (e.error) {
+          // Told once per change of the folder, not at every poll.
+          if (e.error && refused.get(e.path)?.signature !== e.signature) {
             refused.set(e.path, { reason: e.error, signature: e.signature });
             emit({ type: 'refused', path: e.path, reason: e.error });
           }

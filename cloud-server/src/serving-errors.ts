@@ -33,6 +33,10 @@ const servingStatus: Record<ServingErrorCode, status> = {
   DUPLICATE_REQUEST_ID: status.INVALID_ARGUMENT,
 };
 
+export function statusOfServingCode(code: ServingErrorCode): status {
+  return servingStatus[code];
+}
+
 /** Maps anything a request can fail with to a gRPC status code and a message safe to return. */
 export function toGrpcStatus(error: unknown): { code: status; message: string } {
   if (error instanceof ServingError) return { code: servingStatus[error.code], message: error.message };

@@ -1,5 +1,6 @@
 // gRPC handlers of cleave.v1.SplitInference.
 
+import { startRpcCallTimer } from '@cleave/telemetry';
 import {
   createInferError,
   type InferRequest__Output,
@@ -11,8 +12,12 @@ import type { ServerDuplexStream, ServerUnaryCall, sendUnaryData } from '@grpc/g
 import { status } from '@grpc/grpc-js';
 import type { ModelRegistry, ServedModel } from './model-registry.js';
 import { recordFailure, recordOutcome, recordResult } from './server-metrics.js';
-import { ServingError, ServingErrorCode, toGrpcStatus } from './serving-errors.js';
+import { type RequestSpan, requestContext, startRequestSpan } from './server-tracing.js';
+import { ServingError, ServingErrorCode, statusOfServingCode, toGrpcStatus } from './serving-errors.js';
 import { type DeclaredModel, inferFrame, MODEL_METADATA_KEY, parseDeclaredModel } from './tail-inference.js';
+
+const INFER_METHOD = 'cleave.v1.SplitInference/Infer';
+const STREAM_METHOD = 'cleave.v1.SplitInference/InferStream';
 
 export interface ServiceState {
   registry: ModelRegistry;
@@ -60,16 +65,23 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
     req: InferRequest__Output,
     deadline: number,
     declared: DeclaredModel | undefined,
+    span: RequestSpan,
+    cancelled: () => boolean,
   ): Promise<InferResponse> {
     state.inFlight.count++;
     try {
       if (state.draining()) throw new ServingError(ServingErrorCode.DRAINING, 'server is draining');
       const result = await inferFrame(registry, req.frame, deadline, declared);
-      recordResult(result);
+      // Each request lands in exactly one outcome: a caller that went away is not a success.
+      if (cancelled())
+        recordOutcome('cancelled', { model: String(result.model_name), version: String(result.model_version) });
+      else recordResult(result);
+      span.end({ result });
       return { request_id: req.request_id, result };
     } catch (error) {
       const { code, message } = toGrpcStatus(error);
       recordFailure(code);
+      span.end({ code, message });
       return { request_id: req.request_id, error: createInferError(code, message) };
     } finally {
       state.inFlight.count--;
@@ -82,11 +94,17 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
       callback: sendUnaryData<InferResponse>,
     ) {
       const declared = parseDeclaredModel(call.metadata.get(MODEL_METADATA_KEY)[0]);
-      void answer(call.request, deadlineOf(call, call.request.timeout_ms), declared).then((res) => {
-        // Unary calls report failure as a call status, as gRPC clients expect.
-        if (res.error) callback({ code: res.error.grpc_code as status, details: res.error.message });
-        else callback(null, res);
-      });
+      const timer = startRpcCallTimer('server', { method: INFER_METHOD });
+      const span = startRequestSpan(INFER_METHOD, requestContext(call.metadata, call.request.parameters));
+      const gone = () => call.cancelled;
+      void answer(call.request, deadlineOf(call, call.request.timeout_ms), declared, span, gone).then(
+        (res) => {
+          // Unary calls report failure as a call status, as gRPC clients expect.
+          timer.end(res.error ? (res.error.grpc_code ?? status.UNKNOWN) : status.OK);
+          if (res.error) callback({ code: res.error.grpc_code as status, details: res.error.message });
+          else callback(null, res);
+        },
+      );
     },
 
     InferStream(call: ServerDuplexStream<InferRequest__Output, InferResponse>) {
@@ -96,18 +114,17 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
       let halfClosed = false;
       let cancelled = false;
       let awaitingDrain = false;
+      const timer = startRpcCallTimer('server', { method: STREAM_METHOD });
       state.streams.add(call);
       const finish = () => {
         if (halfClosed && pending.size === 0 && !cancelled) {
           state.streams.delete(call);
+          timer.end(status.OK);
           call.end();
         }
       };
       const send = (res: InferResponse) => {
-        if (cancelled) {
-          recordOutcome('cancelled');
-          return;
-        }
+        if (cancelled) return;
         // Backpressure: stop reading requests until the transport takes what we wrote (one
         // 'drain' listener at a time, however many writes come back false meanwhile).
         if (!call.write(res) && !awaitingDrain) {
@@ -119,9 +136,11 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
           });
         }
       };
+      // In-band refusals build no Error object: under overload they come by the ten thousand.
       const refuse = (id: string, code: ServingErrorCode, why: string) => {
-        const mapped = toGrpcStatus(new ServingError(code, why));
-        send({ request_id: id, error: createInferError(mapped.code, mapped.message) });
+        const grpcCode = statusOfServingCode(code);
+        recordFailure(grpcCode);
+        send({ request_id: id, error: createInferError(grpcCode, why) });
       };
       call.on('data', (req: InferRequest__Output) => {
         const id = req.request_id;
@@ -136,7 +155,8 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
           return;
         }
         pending.add(id);
-        void answer(req, deadlineOf(call, req.timeout_ms), declared).then((res) => {
+        const span = startRequestSpan(STREAM_METHOD, requestContext(call.metadata, req.parameters));
+        void answer(req, deadlineOf(call, req.timeout_ms), declared, span, () => cancelled).then((res) => {
           pending.delete(id);
           send(res);
           finish();
@@ -148,10 +168,12 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
       });
       call.on('cancelled', () => {
         cancelled = true;
+        timer.end(status.CANCELLED);
         state.streams.delete(call);
       });
       call.on('error', () => {
         cancelled = true;
+        timer.end(status.UNAVAILABLE);
         state.streams.delete(call);
       });
     },

@@ -19,7 +19,7 @@ function createInstruments(provider: MeterProvider) {
     }),
     decisions: meter.createCounter('cleave.policy.decisions', {
       description:
-        'Offload policy decisions: offload, local for the latency budget, local for the open breaker, shadow probe',
+        'Offload policy decisions: offload, local for the latency or energy budget, local because sure enough, local for the open breaker, shadow probe',
     }),
     cacheLookups: meter.createCounter('cleave.cache.lookups', {
       description: 'Result cache lookups by outcome',
@@ -36,7 +36,13 @@ function instruments() {
   return current.instruments;
 }
 
-export type PolicyDecisionName = 'offload' | 'local-budget' | 'local-breaker' | 'probe';
+export type PolicyDecisionName =
+  | 'offload'
+  | 'local-budget'
+  | 'local-energy'
+  | 'local-confident'
+  | 'local-breaker'
+  | 'probe';
 
 export function recordDecision(decision: PolicyDecisionName): void {
   instruments().decisions.add(1, { decision });

@@ -1,10 +1,13 @@
 // Options of `createAgent`, validated in one place with the defaults filled in.
+import { hostname } from 'node:os';
 import { z } from 'zod';
 
 export const AgentOptionsSchema = z
   .object({
     /** A bundle folder (manifest.json + ONNX files). */
     bundleDir: z.string().min(1),
+    /** This agent's identity in traces, metrics and the fleet; default the host name. */
+    id: z.string().min(1).default(hostname()),
     cloud: z
       .object({
         /** The tail server, host:port or a grpc-js target; null = never offload (edge only). */
@@ -65,6 +68,10 @@ export const AgentOptionsSchema = z
       .object({
         /** Per-request latency goal; when the link's predicted round trip would miss it, answer locally (degraded). */
         latencyBudgetMs: z.number().positive().nullable().default(null),
+        /** Radio energy one offload may cost the device, mJ (modelled for energy.link); null for no limit. */
+        energyBudgetMj: z.number().positive().nullable().default(null),
+        /** Keep (not degraded) a best local answer whose gate score is at least this; null to always offload. */
+        minConfidence: z.number().min(0).max(1).nullable().default(null),
         /** While offloads are skipped for the budget, one shadow offload per interval keeps the estimate fresh. */
         probeIntervalMs: z.number().int().min(10).default(1000),
         breaker: z
@@ -75,6 +82,23 @@ export const AgentOptionsSchema = z
             jitter: z.number().min(0).max(1).default(0.2),
           })
           .prefault({}),
+      })
+      .prefault({}),
+    /** Energy per inference (docs/energy.md): the board's meter, or an emulated device profile. */
+    energy: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Emulate this board's power model (jetson-nano, jetson-orin-nano, rpi4, rpi5, x86). */
+        device: z.string().optional(),
+        /** Radio power model for offloads: wifi, lte, 5g, ethernet, 3g (or one from radioProfilesFile). */
+        link: z.string().default('wifi'),
+        radioProfilesFile: z.string().optional(),
+        /** Link rates for the radio model until the agent has measured its uplink (Mbit/s). */
+        uplinkMbps: z.number().positive().optional(),
+        downlinkMbps: z.number().positive().optional(),
+        sampleHz: z.number().min(10).max(1000).default(10),
+        /** Where sysfs is read (tests point it at fixture trees). */
+        sysRoot: z.string().default('/'),
       })
       .prefault({}),
     gate: z

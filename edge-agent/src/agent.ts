@@ -8,6 +8,7 @@ import { type AgentOptions, type ResolvedAgentOptions, resolveAgentOptions } fro
 import type { Answer, AnswerSource, InferenceMode } from './answer.js';
 import { type CachedAnswer, createCascade } from './cascade.js';
 import { createDualStage, type DualStage } from './dual-stage.js';
+import { createEnergyAccounting, type EnergyTotals } from './energy-accounting.js';
 import { createExitGate, type ExitGate } from './exit-gate.js';
 import { createHardExampleStore, type HardExampleStore } from './hard-examples.js';
 import { createOffloadClient } from './offload-client.js';
@@ -24,6 +25,8 @@ export interface AgentStats {
   cache: CacheStats | null;
   policy: PolicyStats;
   hardExamples: ReturnType<HardExampleStore['stats']> | null;
+  /** Energy charged so far (mJ); after close() it includes the last radio tail. */
+  energy: (EnergyTotals & { meter: string; link: string; device: string | null }) | null;
 }
 
 export interface Agent {
@@ -85,9 +88,19 @@ export async function createAgent(input: AgentOptions): Promise<Agent> {
   const cache = options.stages.cache ? createResultCache<CachedAnswer>(options.cache) : undefined;
   const codec = bundleCodec(bundle);
   const offload = options.cloud.target
-    ? createOffloadClient({ ...options.cloud, target: options.cloud.target, model: `${m.name}@${m.version}` })
+    ? // The name only: the server serves the version whose head made the frames, so a rollout
+      // that keeps the head (a new tail) reaches agents with no change on the device.
+      createOffloadClient({ ...options.cloud, target: options.cloud.target, model: m.name })
     : undefined;
-  const policy = createOffloadPolicy(options.policy);
+  const energy = options.energy.enabled ? await createEnergyAccounting(options.energy) : undefined;
+  const policy = createOffloadPolicy(options.policy, {
+    ...(energy
+      ? {
+          predictRadioMj: (bytes: number, uplinkBps: number) =>
+            energy.predictRadioMj(bytes, 0, Number.isFinite(uplinkBps) ? uplinkBps / 1e6 : undefined),
+        }
+      : {}),
+  });
   const hardExamples = options.hardExamples.dir
     ? await createHardExampleStore({ ...options.hardExamples, dir: options.hardExamples.dir })
     : undefined;
@@ -104,6 +117,9 @@ export async function createAgent(input: AgentOptions): Promise<Agent> {
     policy,
     hardExamples,
     stages: options.stages,
+    energy,
+    agentId: options.id,
+    target: options.cloud.target ?? '',
   });
 
   const stats = {
@@ -136,9 +152,13 @@ export async function createAgent(input: AgentOptions): Promise<Agent> {
       cache: cache?.stats() ?? null,
       policy: policy.stats(),
       hardExamples: hardExamples?.stats() ?? null,
+      energy: energy
+        ? { ...energy.totals(), meter: energy.meter, link: energy.link.name, device: energy.device ?? null }
+        : null,
     }),
     async close() {
       offload?.close();
+      energy?.close();
       await hardExamples?.flush();
       await pool.close();
     },

@@ -43,5 +43,22 @@ export interface Answer {
   model: { name: string; version: string };
   /** Frame bytes and serialized request bytes handed to the transport (0 when none was sent). */
   bytesSent: { frame: number; wire: number };
+  /** Serialized response bytes received for the offload (with the gRPC prefix), when there was one. */
+  bytesReceived?: number;
   timings: AnswerTimings;
+  /** Energy charged to this inference (absent when energy accounting is off). */
+  energy?: AnswerEnergy;
+}
+
+/** One answer's energy, in millijoules, each part with the method that produced it. */
+export interface AnswerEnergy {
+  computeMj: number;
+  computeMethod: 'measured' | 'modeled' | 'estimated';
+  /** Promotion and transfer of this answer's offload; its radio tail is charged when it ends. */
+  radioMj: number;
+  radioMethod: 'modeled' | 'none';
+  totalMj: number;
+  /** The meter (or profile) and the radio profile behind the figures. */
+  meter: string;
+  link: string;
 }

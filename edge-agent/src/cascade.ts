@@ -2,11 +2,15 @@
 // cache → head (exit gate) → dual A / B → cloud tail → best local answer, degraded.
 import type { BottleneckCodec } from '@cleave/codec';
 import type { Manifest, SessionPool } from '@cleave/models';
+import { injectTraceContextIntoRecord } from '@cleave/telemetry';
 import { status } from '@grpc/grpc-js';
+import { SpanStatusCode } from '@opentelemetry/api';
 import type { AgentInput, InputPreparer } from './agent-input.js';
 import { recordCacheLookup } from './agent-metrics.js';
+import { startOffloadSpan, traceInference, traceStage } from './agent-tracing.js';
 import type { Answer, AnswerSource, AnswerTimings, GateRecord, InferenceMode } from './answer.js';
 import type { DualResult, DualStage } from './dual-stage.js';
+import type { EnergyAccounting } from './energy-accounting.js';
 import type { ExitGate } from './exit-gate.js';
 import type { HardExampleStore } from './hard-examples.js';
 import { type OffloadClient, OffloadError, type OffloadResult } from './offload-client.js';
@@ -27,6 +31,10 @@ export interface CascadeParts {
   policy: OffloadPolicy;
   hardExamples: HardExampleStore | undefined;
   stages: { exit: boolean };
+  energy: EnergyAccounting | undefined;
+  agentId: string;
+  /** The cloud target, for the offload span's attributes. */
+  target: string;
 }
 
 /** What the cache keeps of an answer. */
@@ -46,15 +54,28 @@ export function createCascade(
   /** Sends a frame and tells the policy how it went, whoever waits for the answer. */
   async function send(frame: Uint8Array): Promise<OffloadResult> {
     const started = performance.now();
+    const { span, ctx } = startOffloadSpan(parts.target);
+    // The server's spans join this trace: W3C context in the request's own parameters, since one
+    // stream carries many requests and its metadata is sent once.
+    const parameters = injectTraceContextIntoRecord({}, ctx);
     try {
-      const r = await offload!.infer(frame, parts.offloadTimeoutMs);
+      const r = await offload!.infer(frame, parts.offloadTimeoutMs, parameters);
       const t = r.result.timing;
       const serverMs = (Number(t?.queue_us ?? 0) + Number(t?.compute_us ?? 0)) / 1000;
       policy.observe({ ok: true, roundTripMs: performance.now() - started, serverMs, bytes: r.wireBytes });
+      span.setAttributes({ 'rpc.status_code': 'OK', 'cleave.payload.bytes': frame.byteLength });
       return r;
     } catch (error) {
-      policy.observe({ ok: false, code: error instanceof OffloadError ? error.code : status.UNKNOWN });
+      const code = error instanceof OffloadError ? error.code : status.UNKNOWN;
+      policy.observe({ ok: false, code });
+      span.setAttributes({
+        'rpc.status_code': status[code] ?? 'UNKNOWN',
+        'error.type': status[code] ?? 'UNKNOWN',
+      });
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
       throw error;
+    } finally {
+      span.end();
     }
   }
   const head = m.files.find((f) => f.role === 'head')!;
@@ -66,27 +87,40 @@ export function createCascade(
   const model = { name: m.name, version: m.version };
   const labelName = (label: number) => m.labels[label] ?? String(label);
 
-  return async function infer(request, mode) {
+  return (request, mode) => traceInference(parts.agentId, () => inferOnce(request, mode));
+
+  async function inferOnce(request: AgentInput, mode: InferenceMode): Promise<Answer> {
     const t0 = performance.now();
+    const energyToken = parts.energy?.begin();
     const { tensor, pixels } = await preparer.prepare(request);
     const timings: AnswerTimings = { totalMs: 0, prepareMs: ms(t0), headMs: 0 };
     const answer = (
       source: AnswerSource,
       r: { label: number; scores: ArrayLike<number>; gate: GateRecord },
       extra: Partial<Answer> = {},
-    ): Answer => ({
-      label: r.label,
-      labelName: labelName(r.label),
-      scores: Array.from(r.scores),
-      source,
-      mode,
-      degraded: false,
-      gate: r.gate,
-      model,
-      bytesSent: { frame: 0, wire: 0 },
-      ...extra,
-      timings: { ...timings, totalMs: ms(t0) },
-    });
+    ): Answer => {
+      const bytesSent = extra.bytesSent ?? { frame: 0, wire: 0 };
+      const energy =
+        energyToken &&
+        parts.energy!.end(
+          energyToken,
+          bytesSent.wire > 0 ? { bytesUp: bytesSent.wire, bytesDown: extra.bytesReceived ?? 0 } : undefined,
+        );
+      return {
+        label: r.label,
+        labelName: labelName(r.label),
+        scores: Array.from(r.scores),
+        source,
+        mode,
+        degraded: false,
+        gate: r.gate,
+        model,
+        bytesSent,
+        ...extra,
+        timings: { ...timings, totalMs: ms(t0) },
+        ...(energy ? { energy } : {}),
+      };
+    };
 
     const useCache = cache !== undefined && mode !== 'cloud-only';
     const key = useCache
@@ -98,7 +132,7 @@ export function createCascade(
         }
       : undefined;
     if (useCache && key) {
-      const hit = cache.get(key);
+      const hit = await traceStage('cache', async () => cache.get(key));
       recordCacheLookup(hit ? (hit.perceptual ? 'perceptual-hit' : 'hit') : 'miss');
       if (hit) return answer('cache', hit.value);
     }
@@ -109,9 +143,13 @@ export function createCascade(
     };
 
     const t1 = performance.now();
-    const out = await pool.run('head', { [inputName]: { data: tensor, dims: inputDims } });
+    const out = await traceStage('head', () =>
+      pool.run('head', { [inputName]: { data: tensor, dims: inputDims } }),
+    );
     timings.headMs = ms(t1);
-    const exit = gate.decide(out[exitName]!.data);
+    const exit = await traceStage('gate', async () => gate.decide(out[exitName]!.data), {
+      'cleave.gate.threshold': gate.threshold,
+    });
     const exitGate: GateRecord = {
       stage: 'exit',
       scoreFunction: gate.scoreFunction,
@@ -124,7 +162,7 @@ export function createCascade(
     let dualOut: DualResult | undefined;
     if (mode !== 'cloud-only' && dual) {
       const t2 = performance.now();
-      dualOut = await dual.run({ data: tensor, dims: inputDims });
+      dualOut = await traceStage('dual', () => dual.run({ data: tensor, dims: inputDims }));
       timings.dualMs = ms(t2);
     }
     const dualResult = dualOut && {
@@ -146,17 +184,18 @@ export function createCascade(
     if (!offload) return answer('fallback', bestLocal, { degraded: true, reason: 'no cloud configured' });
 
     const t3 = performance.now();
-    const frame = codec.encode(out[m.bottleneck.tensor]!.data);
+    const frame = await traceStage('encode', async () => codec.encode(out[m.bottleneck.tensor]!.data));
     timings.encodeMs = ms(t3);
-    const decision = policy.decide(frame.byteLength, ms(t0));
+    const decision = policy.decide(frame.byteLength, ms(t0), bestLocal.gate.score);
     if (!decision.offload) {
       // A shadow offload refreshes the link estimate; its answer is not waited for.
       if (decision.probe) void send(frame).catch(() => undefined);
+      if (!decision.degraded) return remember(answer(bestSource, bestLocal, { reason: decision.reason }));
       return answer('fallback', bestLocal, { degraded: true, reason: decision.reason });
     }
     const t4 = performance.now();
     try {
-      const { result, wireBytes } = await send(frame);
+      const { result, wireBytes, responseBytes } = await send(frame);
       timings.offloadMs = ms(t4);
       timings.server = {
         queueUs: Number(result.timing?.queue_us ?? 0),
@@ -176,7 +215,12 @@ export function createCascade(
           ...(pixels ? { pixels: { data: pixels, width, height, channels: m.input.source.channels } } : {}),
         });
       }
-      return remember(answer('cloud', cloud, { bytesSent: { frame: frame.byteLength, wire: wireBytes } }));
+      return remember(
+        answer('cloud', cloud, {
+          bytesSent: { frame: frame.byteLength, wire: wireBytes },
+          bytesReceived: responseBytes,
+        }),
+      );
     } catch (error) {
       timings.offloadMs = ms(t4);
       const reason =
@@ -185,5 +229,5 @@ export function createCascade(
           : String(error);
       return answer('fallback', bestLocal, { degraded: true, reason });
     }
-  };
+  }
 }

@@ -3,6 +3,7 @@
 //                          application/json {"pixels": [...]} or {"tensor": [...]},
 //                          application/octet-stream (float32 little-endian tensor)
 //   GET  /healthz
+//   GET  /metrics          Prometheus text, when the entry point passes its handler
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { HttpError, listenHttp, readBody, sendJson as send } from '@cleave/wire';
 import type { Agent } from './agent.js';
@@ -14,6 +15,8 @@ export interface HttpApiOptions {
   port: number;
   /** Larger bodies get 413 before they are read in full. */
   maxBodyBytes: number;
+  /** Serves GET /metrics (the entry point's Prometheus handler); 404 when absent. */
+  metrics?: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
 export interface HttpApi {
@@ -73,6 +76,10 @@ export async function startHttpApi(agent: Agent, options: HttpApiOptions): Promi
         cloud: { target: agent.options.cloud.target, connected: agent.cloudConnected() },
         stats: agent.stats(),
       });
+      return;
+    }
+    if (path === '/metrics' && options.metrics && (req.method === 'GET' || req.method === 'HEAD')) {
+      options.metrics(req, res);
       return;
     }
     if (path === '/v1/infer') {

@@ -7,6 +7,7 @@ export {
   type ResolvedAgentOptions,
   resolveAgentOptions,
 } from './agent-options.js';
+export type { AnswerEnergy } from './answer.js';
 export {
   ANSWER_SOURCES,
   type Answer,
@@ -33,6 +34,13 @@ export {
   createCircuitBreaker,
 } from './circuit-breaker.js';
 export { createDualStage, type DualResult, type DualStage } from './dual-stage.js';
+export {
+  createEnergyAccounting,
+  type EnergyAccounting,
+  type EnergyOptions,
+  type EnergyTotals,
+  NOMINAL_LINK_MBPS,
+} from './energy-accounting.js';
 export { createExitGate, type ExitGate, type GateDecision } from './exit-gate.js';
 export {
   createHardExampleStore,

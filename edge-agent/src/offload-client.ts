@@ -43,10 +43,13 @@ export interface OffloadResult {
   result: InferResult__Output;
   /** Serialized request bytes as sent, including the gRPC length prefix. */
   wireBytes: number;
+  /** Serialized response bytes received, including the gRPC length prefix. */
+  responseBytes: number;
 }
 
 export interface OffloadClient {
-  infer(frame: Uint8Array, timeoutMs: number): Promise<OffloadResult>;
+  /** `parameters` travel with the request (the trace context of the offload span, for one). */
+  infer(frame: Uint8Array, timeoutMs: number, parameters?: Record<string, string>): Promise<OffloadResult>;
   /** Requests written or waiting to be written and not yet answered. */
   inFlight(): number;
   /** Whether a stream is open right now. */
@@ -66,6 +69,9 @@ interface Pending {
 
 export function createOffloadClient(options: OffloadClientOptions): OffloadClient {
   const proto = loadCleaveProto();
+  // Received bytes are counted by serializing the answer again with the same codec grpc-js used.
+  const serializeResponse = proto.cleave.v1.SplitInference.service.InferStream.responseSerialize;
+  const responseSize = (res: InferResponse__Output) => serializeResponse(res).length + 5;
   const client: SplitInferenceClient = new proto.cleave.v1.SplitInference(
     options.target,
     credentials.createInsecure(),
@@ -123,7 +129,8 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
     s.on('data', (res: InferResponse__Output) => {
       const p = settle(res.request_id);
       if (!p) return; // already timed out: the late answer is dropped
-      if (res.result) p.resolve({ result: res.result, wireBytes: p.wireBytes });
+      if (res.result)
+        p.resolve({ result: res.result, wireBytes: p.wireBytes, responseBytes: responseSize(res) });
       else {
         const e = res.error;
         p.reject(
@@ -141,7 +148,7 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
   }
 
   return {
-    infer(frame, timeoutMs) {
+    infer(frame, timeoutMs, parameters = {}) {
       const local = { origin: 'local' } as const;
       if (closed)
         return Promise.reject(new OffloadError(status.CANCELLED, 'offload client is closed', local));
@@ -156,8 +163,8 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
       }
       const id = String(nextId++);
       const s = openStream();
-      const req: InferRequest = { request_id: id, frame, timeout_ms: timeoutMs };
-      const wireBytes = inferRequestWireBytes(id, frame.byteLength, timeoutMs);
+      const req: InferRequest = { request_id: id, frame, timeout_ms: timeoutMs, parameters };
+      const wireBytes = inferRequestWireBytes(id, frame.byteLength, timeoutMs, parameters);
       return new Promise<OffloadResult>((resolve, reject) => {
         const timer = setTimeout(() => {
           settle(id)?.reject(

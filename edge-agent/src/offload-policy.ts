@@ -1,5 +1,7 @@
-// Per request: offload now, or answer on the device? Combines the circuit breaker (is the cloud
-// reachable?) and the link estimate (can the round trip meet the latency budget?).
+// Per request: offload now, or answer on the device? The service-level goal decides: a minimum
+// confidence (a local answer at least this sure is kept, not degraded), a latency budget (can the
+// round trip make it?), a device-energy budget (would the radio cost more?), and the circuit
+// breaker (is the cloud reachable?).
 import { status } from '@grpc/grpc-js';
 import { recordDecision } from './agent-metrics.js';
 import { type CircuitBreaker, createCircuitBreaker } from './circuit-breaker.js';
@@ -7,18 +9,27 @@ import { createLinkEstimator, type LinkEstimate, type LinkEstimator } from './li
 
 export interface PolicyOptions {
   latencyBudgetMs: number | null;
+  /** Radio energy an offload may cost the device, mJ; null for no limit. */
+  energyBudgetMj: number | null;
+  /** A best local answer with a score at least this is kept (not degraded); null to always offload. */
+  minConfidence: number | null;
   probeIntervalMs: number;
   breaker: { failureThreshold: number; baseBackoffMs: number; maxBackoffMs: number; jitter: number };
 }
 
 export type OffloadDecision =
   | { offload: true }
-  /** Answer locally; `probe` asks for a shadow offload whose answer only feeds the estimate. */
-  | { offload: false; reason: string; probe: boolean };
+  /**
+   * Answer locally; `probe` asks for a shadow offload whose answer only feeds the estimate;
+   * `degraded` is false when the local answer meets the goal by itself (minConfidence).
+   */
+  | { offload: false; reason: string; probe: boolean; degraded: boolean };
 
 export interface PolicyStats {
   offloaded: number;
   localForBudget: number;
+  localForEnergy: number;
+  localConfident: number;
   localForBreaker: number;
   probes: number;
   breaker: ReturnType<CircuitBreaker['stats']>;
@@ -26,7 +37,8 @@ export interface PolicyStats {
 }
 
 export interface OffloadPolicy {
-  decide(frameBytes: number, elapsedMs: number): OffloadDecision;
+  /** `localScore`: the best local answer's gate score. */
+  decide(frameBytes: number, elapsedMs: number, localScore?: number): OffloadDecision;
   /** Record an offload's outcome: its round trip, the server's time, or the gRPC failure code. */
   observe(
     outcome: { ok: true; roundTripMs: number; serverMs: number; bytes: number } | { ok: false; code: status },
@@ -41,14 +53,52 @@ const LINK_FAILURES = new Set<status>([
   status.RESOURCE_EXHAUSTED,
 ]);
 
-export function createOffloadPolicy(options: PolicyOptions, now: () => number = Date.now): OffloadPolicy {
+export interface PolicyDeps {
+  now?: () => number;
+  /** Predicted radio energy of an offload of this many bytes at this uplink rate (bit/s), mJ. */
+  predictRadioMj?: (bytes: number, uplinkBps: number) => number;
+}
+
+export function createOffloadPolicy(options: PolicyOptions, deps: PolicyDeps = {}): OffloadPolicy {
+  const now = deps.now ?? Date.now;
   const breaker = createCircuitBreaker({ ...options.breaker, now });
   const link: LinkEstimator = createLinkEstimator();
-  const counts = { offloaded: 0, localForBudget: 0, localForBreaker: 0, probes: 0 };
+  const counts = {
+    offloaded: 0,
+    localForBudget: 0,
+    localForEnergy: 0,
+    localConfident: 0,
+    localForBreaker: 0,
+    probes: 0,
+  };
   let lastOffloadAt = Number.NEGATIVE_INFINITY;
 
   return {
-    decide(frameBytes, elapsedMs) {
+    decide(frameBytes, elapsedMs, localScore) {
+      if (options.minConfidence !== null && localScore !== undefined && localScore >= options.minConfidence) {
+        counts.localConfident++;
+        recordDecision('local-confident');
+        return {
+          offload: false,
+          probe: false,
+          degraded: false,
+          reason: `local answer is sure enough (${localScore.toFixed(3)} >= ${options.minConfidence})`,
+        };
+      }
+      if (options.energyBudgetMj !== null && deps.predictRadioMj) {
+        const uplink = link.estimate().uplinkBps;
+        const mj = deps.predictRadioMj(frameBytes, Number.isFinite(uplink) ? uplink : Number.NaN);
+        if (mj > options.energyBudgetMj) {
+          counts.localForEnergy++;
+          recordDecision('local-energy');
+          return {
+            offload: false,
+            probe: false,
+            degraded: true,
+            reason: `energy budget: the offload would cost ~${mj.toFixed(1)} mJ of radio, budget ${options.energyBudgetMj} mJ`,
+          };
+        }
+      }
       const budget = options.latencyBudgetMs;
       if (budget !== null) {
         const predicted = link.predictMs(frameBytes);
@@ -65,6 +115,7 @@ export function createOffloadPolicy(options: PolicyOptions, now: () => number = 
           return {
             offload: false,
             probe,
+            degraded: true,
             reason: `latency budget: the link needs ~${predicted.toFixed(1)} ms, ${Math.max(0, left).toFixed(1)} ms left`,
           };
         }
@@ -76,6 +127,7 @@ export function createOffloadPolicy(options: PolicyOptions, now: () => number = 
         return {
           offload: false,
           probe: false,
+          degraded: true,
           reason: `circuit open: the cloud failed recently, retry in ${retry.toFixed(0)} ms`,
         };
       }

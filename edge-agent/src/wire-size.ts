@@ -20,10 +20,29 @@ function lengthDelimited(byteLength: number): number {
   return 1 + varintLength(byteLength) + byteLength;
 }
 
-/** Bytes of one InferRequest {request_id, frame, timeout_ms} as sent, including the gRPC prefix. */
-export function inferRequestWireBytes(requestId: string, frameBytes: number, timeoutMs: number): number {
+/**
+ * Bytes of one InferRequest {request_id, frame, timeout_ms, parameters} as sent, including the
+ * gRPC prefix. Each map entry is a nested message {key = 1, value = 2}.
+ */
+export function inferRequestWireBytes(
+  requestId: string,
+  frameBytes: number,
+  timeoutMs: number,
+  parameters: Readonly<Record<string, string>> = {},
+): number {
   const idBytes = Buffer.byteLength(requestId, 'utf8');
+  let entries = 0;
+  for (const [k, v] of Object.entries(parameters)) {
+    entries += lengthDelimited(
+      lengthDelimited(Buffer.byteLength(k, 'utf8')) + lengthDelimited(Buffer.byteLength(v, 'utf8')),
+    );
+  }
   return (
-    GRPC_PREFIX_BYTES + lengthDelimited(idBytes) + lengthDelimited(frameBytes) + 1 + varintLength(timeoutMs)
+    GRPC_PREFIX_BYTES +
+    lengthDelimited(idBytes) +
+    lengthDelimited(frameBytes) +
+    1 +
+    varintLength(timeoutMs) +
+    entries
   );
 }

@@ -161,7 +161,7 @@ describe('serve - the server killed mid-run', { timeout: 180_000 }, () => {
       assert.ok(degraded.every((a) => a.source === 'fallback' && a.reason && a.label >= 0));
       assert.ok(
         answers.every((a) => a.timings.totalMs < timeoutMs + 2000),
-        'no answer later than its deadline',
+        `no answer later than its deadline (slowest ${Math.max(...answers.map((a) => a.timings.totalMs)).toFixed(0)} ms)`,
       );
       assert.ok(elapsed < 60_000);
     } finally {

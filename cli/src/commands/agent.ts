@@ -2,10 +2,11 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createAgent, startHttpApi } from '@cleave/edge-agent';
+import { startTelemetry } from '@cleave/telemetry/otel';
 import { z } from 'zod';
 import { type EnvBinding, fromEnv, mergeOptions, readConfigFile } from '../config-source.js';
 import { createLogger } from '../logger.js';
-import { DEFAULT_BUNDLE, DEFAULT_MODELS_DIR } from '../paths.js';
+import { CLEAVE_VERSION, DEFAULT_BUNDLE, DEFAULT_MODELS_DIR } from '../paths.js';
 
 export const AGENT_ENV: EnvBinding[] = [
   { name: 'CLEAVE_AGENT_BUNDLE', path: 'agent.bundleDir', type: 'string' },
@@ -66,6 +67,8 @@ export async function agentCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const log = createLogger('cleave-agent');
+  // The SDK first: library instruments and spans made afterwards flow into it.
+  const telemetry = startTelemetry({ serviceName: 'cleave-agent', serviceVersion: CLEAVE_VERSION });
   const bundle = values.bundle;
   const merged = mergeOptions(
     { agent: { bundleDir: join(DEFAULT_MODELS_DIR, DEFAULT_BUNDLE) } },
@@ -88,10 +91,15 @@ export async function agentCommand(argv: string[]): Promise<number> {
   );
   const http = HttpSchema.parse(merged.http ?? {});
   const agent = await createAgent(merged.agent as never);
-  const api = await startHttpApi(agent, http);
+  const api = await startHttpApi(agent, { ...http, metrics: telemetry.prometheusHandler });
   const m = agent.bundle.manifest;
   log.info(
-    { http: `${http.host}:${api.port}`, model: `${m.name}@${m.version}`, cloud: agent.options.cloud.target },
+    {
+      http: `${http.host}:${api.port}`,
+      model: `${m.name}@${m.version}`,
+      cloud: agent.options.cloud.target,
+      traces: telemetry.traces,
+    },
     'agent ready',
   );
   if (values['ready-file']) {
@@ -104,6 +112,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
       void api
         .close()
         .then(() => agent.close())
+        .then(() => telemetry.shutdown())
         .then(resolve);
     };
     process.once('SIGTERM', () => stop('SIGTERM'));

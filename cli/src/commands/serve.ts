@@ -1,9 +1,10 @@
 // `cleave serve`: the cloud tail server as a process. SIGTERM/SIGINT drain, then exit 0.
 import { parseArgs } from 'node:util';
 import { createTailServer } from '@cleave/cloud-server';
+import { startTelemetry } from '@cleave/telemetry/otel';
 import { type EnvBinding, fromEnv, mergeOptions, readConfigFile } from '../config-source.js';
 import { createLogger } from '../logger.js';
-import { DEFAULT_MODELS_DIR } from '../paths.js';
+import { CLEAVE_VERSION, DEFAULT_MODELS_DIR } from '../paths.js';
 
 export const SERVE_ENV: EnvBinding[] = [
   { name: 'CLEAVE_SERVE_HOST', path: 'host', type: 'string' },
@@ -17,6 +18,7 @@ export const SERVE_ENV: EnvBinding[] = [
   { name: 'CLEAVE_SERVE_MAX_BATCH_SIZE', path: 'batching.maxBatchSize', type: 'int' },
   { name: 'CLEAVE_SERVE_MAX_QUEUE_DELAY_US', path: 'batching.maxQueueDelayMicros', type: 'int' },
   { name: 'CLEAVE_SERVE_QUEUE_LIMIT', path: 'batching.queueLimit', type: 'int' },
+  { name: 'CLEAVE_SERVE_MAX_IN_FLIGHT_PER_STREAM', path: 'limits.maxInFlightPerStream', type: 'int' },
   { name: 'CLEAVE_SERVE_DRAIN_TIMEOUT_MS', path: 'drainTimeoutMs', type: 'int' },
   { name: 'CLEAVE_SERVE_HTTP_PORT', path: 'http.port', type: 'int' },
   { name: 'CLEAVE_SERVE_MODEL_CONTROL', path: 'modelControl.mode', type: 'string' },
@@ -91,7 +93,17 @@ export async function serveCommand(argv: string[]): Promise<number> {
     fromEnv(SERVE_ENV),
     flags,
   );
+  // The SDK first: the server's instruments and spans made afterwards flow into it.
+  const telemetry = startTelemetry({ serviceName: 'cleave-serve', serviceVersion: CLEAVE_VERSION });
   const server = await createTailServer(options as never, {
+    serverVersion: CLEAVE_VERSION,
+    httpRoutes: [
+      async (req, res, path) => {
+        if (path !== '/metrics') return false;
+        telemetry.prometheusHandler(req, res);
+        return true;
+      },
+    ],
     onRegistryEvent: (event) => {
       if (event.type === 'refused') log.error(event, 'bundle refused; what served before keeps serving');
       else log.info(event, `model ${event.type}`);
@@ -101,6 +113,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     {
       address: server.address,
       httpPort: server.httpPort,
+      traces: telemetry.traces,
       modelControl: server.options.modelControl,
       models: server.registry.models.map((m) => `${m.name}@${m.version}`),
       workers: server.options.workers,
@@ -118,10 +131,13 @@ export async function serveCommand(argv: string[]): Promise<number> {
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info({ signal }, 'draining');
-      void server.drain().then(() => {
-        log.info('stopped');
-        resolve();
-      });
+      void server
+        .drain()
+        .then(() => telemetry.shutdown())
+        .then(() => {
+          log.info('stopped');
+          resolve();
+        });
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));

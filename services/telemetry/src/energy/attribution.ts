@@ -5,10 +5,10 @@
 import {
   countSamples,
   type EnergyWindow,
+  integratePower,
   meanPower,
   type PowerSample,
-  shareConstantPower,
-  shareEnergy,
+  shareOfWindow,
 } from './integrate.js';
 import type { PowerSampler } from './sampler.js';
 import type { EnergyMethod } from './types.js';
@@ -89,7 +89,6 @@ export function createEnergyAttributor(
       ]
         .filter((w) => w.t0 < t1 && w.t1 > t0)
         .map((w) => ({ id: w.id, t0: Math.max(w.t0, t0), t1: Math.min(w.t1, t1) }));
-      const windows = [self, ...others];
       finished.push(self);
       prune();
 
@@ -100,13 +99,26 @@ export function createEnergyAttributor(
       if (inside >= 2) {
         return {
           ...base,
-          joules: shareEnergy(near, windows).get(token.id) ?? 0,
+          joules: shareOfWindow(
+            self,
+            others.filter((w) => w.id !== self.id),
+            (a, b) => integratePower(near, a, b),
+            near.map((x) => x.t),
+          ),
           method: meter.method === 'measured' ? 'measured' : 'estimated',
         };
       }
       let watts = meanPower(sampler.samples(t1 - lookbackMs, t1), t1 - lookbackMs, t1);
       if (Number.isNaN(watts)) watts = sampler.latest()?.watts ?? Number.NaN;
-      return { ...base, joules: shareConstantPower(watts, windows).get(token.id) ?? 0, method: 'estimated' };
+      return {
+        ...base,
+        joules: shareOfWindow(
+          self,
+          others.filter((w) => w.id !== self.id),
+          (a, b) => (watts * (b - a)) / 1000,
+        ),
+        method: 'estimated',
+      };
     },
   };
 }

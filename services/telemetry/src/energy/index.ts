@@ -38,6 +38,7 @@ export {
   powerAt,
   shareConstantPower,
   shareEnergy,
+  shareOfWindow,
   shareOverWindows,
 } from './integrate.js';
 export { JETSON_HWMON_ID, probeJetsonHwmon } from './jetson-hwmon.js';
