@@ -58,6 +58,8 @@ export interface AnswerEnergy {
   radioMj: number;
   radioMethod: 'modeled' | 'none';
   totalMj: number;
+  /** The inference's own window on this machine, ms (what the compute energy covers). */
+  windowMs: number;
   /** The meter (or profile) and the radio profile behind the figures. */
   meter: string;
   link: string;

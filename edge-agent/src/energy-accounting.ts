@@ -129,6 +129,7 @@ export async function createEnergyAccounting(options: EnergyOptions): Promise<En
         radioMj,
         radioMethod: offload ? 'modeled' : 'none',
         totalMj: computeMj + radioMj,
+        windowMs: compute.windowMs,
         meter: emulate ? `${meter.id}:${emulate}` : meter.id,
         link: link.name,
       };
