@@ -2,9 +2,7 @@
 // through @opentelemetry/api, served by a real node:http server, checked by Prometheus's own
 // promtool (`promtool check metrics`: parse errors and lint problems both fail).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
@@ -13,17 +11,7 @@ import { PROMETHEUS_CONTENT_TYPE, startTelemetry, type Telemetry } from '@cleave
 import { metrics, trace } from '@opentelemetry/api';
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
-
-const PROMTOOL = '/usr/bin/promtool';
-
-function promtoolCheck(text: string): { status: number | null; output: string } {
-  assert.ok(
-    existsSync(PROMTOOL),
-    `${PROMTOOL} is missing: apt-get install -y prometheus (scripts/ensure-system-deps.sh)`,
-  );
-  const run = spawnSync(PROMTOOL, ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 20_000 });
-  return { status: run.status, output: `${run.stdout}${run.stderr}`.trim() };
-}
+import { promtoolCheck } from '../support/promtool.js';
 
 function families(text: string): Map<string, string> {
   const types = new Map<string, string>();
