@@ -6,6 +6,7 @@ import {
   type AnswerSource,
   type CacheStats,
 } from '@cleave/edge-agent';
+import type { EnergyReport } from './energy-report.js';
 
 export interface DemoReport {
   bundle: { name: string; version: string };
@@ -31,7 +32,8 @@ export interface DemoReport {
   wallSeconds: number;
   concurrency: number;
   cache: CacheStats | null;
-  energy: null;
+  /** Energy per inference: local-only, full offload and split, each with its method. */
+  energy: EnergyReport | null;
 }
 
 export function percentile(sorted: readonly number[], p: number): number {
@@ -54,7 +56,7 @@ export function buildReport(
   agent: Agent,
   answers: readonly Answer[],
   labels: Uint8Array,
-  run: { wallSeconds: number; concurrency: number; duplicate: number },
+  run: { wallSeconds: number; concurrency: number; duplicate: number; energy: EnergyReport | null },
 ): DemoReport {
   const manifest = agent.bundle.manifest;
   const { wallSeconds, concurrency, duplicate } = run;
@@ -117,9 +119,7 @@ export function buildReport(
     wallSeconds,
     concurrency,
     cache: agent.stats().cache,
-    // Energy per inference comes with the telemetry work (meters and radio models); until then
-    // the report says so rather than print a guess.
-    energy: null,
+    energy: run.energy,
   };
 }
 
@@ -164,6 +164,25 @@ export function formatReport(r: DemoReport): string {
     `  latency          p50 ${r.latencyMs.p50.toFixed(2)} ms  p95 ${r.latencyMs.p95.toFixed(2)} ms  p99 ${r.latencyMs.p99.toFixed(2)} ms`,
   );
   lines.push(`  throughput       ${r.throughputPerSec.toFixed(0)} images/s (${r.wallSeconds.toFixed(1)} s)`);
-  lines.push('  energy           not measured yet (telemetry issue)');
+  lines.push(...formatEnergy(r.energy));
   return `${lines.join('\n')}\n`;
+}
+
+function formatEnergy(e: EnergyReport | null): string[] {
+  if (!e) return ['  energy           not reported (the bundle has no full.onnx to compare with)'];
+  const mj = (x: number) => `${x.toFixed(2)} mJ`;
+  const lines = [
+    `  energy / inference on ${e.device} over ${e.link}    compute         radio           total`,
+  ];
+  for (const [name, s] of Object.entries(e.strategies)) {
+    lines.push(
+      `    ${name.padEnd(14)} ${`${mj(s.computeMj)} (${s.computeMethod})`.padEnd(24)} ${`${mj(s.radioMj)} (${s.radioMethod})`.padEnd(24)} ${mj(s.totalMj)}`,
+    );
+  }
+  if (e.agent) {
+    lines.push(
+      `    agent meter    ${mj(e.agent.computeMj)} compute (${e.agent.computeMethod}, ${e.agent.meter}), ${mj(e.agent.radioMj)} radio charged by the agent`,
+    );
+  }
+  return lines;
 }

@@ -13,6 +13,8 @@ export interface AnswerTimings {
   headMs: number;
   /** Dual CNNs A (and B when A was unsure). */
   dualMs?: number;
+  /** How many dual CNNs ran: 1 (A was sure) or 2 (B ran too). */
+  dualRuns?: number;
   encodeMs?: number;
   /** Round trip of the offload, from write to answer. */
   offloadMs?: number;

@@ -164,6 +164,7 @@ export function createCascade(
       const t2 = performance.now();
       dualOut = await traceStage('dual', () => dual.run({ data: tensor, dims: inputDims }));
       timings.dualMs = ms(t2);
+      timings.dualRuns = dualOut.usedB ? 2 : 1;
     }
     const dualResult = dualOut && {
       label: dualOut.label,

@@ -76,6 +76,39 @@ describe('demo - npm start', { timeout: 400_000 }, () => {
     }
   });
 
+  it('demo - --device rpi4 --link lte: energy per inference for local-only, full offload and split', {
+    timeout: 200_000,
+  }, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cleave-demo-'));
+    try {
+      const json = join(dir, 'report.json');
+      const r = spawnSync(
+        process.execPath,
+        [CLI, 'demo', '--device', 'rpi4', '--link', 'lte', '--limit', '1000', '--json', json],
+        { encoding: 'utf8', timeout: 180_000 },
+      );
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /energy \/ inference on rpi4 over lte/);
+      const e = (JSON.parse(readFileSync(json, 'utf8')) as DemoReport).energy!;
+      assert.equal(e.device, 'rpi4');
+      assert.equal(e.link, 'lte');
+      const { 'local-only': local, 'full-offload': full, split } = e.strategies;
+      assert.ok(local.computeMj > 0 && local.computeMethod === 'estimated' && local.radioMethod === 'none');
+      assert.ok(full.radioMj > 0 && full.radioMethod === 'modeled' && full.computeMethod === 'none');
+      assert.ok(split.computeMj > 0 && split.radioMj > 0);
+      assert.equal(split.computeMethod, 'estimated');
+      assert.equal(split.radioMethod, 'modeled');
+      for (const s of [local, full, split]) assert.ok(Math.abs(s.totalMj - s.computeMj - s.radioMj) < 1e-9);
+      // The split sends feature frames, far fewer bytes than the raw image.
+      assert.ok(split.bytesUp < full.bytesUp / 5, `${split.bytesUp} vs ${full.bytesUp}`);
+      // The head alone costs less on the device than the whole teacher.
+      assert.ok(split.computeMj < local.computeMj);
+      assert.equal(e.agent?.meter, 'device-profile:rpi4');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('demo - --duplicate 2: at least 49% cache hits and the same accuracy', { timeout: 380_000 }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'cleave-demo-'));
     try {

@@ -1,13 +1,21 @@
 // `cleave demo` (what `npm start` runs): a tail server on loopback and an agent in one process,
 // the Fashion-MNIST test set streamed through the whole pipeline, and a truthful report.
 import { writeFileSync } from 'node:fs';
+import { arch } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createTailServer } from '@cleave/cloud-server';
 import { imageAt, loadFashionMnist } from '@cleave/dataset';
 import { type Answer, createAgent, INFERENCE_MODES, type InferenceMode } from '@cleave/edge-agent';
+import {
+  DEVICE_PROFILES,
+  guessDeviceProfile,
+  isDeviceProfileName,
+  RADIO_LINK_TYPES,
+} from '@cleave/telemetry';
 import cliProgress from 'cli-progress';
 import { buildReport, formatReport } from '../demo-report.js';
+import { buildEnergyReport } from '../energy-report.js';
 import { DEFAULT_BUNDLE, DEFAULT_MODELS_DIR } from '../paths.js';
 import { runWithConcurrency } from '../run-pool.js';
 
@@ -25,7 +33,14 @@ came from, accuracy, bytes on the wire, latency percentiles and throughput.
   --no-dual            switch the dual-CNN stage off
   --no-cache           switch the result cache off
   --duplicate N        send every image N times, in a shuffled order (seeded)
+  --device PROFILE     emulate this board for energy: jetson-nano, jetson-orin-nano, rpi4,
+                       rpi5, x86 (compute energy estimated from its power profile and speed factor)
+  --link TYPE          radio model for energy: wifi (default), lte, 5g, ethernet, 3g
   --json FILE          also write the report as JSON
+
+Energy: the agent charges every inference (its meter on this machine, or the --device profile);
+with --device the report adds energy per inference for local-only, full offload and split,
+each figure with its method (measured | modeled | estimated).
 `;
 
 /** Every image `duplicate` times; shuffled with a fixed seed when duplicated, as the dual-CNN paper does. */
@@ -53,6 +68,8 @@ export async function demoCommand(argv: string[]): Promise<number> {
       'no-dual': { type: 'boolean' },
       'no-cache': { type: 'boolean' },
       duplicate: { type: 'string', default: '1' },
+      device: { type: 'string' },
+      link: { type: 'string', default: 'wifi' },
       json: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -73,6 +90,14 @@ export async function demoCommand(argv: string[]): Promise<number> {
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
     throw new Error('--limit must be a positive integer');
 
+  const device = values.device ?? guessDeviceProfile(undefined, arch());
+  if (!isDeviceProfileName(device)) {
+    throw new Error(`--device must be one of ${Object.keys(DEVICE_PROFILES).join(', ')}`);
+  }
+  if (!(RADIO_LINK_TYPES as readonly string[]).includes(values.link)) {
+    throw new Error(`--link must be one of ${RADIO_LINK_TYPES.join(', ')}`);
+  }
+
   const server = await createTailServer({
     modelsDir: values.models,
     models: [values.bundle],
@@ -85,6 +110,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     cloud: { target: `127.0.0.1:${server.port}`, timeoutMs: 10_000 },
     mode,
     stages: { dual: !values['no-dual'], cache: !values['no-cache'] },
+    energy: { link: values.link, ...(values.device ? { device: values.device } : {}) },
   });
   try {
     const data = await loadFashionMnist({ split: 'test', ...(limit ? { limit } : {}) });
@@ -113,7 +139,19 @@ export async function demoCommand(argv: string[]): Promise<number> {
     bar.stop();
     const wallSeconds = (performance.now() - started) / 1000;
     const labels = Uint8Array.from(order, (i) => data.labels[i]!);
-    const report = buildReport(agent, answers, labels, { wallSeconds, concurrency, duplicate });
+    const { scale, mean, std } = agent.bundle.manifest.input.normalization;
+    const images = Array.from({ length: Math.min(200, data.count) }, (_, i) =>
+      Float32Array.from(imageAt(data, i), (p) => (p * scale - mean[0]!) / std[0]!),
+    );
+    const energy = agent.bundle.files.full
+      ? await buildEnergyReport(agent, agent.bundle, answers, {
+          device,
+          link: values.link,
+          wallSeconds,
+          images,
+        })
+      : null;
+    const report = buildReport(agent, answers, labels, { wallSeconds, concurrency, duplicate, energy });
     process.stdout.write(formatReport(report));
     if (values.json) {
       writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
