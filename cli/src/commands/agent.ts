@@ -15,6 +15,11 @@ export const AGENT_ENV: EnvBinding[] = [
   { name: 'CLEAVE_AGENT_SCORE_FUNCTION', path: 'agent.gate.scoreFunction', type: 'string' },
   { name: 'CLEAVE_AGENT_WORKERS', path: 'agent.workers', type: 'int' },
   { name: 'CLEAVE_AGENT_EXECUTION_PROVIDERS', path: 'agent.executionProviders', type: 'list' },
+  { name: 'CLEAVE_AGENT_ID', path: 'agent.id', type: 'string' },
+  { name: 'CLEAVE_AGENT_DEVICE', path: 'agent.energy.device', type: 'string' },
+  { name: 'CLEAVE_AGENT_LINK', path: 'agent.energy.link', type: 'string' },
+  { name: 'CLEAVE_AGENT_LATENCY_BUDGET_MS', path: 'agent.policy.latencyBudgetMs', type: 'int' },
+  { name: 'CLEAVE_AGENT_ENERGY_BUDGET_MJ', path: 'agent.policy.energyBudgetMj', type: 'int' },
   { name: 'CLEAVE_AGENT_HTTP_HOST', path: 'http.host', type: 'string' },
   { name: 'CLEAVE_AGENT_HTTP_PORT', path: 'http.port', type: 'int' },
 ];
