@@ -43,6 +43,31 @@ export const ServerOptionsSchema = z
         pollIntervalMs: z.number().int().min(100).default(5000),
       })
       .prefault({}),
+    /** TLS on the gRPC port; with requireClientCert, mutual TLS against caFile. */
+    tls: z
+      .object({
+        certFile: z.string().min(1),
+        keyFile: z.string().min(1),
+        caFile: z.string().min(1).optional(),
+        requireClientCert: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
+    /** Bearer tokens for SplitInference (gRPC and HTTP infer); none: no token needed. */
+    auth: z
+      .object({
+        tokens: z
+          .array(
+            z.object({
+              id: z.string().min(1),
+              token: z.string().min(16, 'tokens must be at least 16 characters'),
+            }),
+          )
+          .default([]),
+        /** A JSON file with more [{ "id", "token" }] entries (e.g. a mounted Kubernetes secret). */
+        tokensFile: z.string().min(1).optional(),
+      })
+      .prefault({}),
     admin: z
       .object({
         /** Bearer token for cleave.v1.ModelRepository; the admin API refuses every call without one. */
@@ -99,6 +124,13 @@ export const ServerOptionsSchema = z
         code: 'custom',
         path: ['keepalive', 'timeoutMs'],
         message: 'must be shorter than keepalive.timeMs',
+      });
+    }
+    if (o.tls?.requireClientCert && !o.tls.caFile) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tls', 'caFile'],
+        message: 'requireClientCert needs the CA that signs client certificates',
       });
     }
     if (o.limits.maxInFlightPerStream > o.batching.queueLimit) {

@@ -29,7 +29,7 @@ const UNTRACED: RequestSpan = { end() {} };
  * Starts the SERVER span of one request, when the caller sent a trace context: a request that
  * belongs to no trace gets none (under overload that is tens of thousands of spans a second).
  */
-export function startRequestSpan(method: string, parent: Context): RequestSpan {
+export function startRequestSpan(method: string, parent: Context, identity?: string): RequestSpan {
   if (trace.getSpanContext(parent) === undefined) return UNTRACED;
   const started = performance.now();
   const span: Span = tracer().startSpan(
@@ -37,7 +37,11 @@ export function startRequestSpan(method: string, parent: Context): RequestSpan {
     {
       kind: SpanKind.SERVER,
       startTime: epochMs(started),
-      attributes: { 'rpc.system.name': 'grpc', 'rpc.method': method },
+      attributes: {
+        'rpc.system.name': 'grpc',
+        'rpc.method': method,
+        ...(identity ? { 'cleave.agent.id': identity } : {}),
+      },
     },
     parent,
   );

@@ -8,8 +8,9 @@ import {
   type ModelMetadataResponse,
   type SplitInferenceHandlers,
 } from '@cleave/wire';
-import type { ServerDuplexStream, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
+import type { Metadata, ServerDuplexStream, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
+import { IDENTITY_METADATA_KEY } from './auth.js';
 import type { ModelRegistry, ServedModel } from './model-registry.js';
 import { recordFailure, recordOutcome, recordResult } from './server-metrics.js';
 import { type RequestSpan, requestContext, startRequestSpan } from './server-tracing.js';
@@ -17,6 +18,11 @@ import { ServingError, ServingErrorCode, statusOfServingCode, toGrpcStatus } fro
 import { type DeclaredModel, inferFrame, MODEL_METADATA_KEY, parseDeclaredModel } from './tail-inference.js';
 
 const INFER_METHOD = 'cleave.v1.SplitInference/Infer';
+/** The caller the auth interceptor vouched for (none when auth is off). */
+const identityOf = (metadata: Metadata) => {
+  const v = metadata.get(IDENTITY_METADATA_KEY)[0];
+  return typeof v === 'string' ? v : undefined;
+};
 const STREAM_METHOD = 'cleave.v1.SplitInference/InferStream';
 
 export interface ServiceState {
@@ -74,7 +80,10 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
       const result = await inferFrame(registry, req.frame, deadline, declared);
       // Each request lands in exactly one outcome: a caller that went away is not a success.
       if (cancelled())
-        recordOutcome('cancelled', { model: String(result.model_name), version: String(result.model_version) });
+        recordOutcome('cancelled', {
+          model: String(result.model_name),
+          version: String(result.model_version),
+        });
       else recordResult(result);
       span.end({ result });
       return { request_id: req.request_id, result };
@@ -95,7 +104,11 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
     ) {
       const declared = parseDeclaredModel(call.metadata.get(MODEL_METADATA_KEY)[0]);
       const timer = startRpcCallTimer('server', { method: INFER_METHOD });
-      const span = startRequestSpan(INFER_METHOD, requestContext(call.metadata, call.request.parameters));
+      const span = startRequestSpan(
+        INFER_METHOD,
+        requestContext(call.metadata, call.request.parameters),
+        identityOf(call.metadata),
+      );
       const gone = () => call.cancelled;
       void answer(call.request, deadlineOf(call, call.request.timeout_ms), declared, span, gone).then(
         (res) => {
@@ -115,6 +128,7 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
       let cancelled = false;
       let awaitingDrain = false;
       const timer = startRpcCallTimer('server', { method: STREAM_METHOD });
+      const identity = identityOf(call.metadata);
       state.streams.add(call);
       const finish = () => {
         if (halfClosed && pending.size === 0 && !cancelled) {
@@ -155,7 +169,7 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
           return;
         }
         pending.add(id);
-        const span = startRequestSpan(STREAM_METHOD, requestContext(call.metadata, req.parameters));
+        const span = startRequestSpan(STREAM_METHOD, requestContext(call.metadata, req.parameters), identity);
         void answer(req, deadlineOf(call, req.timeout_ms), declared, span, () => cancelled).then((res) => {
           pending.delete(id);
           send(res);

@@ -2,6 +2,7 @@
 // ModelRepository, grpc.health.v1 and server reflection over gRPC, and KServe v2 over HTTP;
 // loads, reloads and retires model versions at run time; drains in-flight requests before it stops.
 
+import { readFileSync } from 'node:fs';
 import {
   HealthImplementation,
   type ListeningHttpServer,
@@ -13,9 +14,10 @@ import {
   MODEL_REPOSITORY_SERVICE_NAME,
   SPLIT_INFERENCE_SERVICE_NAME,
 } from '@cleave/wire';
-import { Server, ServerCredentials, status } from '@grpc/grpc-js';
+import { Server, status } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { createAdminHandlers } from './admin-service.js';
+import { createAuthInterceptor, createTokenChecker, serverCredentials } from './auth.js';
 import { type HttpRoute, startTailHttp } from './http/http-server.js';
 import { createModelRegistry, type ModelRegistry, type RegistryEvent } from './model-registry.js';
 import { observeQueueDepth } from './server-metrics.js';
@@ -73,7 +75,15 @@ export async function createTailServer(
     ...(hooks.onRegistryEvent ? { onEvent: hooks.onRegistryEvent } : {}),
   });
 
+  const tokens = [
+    ...options.auth.tokens,
+    ...(options.auth.tokensFile
+      ? (JSON.parse(readFileSync(options.auth.tokensFile, 'utf8')) as { id: string; token: string }[])
+      : []),
+  ];
+  const checker = tokens.length > 0 ? createTokenChecker(tokens) : undefined;
   const server = new Server({
+    ...(checker ? { interceptors: [createAuthInterceptor(checker)] } : {}),
     'grpc.max_receive_message_length': options.limits.maxReceiveMessageBytes,
     'grpc.max_send_message_length': options.limits.maxSendMessageBytes,
     'grpc.max_concurrent_streams': options.limits.maxConcurrentStreams,
@@ -122,7 +132,7 @@ export async function createTailServer(
 
   const address = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(address, ServerCredentials.createInsecure(), (error, bound) =>
+    server.bindAsync(address, serverCredentials(options.tls), (error, bound) =>
       error ? reject(error) : resolve(bound),
     );
   });
@@ -145,6 +155,7 @@ export async function createTailServer(
           ready,
           inFlight: state.inFlight,
           maxBodyBytes: options.http.maxBodyBytes,
+          ...(checker ? { identify: (h: unknown) => checker.identify(h) } : {}),
           serverVersion: hooks.serverVersion ?? '0.1.0',
         },
         hooks.httpRoutes,

@@ -23,6 +23,18 @@ export const AgentOptionsSchema = z
           .int()
           .min(1024)
           .default(4 * 1024 * 1024),
+        /** TLS to the tail server (PEM files); certFile + keyFile for mutual TLS. */
+        tls: z
+          .object({
+            caFile: z.string().min(1).optional(),
+            certFile: z.string().min(1).optional(),
+            keyFile: z.string().min(1).optional(),
+          })
+          .strict()
+          .optional(),
+        /** Bearer token for the tail server (its auth.tokens); or tokenFile, read at start. */
+        token: z.string().min(1).optional(),
+        tokenFile: z.string().min(1).optional(),
       })
       .prefault({}),
     /** Default routing; each request may override it. */

@@ -1,5 +1,6 @@
 // `createAgent(options)`: the edge half of Cleave as a library. The per-request pipeline is in
 // cascade.ts; this file wires the bundle, worker pool, gates, cache and offload stream.
+import { readFileSync } from 'node:fs';
 import type { BottleneckCodec } from '@cleave/codec';
 import { type Bundle, bundleCodec, bundleSessionModels, createSessionPool, loadBundle } from '@cleave/models';
 import { type AgentInput, createInputPreparer } from './agent-input.js';
@@ -90,7 +91,14 @@ export async function createAgent(input: AgentOptions): Promise<Agent> {
   const offload = options.cloud.target
     ? // The name only: the server serves the version whose head made the frames, so a rollout
       // that keeps the head (a new tail) reaches agents with no change on the device.
-      createOffloadClient({ ...options.cloud, target: options.cloud.target, model: m.name })
+      createOffloadClient({
+        ...options.cloud,
+        target: options.cloud.target,
+        model: m.name,
+        token:
+          options.cloud.token ??
+          (options.cloud.tokenFile ? readFileSync(options.cloud.tokenFile, 'utf8').trim() : undefined),
+      })
     : undefined;
   const energy = options.energy.enabled ? await createEnergyAccounting(options.energy) : undefined;
   const policy = createOffloadPolicy(options.policy, {

@@ -2,6 +2,7 @@
 // flight, matched by request_id. Every request settles exactly once: with the cloud's
 // answer, an in-band error, a deadline, or the stream's failure.
 
+import { readFileSync } from 'node:fs';
 import {
   type InferRequest,
   type InferResponse__Output,
@@ -9,7 +10,14 @@ import {
   loadCleaveProto,
   type SplitInferenceClient,
 } from '@cleave/wire';
-import { type ChannelOptions, type ClientDuplexStream, credentials, Metadata, status } from '@grpc/grpc-js';
+import {
+  type ChannelCredentials,
+  type ChannelOptions,
+  type ClientDuplexStream,
+  credentials,
+  Metadata,
+  status,
+} from '@grpc/grpc-js';
 import { inferRequestWireBytes } from './wire-size.js';
 
 export class OffloadError extends Error {
@@ -37,6 +45,18 @@ export interface OffloadClientOptions {
   maxMessageBytes: number;
   /** Extra grpc-js channel options, e.g. 'grpc.use_local_subchannel_pool' for a connection of its own. */
   channelOptions?: ChannelOptions;
+  /** TLS to the server (PEM files); with certFile/keyFile, mutual TLS. Absent: plaintext. */
+  tls?:
+    | { caFile?: string | undefined; certFile?: string | undefined; keyFile?: string | undefined }
+    | undefined;
+  /** Bearer token sent as `authorization` metadata on each stream. */
+  token?: string | undefined;
+}
+
+function channelCredentials(tls: OffloadClientOptions['tls']): ChannelCredentials {
+  if (!tls) return credentials.createInsecure();
+  const read = (f: string | undefined) => (f ? readFileSync(f) : null);
+  return credentials.createSsl(read(tls.caFile), read(tls.keyFile), read(tls.certFile));
 }
 
 export interface OffloadResult {
@@ -74,7 +94,7 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
   const responseSize = (res: InferResponse__Output) => serializeResponse(res).length + 5;
   const client: SplitInferenceClient = new proto.cleave.v1.SplitInference(
     options.target,
-    credentials.createInsecure(),
+    channelCredentials(options.tls),
     {
       'grpc.keepalive_time_ms': options.keepaliveTimeMs,
       'grpc.keepalive_timeout_ms': options.keepaliveTimeoutMs,
@@ -125,6 +145,7 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
     if (stream) return stream;
     const metadata = new Metadata();
     if (options.model) metadata.set('cleave-model', options.model);
+    if (options.token) metadata.set('authorization', `Bearer ${options.token}`);
     const s: Stream = client.InferStream(metadata);
     s.on('data', (res: InferResponse__Output) => {
       const p = settle(res.request_id);

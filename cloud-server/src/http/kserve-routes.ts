@@ -21,6 +21,8 @@ export interface KserveContext {
   inFlight: { count: number };
   maxBodyBytes: number;
   serverVersion: string;
+  /** With auth on: the identity behind an Authorization header, or undefined (401). */
+  identify?: (authorization: unknown) => string | undefined;
 }
 
 const MODEL_PATH = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(\/ready|\/infer)?$/;
@@ -51,6 +53,9 @@ export function createKserveHandler(ctx: KserveContext) {
     ctx.registry.models.filter((m) => m.name === name).map((m) => m.version);
 
   async function infer(req: IncomingMessage, res: ServerResponse, name: string, version?: string) {
+    if (ctx.identify && ctx.identify(req.headers.authorization) === undefined) {
+      throw new HttpError(401, 'a valid "Authorization: Bearer <token>" is required');
+    }
     if (!ctx.ready()) throw new HttpError(503, 'server is not ready');
     const body = await readBody(req, ctx.maxBodyBytes);
     const header = req.headers['inference-header-content-length'];
