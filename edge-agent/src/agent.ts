@@ -1,21 +1,37 @@
 // `createAgent(options)`: the edge half of Cleave as a library. The per-request pipeline is in
-// cascade.ts; this file wires the bundle, worker pool, gates, cache and offload stream.
+// cascade.ts; this file wires the bundle, worker pool, gates, cache and offload stream, and
+// keeps them swappable at run time (live-config.ts): a request uses the parts of its moment.
 import { readFileSync } from 'node:fs';
 import type { BottleneckCodec } from '@cleave/codec';
-import { type Bundle, bundleCodec, bundleSessionModels, createSessionPool, loadBundle } from '@cleave/models';
-import { type AgentInput, createInputPreparer } from './agent-input.js';
+import type { Bundle } from '@cleave/models';
+import type { AgentInput } from './agent-input.js';
 import { recordAnswer } from './agent-metrics.js';
 import { type AgentOptions, type ResolvedAgentOptions, resolveAgentOptions } from './agent-options.js';
 import type { Answer, AnswerSource, InferenceMode } from './answer.js';
+import {
+  type BundleRuntime,
+  loadBundleRuntime,
+  prepareBundle,
+  type SelfTestReport,
+  type SelfTestSuite,
+  stagesFor,
+} from './bundle-runtime.js';
 import { type CachedAnswer, createCascade } from './cascade.js';
-import { createDualStage, type DualStage } from './dual-stage.js';
+import type { DualStage } from './dual-stage.js';
 import { createEnergyAccounting, type EnergyTotals } from './energy-accounting.js';
-import { createExitGate, type ExitGate } from './exit-gate.js';
-import { createHardExampleStore, type HardExampleStore } from './hard-examples.js';
-import { createOffloadClient } from './offload-client.js';
+import type { ExitGate } from './exit-gate.js';
+import { createHardExampleStore, type HardExample, type HardExampleStore } from './hard-examples.js';
+import {
+  applyLivePatch,
+  BundleSwapError,
+  type LiveConfig,
+  LiveConfigError,
+  type LiveConfigPatch,
+  liveSettingsOf,
+} from './live-config.js';
+import { createOffloadClient, type OffloadClient } from './offload-client.js';
 import { createOffloadPolicy, type PolicyStats } from './offload-policy.js';
-import { type CacheStats, createResultCache } from './result-cache.js';
-import { scoreFunction } from './score-functions.js';
+import { type CacheStats, createResultCache, type ResultCache } from './result-cache.js';
 
 export interface AgentStats {
   requests: number;
@@ -30,8 +46,16 @@ export interface AgentStats {
   energy: (EnergyTotals & { meter: string; link: string; device: string | null }) | null;
 }
 
+export interface SwapResult {
+  from: { name: string; version: string };
+  to: { name: string; version: string };
+  selfTest: SelfTestReport;
+}
+
 export interface Agent {
+  /** The options in force now (live changes included). */
   readonly options: ResolvedAgentOptions;
+  /** The bundle being served now. */
   readonly bundle: Bundle;
   readonly gate: ExitGate;
   readonly dual: DualStage | undefined;
@@ -40,66 +64,66 @@ export interface Agent {
   /** Whether a stream to the cloud is open. */
   cloudConnected(): boolean;
   stats(): AgentStats;
+  /** The live settings and what they resolve to with the bundle being served. */
+  liveConfig(): LiveConfig;
+  /** Applies live settings at once, no restart. Refused whole (LiveConfigError) or applied whole. */
+  reconfigure(patch: LiveConfigPatch): LiveConfig;
+  /**
+   * Loads the bundle in `dir` beside the one serving (sha256-verified, its own pool), self-tests
+   * it (`selfTest`, else the folder's selftest.json, else a smoke test), then swaps it in; the old
+   * pool closes once its requests have finished. On failure: BundleSwapError, the old one serves on.
+   */
+  swapBundle(dir: string, options?: { selfTest?: SelfTestSuite }): Promise<SwapResult>;
+  /** Called with every answer (after it is counted); returns the unsubscribe function. */
+  onAnswer(listener: (answer: Answer) => void): () => void;
+  /** Called with every hard example (cloud overruled the device), kept on disk or not. */
+  onHardExample(listener: (example: HardExample) => void): () => void;
   close(): Promise<void>;
 }
 
-function threshold(
-  thresholds: Record<string, number | undefined>,
-  fn: string,
-  override: number | undefined,
-  what: string,
-): number {
-  const t = override ?? thresholds[fn];
-  if (t === undefined) throw new Error(`the bundle has no calibrated ${what} threshold for "${fn}"; set one`);
-  return t;
-}
+const cloudKey = (o: ResolvedAgentOptions, model: string) => JSON.stringify([o.cloud, model]);
 
-export async function createAgent(input: AgentOptions): Promise<Agent> {
-  const options = resolveAgentOptions(input);
-  const bundle = await loadBundle(options.bundleDir);
-  const m = bundle.manifest;
-  const hasDual =
-    options.stages.dual &&
-    bundle.files['dual-a'] !== undefined &&
-    bundle.files['dual-b'] !== undefined &&
-    m.gates.dual !== undefined;
-  const pool = createSessionPool({
-    models: bundleSessionModels(bundle, { roles: hasDual ? ['head', 'dual-a', 'dual-b'] : ['head'] }),
-    workers: options.workers,
-    intraOpThreads: options.intraOpThreads,
-    queueLimit: options.poolQueueLimit,
-    executionProviders: options.executionProviders,
-  });
-  await pool.ready;
-
-  const fn = options.gate.scoreFunction ?? m.gates.exit.default;
-  const gate = createExitGate({
-    scoreFunction: fn,
-    threshold: threshold(m.gates.exit.thresholds, fn, options.gate.threshold, 'exit'),
-  });
-  const dual =
-    hasDual && m.gates.dual
-      ? createDualStage({
-          pool,
-          inputName: bundle.files['dual-a']!.spec.inputs[0]!.name,
-          score: scoreFunction(fn),
-          threshold: threshold(m.gates.dual.thresholds, fn, options.gate.dualThreshold, 'dual'),
-        })
-      : undefined;
-  const cache = options.stages.cache ? createResultCache<CachedAnswer>(options.cache) : undefined;
-  const codec = bundleCodec(bundle);
-  const offload = options.cloud.target
+function makeOffload(options: ResolvedAgentOptions, model: string): OffloadClient | undefined {
+  return options.cloud.target
     ? // The name only: the server serves the version whose head made the frames, so a rollout
       // that keeps the head (a new tail) reaches agents with no change on the device.
       createOffloadClient({
         ...options.cloud,
         target: options.cloud.target,
-        model: m.name,
+        model,
         token:
           options.cloud.token ??
           (options.cloud.tokenFile ? readFileSync(options.cloud.tokenFile, 'utf8').trim() : undefined),
       })
     : undefined;
+}
+
+/** Closes a replaced offload client once its requests are answered (or their budget is spent). */
+function retireOffload(client: OffloadClient, budgetMs: number): void {
+  const until = Date.now() + budgetMs + 1000;
+  const tick = () => {
+    if (client.inFlight() === 0 || Date.now() > until) client.close();
+    else setTimeout(tick, 25).unref();
+  };
+  tick();
+}
+
+function notify<T>(listeners: Set<(value: T) => void>, value: T): void {
+  for (const listener of listeners) {
+    try {
+      listener(value);
+    } catch {
+      // A listener must never fail a request.
+    }
+  }
+}
+
+export async function createAgent(input: AgentOptions): Promise<Agent> {
+  let options = resolveAgentOptions(input);
+  const first = await loadBundleRuntime(options.bundleDir, options);
+  let cache: ResultCache<CachedAnswer> | undefined;
+  let offload: OffloadClient | undefined;
+  let offloadKey = '';
   const energy = options.energy.enabled ? await createEnergyAccounting(options.energy) : undefined;
   const policy = createOffloadPolicy(options.policy, {
     ...(energy
@@ -112,23 +136,62 @@ export async function createAgent(input: AgentOptions): Promise<Agent> {
   const hardExamples = options.hardExamples.dir
     ? await createHardExampleStore({ ...options.hardExamples, dir: options.hardExamples.dir })
     : undefined;
-  const run = createCascade({
-    manifest: m,
-    pool,
-    preparer: createInputPreparer(m),
-    gate,
-    dual,
-    cache,
-    codec,
-    offload,
-    offloadTimeoutMs: options.cloud.timeoutMs,
-    policy,
-    hardExamples,
-    stages: options.stages,
-    energy,
-    agentId: options.id,
-    target: options.cloud.target ?? '',
-  });
+  const answerListeners = new Set<(answer: Answer) => void>();
+  const hardListeners = new Set<(example: HardExample) => void>();
+  const hardSink: HardExampleStore = {
+    add(example) {
+      hardExamples?.add(example);
+      notify(hardListeners, example);
+    },
+    flush: async () => hardExamples?.flush(),
+    stats: () => hardExamples?.stats() ?? { kept: 0, bytes: 0, dropped: 0, failed: 0 },
+  };
+
+  const setCache = (o: ResolvedAgentOptions) => {
+    if (!o.stages.cache) cache = undefined;
+    else if (!cache || JSON.stringify(o.cache) !== JSON.stringify(options.cache))
+      cache = createResultCache<CachedAnswer>(o.cache);
+  };
+  const setOffload = (o: ResolvedAgentOptions, model: string) => {
+    const key = cloudKey(o, model);
+    if (key === offloadKey) return;
+    const old = offload;
+    offload = makeOffload(o, model);
+    offloadKey = key;
+    if (old) retireOffload(old, options.cloud.timeoutMs);
+  };
+  const build = (rt: BundleRuntime, o: ResolvedAgentOptions) => {
+    const stages = stagesFor(rt, o);
+    const run = createCascade({
+      manifest: rt.bundle.manifest,
+      pool: rt.pool,
+      preparer: rt.preparer,
+      ...stages,
+      cache,
+      codec: rt.codec,
+      offload,
+      offloadTimeoutMs: o.cloud.timeoutMs,
+      policy,
+      hardExamples: hardSink,
+      stages: o.stages,
+      energy,
+      agentId: o.id,
+      target: o.cloud.target ?? '',
+    });
+    return { rt, ...stages, run };
+  };
+
+  setCache(options);
+  setOffload(options, first.bundle.manifest.name);
+  let serving: ReturnType<typeof build>;
+  try {
+    serving = build(first, options);
+  } catch (error) {
+    offload?.close();
+    energy?.close();
+    await first.retire();
+    throw error;
+  }
 
   const stats = {
     requests: 0,
@@ -138,20 +201,71 @@ export async function createAgent(input: AgentOptions): Promise<Agent> {
     wireBytes: 0,
   };
 
+  const liveConfig = (): LiveConfig => {
+    const m = serving.rt.bundle.manifest;
+    return {
+      ...liveSettingsOf(options),
+      bundle: { name: m.name, version: m.version, dir: serving.rt.bundle.dir },
+      effective: {
+        scoreFunction: serving.gate.scoreFunction,
+        exitThreshold: serving.gate.threshold,
+        dualThreshold: serving.dual?.threshold ?? null,
+      },
+    };
+  };
+
+  async function swap(dir: string, suite: SelfTestSuite | undefined): Promise<SwapResult> {
+    const { rt, selfTest } = await prepareBundle(dir, options, suite);
+    const old = serving;
+    const next = { ...options, bundleDir: dir };
+    try {
+      // With the options of this moment: a reconfigure may have run during the self-test.
+      setOffload(next, rt.bundle.manifest.name);
+      serving = build(rt, next);
+    } catch (cause) {
+      setOffload(options, old.rt.bundle.manifest.name);
+      await rt.retire();
+      throw new BundleSwapError('configure', (cause as Error).message, { cause });
+    }
+    options = next;
+    void old.rt.retire();
+    const version = (b: Bundle) => ({ name: b.manifest.name, version: b.manifest.version });
+    return { from: version(old.rt.bundle), to: version(rt.bundle), selfTest };
+  }
+  let swaps: Promise<unknown> = Promise.resolve();
+
   return {
-    options,
-    bundle,
-    gate,
-    dual,
-    codec,
+    get options() {
+      return options;
+    },
+    get bundle() {
+      return serving.rt.bundle;
+    },
+    get gate() {
+      return serving.gate;
+    },
+    get dual() {
+      return serving.dual;
+    },
+    get codec() {
+      return serving.rt.codec;
+    },
     async infer(request, opts = {}) {
+      const s = serving;
+      const leave = s.rt.enter();
       stats.requests++;
-      const answer = await run(request, opts.mode ?? options.mode);
+      let answer: Answer;
+      try {
+        answer = await s.run(request, opts.mode ?? options.mode);
+      } finally {
+        leave();
+      }
       stats.answeredBy[answer.source]++;
       if (answer.degraded) stats.degraded++;
       stats.frameBytes += answer.bytesSent.frame;
       stats.wireBytes += answer.bytesSent.wire;
       recordAnswer(answer);
+      notify(answerListeners, answer);
       return answer;
     },
     cloudConnected: () => offload?.connected() ?? false,
@@ -164,11 +278,40 @@ export async function createAgent(input: AgentOptions): Promise<Agent> {
         ? { ...energy.totals(), meter: energy.meter, link: energy.link.name, device: energy.device ?? null }
         : null,
     }),
+    liveConfig,
+    reconfigure(patch) {
+      const next = applyLivePatch(options, patch);
+      try {
+        stagesFor(serving.rt, next); // refuse before anything changes
+      } catch (cause) {
+        throw new LiveConfigError([(cause as Error).message], { cause });
+      }
+      setCache(next);
+      setOffload(next, serving.rt.bundle.manifest.name);
+      policy.update(next.policy);
+      options = next;
+      serving = build(serving.rt, next);
+      return liveConfig();
+    },
+    swapBundle(dir, opts = {}) {
+      const job = swaps.then(() => swap(dir, opts.selfTest));
+      swaps = job.catch(() => undefined);
+      return job;
+    },
+    onAnswer(listener) {
+      answerListeners.add(listener);
+      return () => answerListeners.delete(listener);
+    },
+    onHardExample(listener) {
+      hardListeners.add(listener);
+      return () => hardListeners.delete(listener);
+    },
     async close() {
+      await swaps;
       offload?.close();
       energy?.close();
       await hardExamples?.flush();
-      await pool.close();
+      await serving.rt.pool.close();
     },
   };
 }

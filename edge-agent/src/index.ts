@@ -1,4 +1,4 @@
-export { type Agent, type AgentStats, createAgent } from './agent.js';
+export { type Agent, type AgentStats, createAgent, type SwapResult } from './agent.js';
 export { type AgentInput, createInputPreparer, InputError, type InputPreparer } from './agent-input.js';
 export {
   type AgentOptions,
@@ -17,6 +17,19 @@ export {
   INFERENCE_MODES,
   type InferenceMode,
 } from './answer.js';
+export {
+  type BundleRuntime,
+  loadBundleRuntime,
+  prepareBundle,
+  readSelfTest,
+  runSelfTest,
+  SELF_TEST_FILE,
+  type SelfTestFile,
+  SelfTestFileSchema,
+  type SelfTestReport,
+  type SelfTestSuite,
+  stagesFor,
+} from './bundle-runtime.js';
 export { type CachedAnswer, createCascade } from './cascade.js';
 export {
   type CascadeCalibration,
@@ -55,6 +68,16 @@ export {
   type LinkEstimator,
   type LinkSample,
 } from './link-estimator.js';
+export {
+  applyLivePatch,
+  BundleSwapError,
+  type LiveConfig,
+  LiveConfigError,
+  type LiveConfigPatch,
+  LiveConfigPatchSchema,
+  type LiveSettings,
+  liveSettingsOf,
+} from './live-config.js';
 export {
   createOffloadClient,
   type OffloadClient,

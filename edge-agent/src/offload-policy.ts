@@ -44,6 +44,8 @@ export interface OffloadPolicy {
     outcome: { ok: true; roundTripMs: number; serverMs: number; bytes: number } | { ok: false; code: status },
   ): void;
   stats(): PolicyStats;
+  /** Changes the budgets at run time (the breaker and the link estimate keep their state). */
+  update(options: Partial<Omit<PolicyOptions, 'breaker'>>): void;
 }
 
 // Failures that say the link or the server is in trouble; other errors are answers.
@@ -59,7 +61,9 @@ export interface PolicyDeps {
   predictRadioMj?: (bytes: number, uplinkBps: number) => number;
 }
 
-export function createOffloadPolicy(options: PolicyOptions, deps: PolicyDeps = {}): OffloadPolicy {
+export function createOffloadPolicy(initial: PolicyOptions, deps: PolicyDeps = {}): OffloadPolicy {
+  // A copy: update() swaps budgets in place, each decision reads the values of its moment.
+  const options: PolicyOptions = { ...initial };
   const now = deps.now ?? Date.now;
   const breaker = createCircuitBreaker({ ...options.breaker, now });
   const link: LinkEstimator = createLinkEstimator();
@@ -147,5 +151,9 @@ export function createOffloadPolicy(options: PolicyOptions, deps: PolicyDeps = {
       }
     },
     stats: () => ({ ...counts, breaker: breaker.stats(), link: link.estimate() }),
+    update(next) {
+      for (const [key, value] of Object.entries(next))
+        if (value !== undefined) (options as unknown as Record<string, unknown>)[key] = value;
+    },
   };
 }
