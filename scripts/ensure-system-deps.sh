@@ -12,6 +12,7 @@ deps=(
   "python3-grpcio:/usr/bin/python3 -c 'import grpc'"
   "python3-grpc-tools:/usr/bin/python3 -c 'import grpc_tools.protoc'"
   "prometheus:command -v promtool && command -v prometheus"
+  "chromium:command -v chromium"
   "nats-server:command -v nats-server"
 )
 

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { createTraceStore, startTelemetry, type Telemetry, type TraceStore } from '@cleave/telemetry/otel';
 import { context, metrics, SpanKind, trace } from '@opentelemetry/api';
 import { recordBatch, recordOutcome, recordServed } from '../server-metrics.js';
-import { type DashboardData, waterfall } from './data.js';
+import { computeDashboardData, type DashboardData, waterfall } from './data.js';
 import { createDashboardRoutes } from './index.js';
 
 describe('dashboard - routes and figures', { timeout: 60_000 }, () => {
@@ -63,7 +63,7 @@ describe('dashboard - routes and figures', { timeout: 60_000 }, () => {
     assert.equal(d.answers, null);
     assert.deepEqual(d.latency, []);
     assert.equal(d.payload, null);
-    assert.deepEqual(d.energy, { metrics: null, traces: null });
+    assert.deepEqual(d.energy, { metrics: null, traces: null, boardPowerW: null });
     assert.equal(d.traces.waterfall, null);
     assert.deepEqual(d.errors, []);
   });
@@ -73,17 +73,23 @@ describe('dashboard - routes and figures', { timeout: 60_000 }, () => {
     const duration = agent.createHistogram('cleave.inference.duration', { unit: 's' });
     const answers = agent.createCounter('cleave.agent.answers');
     const payload = agent.createHistogram('cleave.payload.size', { unit: 'By' });
-    const energy = agent.createCounter('cleave.inference.energy', { unit: 'J' });
+    // As edge-agent/src/energy-metrics.ts records it: one observation per answer and component.
+    const energy = agent.createHistogram('cleave.inference.energy', { unit: 'J' });
     for (let i = 0; i < 100; i++) {
       const source = i < 60 ? 'exit' : i < 90 ? 'cloud' : 'fallback';
       answers.add(1, { source, degraded: source === 'fallback', mode: 'cascade' });
       duration.record((i + 1) / 10_000, { stage: 'total', source }); // 0.1 ms .. 10 ms
       duration.record(0.0005, { stage: 'head' });
+      energy.record(0.001, { component: 'compute', method: 'estimated', source: 'profile:rpi5' });
       if (source === 'cloud') {
         payload.record(40, { kind: 'frame' });
-        energy.add(0.002, { component: 'radio', method: 'modeled', source });
+        energy.record(0.002, { component: 'radio', method: 'modeled', source: 'radio:wifi' });
       }
-      energy.add(0.001, { component: 'compute', method: 'modeled', source });
+      energy.record(source === 'cloud' ? 0.003 : 0.001, {
+        component: 'total',
+        method: 'estimated',
+        source: 'profile:rpi5',
+      });
     }
     for (let i = 0; i < 30; i++)
       recordServed({ model: 'm', version: '1' }, { queueUs: 200, computeUs: 800, totalUs: 1100 });
@@ -143,12 +149,14 @@ describe('dashboard - routes and figures', { timeout: 60_000 }, () => {
     assert.equal(d.server.batch?.mean, 4);
 
     const e = d.energy.metrics!;
-    assert.equal(e.from, 'cleave_inference_energy_joules_total');
+    assert.equal(e.from, 'cleave_inference_energy_joules');
     assert.equal(e.inferences, 100);
     assert.ok(Math.abs(e.computeMj! - 1) < 1e-9, `compute ${e.computeMj}`);
-    assert.ok(Math.abs(e.radioMj! - 0.6) < 1e-9, `radio ${e.radioMj}`); // 30 × 2 mJ over 100
-    assert.ok(Math.abs(e.bySource.cloud!.radioMj! - 2) < 1e-9, JSON.stringify(e.bySource));
-    assert.deepEqual(e.methods, ['modeled']);
+    assert.ok(Math.abs(e.radioMj! - 0.6) < 1e-9, `radio ${e.radioMj}`); // 30 × 2 mJ over 100 inferences
+    assert.ok(Math.abs(e.totalMj! - 1.6) < 1e-9, `total ${e.totalMj}`);
+    assert.deepEqual(e.methods, ['estimated', 'modeled']);
+    assert.deepEqual(e.meters, ['profile:rpi5', 'radio:wifi']);
+    assert.deepEqual(e.bySource, {});
     const et = d.energy.traces!;
     assert.deepEqual([et.inferences, et.computeMj, et.radioMj, et.totalMj], [1, 1.5, 2.5, 4]);
 
@@ -218,6 +226,41 @@ describe('dashboard - routes and figures', { timeout: 60_000 }, () => {
     assert.equal(await head.text(), '');
     assert.equal((await fetch(`${base}/dashboard`, { method: 'POST' })).status, 405);
     assert.equal((await fetch(`${base}/dashboardx`)).status, 404);
+  });
+
+  it('dashboard - an energy counter is spread over the answers, split by answer source', async () => {
+    const text = [
+      '# TYPE cleave_agent_answers_total counter',
+      'cleave_agent_answers_total{source="exit"} 8',
+      'cleave_agent_answers_total{source="cloud"} 2',
+      '# TYPE cleave_inference_energy_millijoules_total counter',
+      'cleave_inference_energy_millijoules_total{component="compute",source="exit",method="measured"} 8',
+      'cleave_inference_energy_millijoules_total{component="compute",source="cloud",method="measured"} 2',
+      'cleave_inference_energy_millijoules_total{component="radio",source="cloud",method="modeled"} 10',
+      '# TYPE hw_power_watts gauge',
+      'hw_power_watts{hw_name="total"} 4.5',
+      'hw_power_watts{hw_name="VDD_IN"} 4.5',
+    ].join('\n');
+    const d = await computeDashboardData({
+      metricsText: async () => text,
+      traces: createTraceStore(),
+      title: 't',
+      history: { points: [], raw: [] },
+    });
+    const e = d.energy.metrics!;
+    assert.deepEqual([e.inferences, e.computeMj, e.radioMj, e.totalMj], [10, 1, 1, 2]);
+    assert.deepEqual(e.bySource, {
+      exit: { computeMj: 1, radioMj: null, totalMj: 1 },
+      cloud: { computeMj: 1, radioMj: 5, totalMj: 6 },
+    });
+    assert.equal(d.energy.boardPowerW, 4.5);
+    const broken = await computeDashboardData({
+      metricsText: async () => 'x{ 1',
+      traces: createTraceStore(),
+      title: 't',
+      history: { points: [], raw: [] },
+    });
+    assert.match(broken.errors[0] ?? '', /^metrics: line 1/);
   });
 
   it('dashboard - waterfall order survives orphans and cycles', () => {

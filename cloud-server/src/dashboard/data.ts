@@ -57,6 +57,8 @@ export interface EnergyFigures {
   totalMj: number | null;
   /** `method` values seen: measured | modeled | estimated. */
   methods: string[];
+  /** Meters and radio profiles behind the figures (the energy series' `source` label). */
+  meters: string[];
   /** Mean energy per inference by answer source, when the series carry `source`. */
   bySource: Record<string, { computeMj: number | null; radioMj: number | null; totalMj: number | null }>;
 }
@@ -96,7 +98,12 @@ export interface DashboardData {
     p95Bytes: number | null;
     totalBytes: number;
   } | null;
-  energy: { metrics: EnergyFigures | null; traces: EnergyFigures | null };
+  energy: {
+    metrics: EnergyFigures | null;
+    traces: EnergyFigures | null;
+    /** The board's power now (`hw_power_watts{hw_name="total"}`), when a meter reports it. */
+    boardPowerW: number | null;
+  };
   server: {
     requests: Record<string, number> | null;
     batch: { count: number; mean: number | null; p50: number | null; p95: number | null } | null;
@@ -133,6 +140,7 @@ export interface DashboardData {
 
 const ms = (seconds: number | undefined) => (seconds === undefined ? null : seconds * 1000);
 const finiteOrNull = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? null : n);
+const atLeastOne = (n: number | null) => (n === null ? null : Math.max(1, n));
 
 function stageLatency(side: string, stage: string, h: Histogram): StageLatency {
   return {
@@ -186,10 +194,17 @@ function componentOf(labels: Record<string, string>): 'compute' | 'radio' | 'tot
   return c === 'compute' || c === 'radio' || c === 'total' ? c : undefined;
 }
 
+const isAnswerSource = (s: string | undefined): s is string =>
+  s !== undefined && (ANSWER_SOURCE_ORDER as readonly string[]).includes(s);
+
 /**
- * Energy per inference from the energy family (name starting `cleave_inference_energy`): a
- * histogram gives sum/count per component; a counter is divided by the agent's answers (by
- * source when it carries `source`). Null when no such family exists.
+ * Energy per inference from the energy family (name starting `cleave_inference_energy`), per
+ * component (compute | radio | total). A histogram (what the agent records: one observation per
+ * answer and component) gives sum / inferences, where inferences is the count of its compute (else
+ * total) series: radio is only observed for offloads, so its mean is spread over every inference.
+ * A counter is divided by the agent's answers. A `source` label naming an answer source
+ * (exit, cloud, ...) gives a split by source; other values (the meter, `radio:wifi`) are listed
+ * as meters. Null when no such family exists.
  */
 function energyFromMetrics(families: Map<string, MetricFamily>): EnergyFigures | null {
   const family = [...families.values()].find(
@@ -198,72 +213,79 @@ function energyFromMetrics(families: Map<string, MetricFamily>): EnergyFigures |
   if (!family) return null;
   const scale = millijoulesPerUnit(family.name);
   const methods = new Set<string>();
-  for (const s of family.samples) if (s.labels.method) methods.add(s.labels.method);
-  const sources = new Set<string>();
-  for (const s of family.samples) if (s.labels.source) sources.add(s.labels.source);
+  const meters = new Set<string>();
+  for (const s of family.samples) {
+    if (s.labels.method) methods.add(s.labels.method);
+    if (s.labels.source && !isAnswerSource(s.labels.source)) meters.add(s.labels.source);
+  }
 
-  type Acc = { compute: number; radio: number; total: number; has: Set<string> };
-  const empty = (): Acc => ({ compute: 0, radio: 0, total: 0, has: new Set() });
-  const perSource = new Map<string, { energy: Acc; count: number }>();
-  const overall = { energy: empty(), count: 0 };
+  type Component = 'compute' | 'radio' | 'total';
+  type Acc = Record<Component, { sum: number; count: number; seen: boolean }>;
+  const empty = (): Acc => ({
+    compute: { sum: 0, count: 0, seen: false },
+    radio: { sum: 0, count: 0, seen: false },
+    total: { sum: 0, count: 0, seen: false },
+  });
+  const overall = empty();
+  const perSource = new Map<string, Acc>();
+  const add = (acc: Acc, c: Component, sum: number, count: number) => {
+    acc[c].sum += sum * scale;
+    acc[c].count += count;
+    acc[c].seen = true;
+  };
 
   if (family.type === 'histogram') {
     const grouped = histograms(families, family.name, (l) => {
       const c = componentOf(l);
-      return c ? `${c}\u0000${l.source ?? ''}` : undefined;
+      return c ? `${c}\u0000${isAnswerSource(l.source) ? l.source : ''}` : undefined;
     });
-    const countByComponent: Record<string, number> = {};
     for (const [key, h] of grouped ?? []) {
-      const [component, source] = key.split('\u0000') as ['compute' | 'radio' | 'total', string];
-      overall.energy[component] += h.sum * scale;
-      overall.energy.has.add(component);
-      countByComponent[component] = (countByComponent[component] ?? 0) + h.count;
+      const [c, source] = key.split('\u0000') as [Component, string];
+      add(overall, c, h.sum, h.count);
       if (source) {
-        const entry = perSource.get(source) ?? { energy: empty(), count: 0 };
-        entry.energy[component] += h.sum * scale;
-        entry.energy.has.add(component);
-        entry.count = Math.max(entry.count, h.count);
-        perSource.set(source, entry);
+        const acc = perSource.get(source) ?? empty();
+        add(acc, c, h.sum, h.count);
+        perSource.set(source, acc);
       }
     }
-    overall.count = Math.max(0, ...Object.values(countByComponent));
   } else {
+    const answers = sumBy(families, METRIC.answers, 'source') ?? {};
     for (const s of family.samples) {
       const c = componentOf(s.labels);
       if (!c || s.name !== family.name) continue;
-      overall.energy[c] += s.value * scale;
-      overall.energy.has.add(c);
-      if (s.labels.source) {
-        const entry = perSource.get(s.labels.source) ?? { energy: empty(), count: 0 };
-        entry.energy[c] += s.value * scale;
-        entry.energy.has.add(c);
-        perSource.set(s.labels.source, entry);
+      add(overall, c, s.value, 0);
+      if (isAnswerSource(s.labels.source)) {
+        const acc = perSource.get(s.labels.source) ?? empty();
+        add(acc, c, s.value, 0);
+        perSource.set(s.labels.source, acc);
       }
     }
-    const answers = sumBy(families, METRIC.answers, 'source') ?? {};
-    overall.count = Object.values(answers).reduce((a, b) => a + b, 0);
-    for (const [source, entry] of perSource) entry.count = answers[source] ?? 0;
+    const total = Object.values(answers).reduce((a, b) => a + b, 0);
+    for (const c of ['compute', 'radio', 'total'] as const) overall[c].count = total;
+    for (const [source, acc] of perSource) {
+      for (const c of ['compute', 'radio', 'total'] as const) acc[c].count = answers[source] ?? 0;
+    }
   }
 
-  const mean = (acc: Acc, n: number) => {
-    const part = (c: 'compute' | 'radio') => (acc.has.has(c) && n > 0 ? acc[c] / n : null);
+  const inferencesOf = (acc: Acc) =>
+    acc.compute.seen ? acc.compute.count : acc.total.seen ? acc.total.count : acc.radio.count;
+  const mean = (acc: Acc) => {
+    const n = inferencesOf(acc);
+    const part = (c: Component) => (acc[c].seen && n > 0 ? acc[c].sum / n : null);
     const compute = part('compute');
     const radio = part('radio');
     const total =
-      acc.has.has('total') && n > 0
-        ? acc.total / n
-        : compute !== null || radio !== null
-          ? (compute ?? 0) + (radio ?? 0)
-          : null;
+      part('total') ?? (compute !== null || radio !== null ? (compute ?? 0) + (radio ?? 0) : null);
     return { computeMj: compute, radioMj: radio, totalMj: total };
   };
   const bySource: EnergyFigures['bySource'] = {};
-  for (const [source, entry] of perSource) bySource[source] = mean(entry.energy, entry.count);
+  for (const [source, acc] of perSource) bySource[source] = mean(acc);
   return {
     from: family.name,
-    inferences: overall.count,
-    ...mean(overall.energy, overall.count),
+    inferences: inferencesOf(overall),
+    ...mean(overall),
     methods: [...methods].sort(),
+    meters: [...meters].sort(),
     bySource,
   };
 }
@@ -319,6 +341,7 @@ function energyFromTraces(recent: TraceSummary[]): EnergyFigures | null {
     radioMj,
     totalMj: (computeMj ?? 0) + (radioMj ?? 0),
     methods: [...methods].sort(),
+    meters: [],
     bySource: {},
   };
   for (const [source, e] of bySource) {
@@ -494,8 +517,9 @@ export async function computeDashboardData(o: ComputeOptions): Promise<Dashboard
       ? {
           count: batchH.count,
           mean: batchH.count > 0 ? batchH.sum / batchH.count : null,
-          p50: finiteOrNull(histogramQuantile(0.5, batchH)),
-          p95: finiteOrNull(histogramQuantile(0.95, batchH)),
+          // A batch holds at least one request; interpolation in the first bucket [0, 1] says less.
+          p50: atLeastOne(finiteOrNull(histogramQuantile(0.5, batchH))),
+          p95: atLeastOne(finiteOrNull(histogramQuantile(0.95, batchH))),
         }
       : null,
     queueDepth: sumOf(families, METRIC.queueDepth) ?? null,
@@ -517,7 +541,11 @@ export async function computeDashboardData(o: ComputeOptions): Promise<Dashboard
     answers,
     latency: latencyTable(families),
     payload,
-    energy: { metrics: energyFromMetrics(families), traces: energyFromTraces(recent) },
+    energy: {
+      metrics: energyFromMetrics(families),
+      traces: energyFromTraces(recent),
+      boardPowerW: sumOf(families, 'hw_power_watts', (l) => l.hw_name === 'total') ?? null,
+    },
     server,
     policy: sumBy(families, METRIC.decisions, 'decision') ?? null,
     cache: sumBy(families, METRIC.cache, 'result') ?? null,

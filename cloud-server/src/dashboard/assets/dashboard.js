@@ -14,9 +14,15 @@
     muted: '#667085',
     compute: '#d97706',
     radio: '#7c3aed',
-    selected: C.selected,
+    selected: '#eef2ff',
   };
-  const SOURCE_COLORS = { exit: '#16a34a', dual: '#65a30d', cache: '#0891b2', cloud: C.cloud, fallback: C.bad };
+  const SOURCE_COLORS = {
+    exit: '#16a34a',
+    dual: '#65a30d',
+    cache: '#0891b2',
+    cloud: C.cloud,
+    fallback: C.bad,
+  };
   const DASH = '\u2013';
   let pinned = null;
   let selectedSpan = null;
@@ -30,7 +36,8 @@
       if (v === undefined || v === null) continue;
       if (k === 'text') node.textContent = v;
       else if (k === 'onclick') node.addEventListener('click', v);
-      else if (k === 'style') Object.assign(node.style, v); // CSSOM: allowed by the page's CSP
+      else if (k === 'style')
+        Object.assign(node.style, v); // CSSOM: allowed by the page's CSP
       else node.setAttribute(k, v);
     }
     for (const c of children || []) if (c) node.appendChild(c);
@@ -79,6 +86,7 @@
   }
   function fmtMj(v) {
     if (!isNum(v)) return DASH;
+    if (v === 0) return '0 mJ';
     if (v >= 1000) return `${(v / 1000).toFixed(2)} J`;
     if (v >= 0.1) return `${fmtNum(v)} mJ`;
     return `${(v * 1000).toFixed(1)} \u00b5J`;
@@ -105,7 +113,11 @@
 
   function renderKpis(d) {
     const a = d.answers;
-    setKpi('kpi-answers', a ? fmtInt(a.total) : DASH, a ? `${fmtInt(a.degraded)} degraded` : 'no agent metrics');
+    setKpi(
+      'kpi-answers',
+      a ? fmtInt(a.total) : DASH,
+      a ? `${fmtInt(a.degraded)} degraded` : 'no agent metrics',
+    );
     setKpi('kpi-rate', a && isNum(a.ratePerS) ? `${fmtNum(a.ratePerS)}/s` : DASH, 'answers per second');
     const cloud = a ? a.bySource.cloud || 0 : null;
     const device = a ? (a.bySource.exit || 0) + (a.bySource.dual || 0) + (a.bySource.cache || 0) : null;
@@ -120,7 +132,11 @@
     else if (srv) setKpi('kpi-p95', fmtMs(srv.p95Ms), `p95 on the server; p50 ${fmtMs(srv.p50Ms)}`);
     else setKpi('kpi-p95', DASH, 'no latency yet');
     const p = d.payload;
-    setKpi('kpi-bytes', p ? fmtBytes(p.meanBytes) : DASH, p ? `per offload; ${fmtInt(p.count)} offloads` : '');
+    setKpi(
+      'kpi-bytes',
+      p ? fmtBytes(p.meanBytes) : DASH,
+      p ? `per offload; ${fmtInt(p.count)} offloads` : '',
+    );
     const e = d.energy.metrics || d.energy.traces;
     setKpi(
       'kpi-energy',
@@ -131,7 +147,11 @@
     const req = d.server.requests;
     const ok = req ? req.success || 0 : null;
     const all = req ? Object.values(req).reduce((x, y) => x + y, 0) : null;
-    setKpi('kpi-server', req ? fmtInt(ok) : DASH, req ? `served; ${fmtInt(all - ok)} not` : 'no server metrics');
+    setKpi(
+      'kpi-server',
+      req ? fmtInt(ok) : DASH,
+      req ? `served; ${fmtInt(all - ok)} not` : 'no server metrics',
+    );
   }
 
   function stackedBar(parts, height) {
@@ -209,11 +229,13 @@
     if (!d.latency.length) return replace('latency', none('no cleave_inference_duration_seconds series yet'));
     const max = Math.max(...d.latency.map((r) => (isNum(r.p99Ms) ? r.p99Ms : 0)), 0.1);
     const lo = 0.01;
-    const scale = (v) => (Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(max * 1.2) - Math.log10(lo));
+    const scale = (v) =>
+      (Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(max * 1.2) - Math.log10(lo));
     const rows = d.latency.map((r) => {
       const bar = svg('svg', { viewBox: '0 0 200 12', width: 200, height: 12, preserveAspectRatio: 'none' });
       const color = r.side === 'cloud' ? C.cloud : C.edge;
-      if (isNum(r.p50Ms)) bar.appendChild(svg('rect', { x: 0, y: 2, width: 200 * scale(r.p50Ms), height: 8, fill: color }));
+      if (isNum(r.p50Ms))
+        bar.appendChild(svg('rect', { x: 0, y: 2, width: 200 * scale(r.p50Ms), height: 8, fill: color }));
       if (isNum(r.p95Ms)) {
         bar.appendChild(
           svg('rect', { x: 200 * scale(r.p95Ms) - 1, y: 0, width: 2, height: 12, fill: color, opacity: 0.7 }),
@@ -221,7 +243,14 @@
       }
       if (isNum(r.p99Ms)) {
         bar.appendChild(
-          svg('rect', { x: 200 * scale(r.p99Ms) - 1, y: 0, width: 2, height: 12, fill: color, opacity: 0.35 }),
+          svg('rect', {
+            x: 200 * scale(r.p99Ms) - 1,
+            y: 0,
+            width: 2,
+            height: 12,
+            fill: color,
+            opacity: 0.35,
+          }),
         );
       }
       return el('tr', { 'data-side': r.side, 'data-stage': r.stage }, [
@@ -256,16 +285,22 @@
     const x = (t) => (t1 > t0 ? ((t - t0) / (t1 - t0)) * w : 0);
     const y = (v) => h - 4 - (v / maxV) * (h - 12);
     const line = (key, color) => {
-      const coords = pts.filter((p) => isNum(p[key])).map((p) => `${x(p.t).toFixed(1)},${y(p[key]).toFixed(1)}`);
+      const coords = pts
+        .filter((p) => isNum(p[key]))
+        .map((p) => `${x(p.t).toFixed(1)},${y(p[key]).toFixed(1)}`);
       return coords.length > 1
         ? svg('polyline', { points: coords.join(' '), fill: 'none', stroke: color, 'stroke-width': 2 })
         : null;
     };
-    const chart = svg('svg', { viewBox: `0 0 ${w} ${h}`, width: '100%', height: h, preserveAspectRatio: 'none' }, [
-      svg('line', { x1: 0, x2: w, y1: h - 4, y2: h - 4, stroke: C.line }),
-      line('serverPerS', C.cloud),
-      line('answersPerS', C.edge),
-    ]);
+    const chart = svg(
+      'svg',
+      { viewBox: `0 0 ${w} ${h}`, width: '100%', height: h, preserveAspectRatio: 'none' },
+      [
+        svg('line', { x1: 0, x2: w, y1: h - 4, y2: h - 4, stroke: C.line }),
+        line('serverPerS', C.cloud),
+        line('answersPerS', C.edge),
+      ],
+    );
     const lastPt = pts[pts.length - 1];
     replace(
       'throughput',
@@ -284,19 +319,24 @@
     const t = el('table', {}, [
       el('tbody', {}, [
         el('tr', {}, [el('td', { text: 'offloads' }), el('td', { text: fmtInt(p.count) })]),
-        el('tr', {}, [el('td', { text: 'mean bytes per offload' }), el('td', { id: 'payload-mean', text: fmtBytes(p.meanBytes) })]),
-        el('tr', {}, [el('td', { text: 'p50 / p95 (bucket estimate)' }), el('td', { text: `${fmtBytes(p.p50Bytes)} / ${fmtBytes(p.p95Bytes)}` })]),
-        el('tr', {}, [el('td', { text: 'frame bytes sent in all' }), el('td', { text: fmtBytes(p.totalBytes) })]),
+        el('tr', {}, [
+          el('td', { text: 'mean bytes per offload' }),
+          el('td', { id: 'payload-mean', text: fmtBytes(p.meanBytes) }),
+        ]),
+        el('tr', {}, [
+          el('td', { text: 'p50 / p95 (bucket estimate)' }),
+          el('td', { text: `${fmtBytes(p.p50Bytes)} / ${fmtBytes(p.p95Bytes)}` }),
+        ]),
+        el('tr', {}, [
+          el('td', { text: 'frame bytes sent in all' }),
+          el('td', { text: fmtBytes(p.totalBytes) }),
+        ]),
       ]),
     ]);
     replace('payload', t);
   }
 
-  function energyBlock(e, label) {
-    const parts = [
-      { label: 'compute', value: e.computeMj || 0, color: C.compute, text: fmtMj(e.computeMj) },
-      { label: 'radio', value: e.radioMj || 0, color: C.radio, text: fmtMj(e.radioMj) },
-    ];
+  function bySourceTable(e, caption) {
     const rows = Object.entries(e.bySource).map(([s, v]) =>
       el('tr', {}, [
         el('td', { text: s }),
@@ -305,37 +345,62 @@
         el('td', { text: fmtMj(v.totalMj) }),
       ]),
     );
+    if (!rows.length) return null;
+    return el('table', { class: 'attrs' }, [
+      el('thead', {}, [
+        el(
+          'tr',
+          {},
+          [caption, 'compute', 'radio', 'total'].map((h) => el('th', { text: h })),
+        ),
+      ]),
+      el('tbody', {}, rows),
+    ]);
+  }
+
+  function energyBlock(e, label) {
+    const parts = [
+      { label: 'compute', value: e.computeMj || 0, color: C.compute, text: fmtMj(e.computeMj) },
+      { label: 'radio', value: e.radioMj || 0, color: C.radio, text: fmtMj(e.radioMj) },
+    ];
+    const how = [
+      `${label} over ${fmtInt(e.inferences)} inferences`,
+      `method ${e.methods.length ? e.methods.join(', ') : DASH}`,
+      e.meters.length ? `from ${e.meters.join(', ')}` : null,
+    ].filter(Boolean);
     return el('div', {}, [
       el('div', { class: 'row' }, [
-        el('b', { text: `${fmtMj(e.totalMj)} per inference` }),
-        el('span', {
-          class: 'muted',
-          text: `${label}: ${e.from}, over ${fmtInt(e.inferences)} inferences; method ${e.methods.length ? e.methods.join(', ') : DASH}`,
-        }),
+        el('b', { id: 'energy-total', text: `${fmtMj(e.totalMj)} per inference` }),
       ]),
       stackedBar(parts, 18),
       legend(parts),
-      rows.length
-        ? el('table', { class: 'attrs' }, [
-            el('thead', {}, [
-              el('tr', {}, ['by source', 'compute', 'radio', 'total'].map((h) => el('th', { text: h }))),
-            ]),
-            el('tbody', {}, rows),
-          ])
-        : null,
+      el('div', { class: 'muted', text: how.join('; ') }),
     ]);
   }
 
   function renderEnergy(d) {
     const m = d.energy.metrics;
     const t = d.energy.traces;
+    const power = isNum(d.energy.boardPowerW)
+      ? el('div', {
+          class: 'muted',
+          text: `board power now: ${fmtNum(d.energy.boardPowerW)} W (hw_power_watts)`,
+        })
+      : null;
     if (!m && !t) {
       return replace(
         'energy',
-        none('not reported: no cleave_inference_energy_* series and no cleave.energy.* attributes on recent traces'),
+        none(
+          'not reported: no cleave_inference_energy_* series and no cleave.energy.* attributes on recent traces',
+        ),
+        power,
       );
     }
-    replace('energy', m ? energyBlock(m, 'metrics') : null, t ? energyBlock(t, 'recent traces') : null);
+    const main = m ? energyBlock(m, m.from) : energyBlock(t, `the last ${fmtInt(t.inferences)} traces`);
+    const split =
+      (m && bySourceTable(m, 'by answer source')) ||
+      (t && bySourceTable(t, `by answer source, last ${fmtInt(t.inferences)} traces`));
+    replace('energy', main, split, power);
   }
 
   function renderServer(d) {
@@ -355,22 +420,37 @@
       );
       rows.push(el('tr', {}, [el('td', { text: 'batches run' }), el('td', { text: fmtInt(s.batch.count) })]));
     }
-    rows.push(el('tr', {}, [el('td', { text: 'queue depth now' }), el('td', { text: fmtInt(s.queueDepth) })]));
-    if (!s.requests && !s.batch && s.queueDepth === null) return replace('server', none('no tail-server metrics in this process'));
+    rows.push(
+      el('tr', {}, [el('td', { text: 'queue depth now' }), el('td', { text: fmtInt(s.queueDepth) })]),
+    );
+    if (!s.requests && !s.batch && s.queueDepth === null)
+      return replace('server', none('no tail-server metrics in this process'));
     replace('server', el('table', {}, [el('tbody', {}, rows)]));
   }
 
   function renderAgents(d) {
     if (!d.agents.length) {
-      return replace('agents', none('none yet: agents appear from their cleave.infer spans (or server spans naming cleave.agent.id)'));
+      return replace(
+        'agents',
+        none(
+          'none yet: agents appear from their cleave.infer spans (or server spans naming cleave.agent.id)',
+        ),
+      );
     }
-    const head = el('tr', {}, ['agent', 'service', 'inferences', 'offloads seen', 'last seen'].map((h, i) => el('th', { class: i < 2 ? 'l' : undefined, text: h })));
+    const head = el(
+      'tr',
+      {},
+      ['agent', 'service', 'inferences', 'offloaded', 'served here', 'last seen'].map((h, i) =>
+        el('th', { class: i < 2 ? 'l' : undefined, text: h }),
+      ),
+    );
     const rows = d.agents.map((a) =>
       el('tr', {}, [
         el('td', { class: 'l mono', text: a.id }),
         el('td', { class: 'l', text: a.serviceName }),
         el('td', { text: fmtInt(a.inferences) }),
         el('td', { text: fmtInt(a.offloads) }),
+        el('td', { text: fmtInt(a.served) }),
         el('td', { text: fmtAgo(a.agoS) }),
       ]),
     );
@@ -382,8 +462,15 @@
     const stats = t.stats
       ? `${fmtInt(t.stats.traces)} traces, ${fmtInt(t.stats.spans)} spans held; dropped ${fmtInt(t.stats.droppedTraces)} traces, ${fmtInt(t.stats.droppedSpans)} spans`
       : '';
-    if (!t.recent.length) return replace('recent', none('no traces yet'), el('div', { class: 'muted', text: stats }));
-    const head = el('tr', {}, ['trace', 'root', 'answer', 'cloud', 'spans', 'duration', 'ended'].map((h, i) => el('th', { class: i < 3 ? 'l' : undefined, text: h })));
+    if (!t.recent.length)
+      return replace('recent', none('no traces yet'), el('div', { class: 'muted', text: stats }));
+    const head = el(
+      'tr',
+      {},
+      ['trace', 'root', 'answer', 'cloud', 'spans', 'duration', 'ended'].map((h, i) =>
+        el('th', { class: i < 3 ? 'l' : undefined, text: h }),
+      ),
+    );
     const shown = d.traces.waterfall ? d.traces.waterfall.traceId : null;
     const rows = t.recent.map((r) =>
       el(
@@ -408,7 +495,19 @@
         ],
       ),
     );
-    replace('recent', el('table', {}, [el('thead', {}, [head]), el('tbody', {}, rows)]), el('div', { class: 'muted', text: stats }));
+    replace(
+      'recent',
+      el('table', {}, [el('thead', {}, [head]), el('tbody', {}, rows)]),
+      el('div', { class: 'muted', text: stats }),
+    );
+  }
+
+  function label(s) {
+    const name =
+      s.name.replace(/^cleave\.v1\./, '') +
+      (s.kind === 'client' || s.kind === 'server' ? ` (${s.kind})` : '');
+    const room = 44 - s.depth * 2;
+    return name.length > room ? `${name.slice(0, room - 1)}\u2026` : name;
   }
 
   function renderWaterfall(d) {
@@ -418,19 +517,32 @@
       $('trace-id').textContent = '';
       return replace('waterfall', none('no trace yet'));
     }
-    $('trace-id').textContent = `${w.rootName} \u00b7 ${w.traceId} \u00b7 ${fmtMs(w.durationMs)}${pinned ? ' (pinned)' : ''}`;
-    const labelW = 300;
+    $('trace-id').textContent =
+      `${w.rootName} \u00b7 ${w.traceId} \u00b7 ${fmtMs(w.durationMs)}${pinned ? ' (pinned)' : ''}`;
+    const labelW = 340;
     const width = 1100;
     const rowH = 22;
     const barW = width - labelW - 90;
     const total = Math.max(w.durationMs, 0.001);
     const height = w.spans.length * rowH + 24;
-    const chart = svg('svg', { viewBox: `0 0 ${width} ${height}`, width: '100%', role: 'img', id: 'waterfall-svg' });
+    const chart = svg('svg', {
+      viewBox: `0 0 ${width} ${height}`,
+      width: '100%',
+      role: 'img',
+      id: 'waterfall-svg',
+    });
     for (let i = 0; i <= 4; i++) {
       const x = labelW + (barW * i) / 4;
       chart.appendChild(svg('line', { x1: x, x2: x, y1: 0, y2: height - 18, stroke: C.line }));
       chart.appendChild(
-        svg('text', { x, y: height - 4, 'font-size': 11, fill: C.muted, 'text-anchor': 'middle', text: fmtMs((total * i) / 4) }),
+        svg('text', {
+          x,
+          y: height - 4,
+          'font-size': 11,
+          fill: C.muted,
+          'text-anchor': 'middle',
+          text: fmtMs((total * i) / 4),
+        }),
       );
     }
     w.spans.forEach((s, i) => {
@@ -438,7 +550,10 @@
       const color = s.status === 'error' ? C.bad : s.side === 'cloud' ? C.cloud : C.edge;
       const x = labelW + (barW * s.offsetMs) / total;
       const bw = Math.max(1.5, (barW * s.durationMs) / total);
-      const tip = [`${s.name} (${s.kind}, ${s.serviceName})`, `start +${fmtMs(s.offsetMs)}, ${fmtMs(s.durationMs)}`]
+      const tip = [
+        `${s.name} (${s.kind}, ${s.serviceName})`,
+        `start +${fmtMs(s.offsetMs)}, ${fmtMs(s.durationMs)}`,
+      ]
         .concat(Object.entries(s.attributes).map(([k, v]) => `${k} = ${v}`))
         .join('\n');
       const g = svg(
@@ -454,16 +569,28 @@
         },
         [
           svg('title', { text: tip }),
-          svg('rect', { x: 0, y, width, height: rowH, fill: s.spanId === selectedSpan ? C.selected : 'transparent' }),
+          svg('rect', {
+            x: 0,
+            y,
+            width,
+            height: rowH,
+            fill: s.spanId === selectedSpan ? C.selected : 'transparent',
+          }),
           svg('text', {
             x: 6 + s.depth * 14,
             y: y + 15,
             'font-size': 12,
             fill: s.side === 'cloud' ? C.cloud : C.edge,
-            text: s.name.length > 34 ? `${s.name.slice(0, 33)}\u2026` : s.name,
+            text: label(s),
           }),
           svg('rect', { x, y: y + 4, width: bw, height: rowH - 8, rx: 2, fill: color }),
-          svg('text', { x: Math.min(x + bw + 4, width - 80), y: y + 15, 'font-size': 11, fill: C.muted, text: fmtMs(s.durationMs) }),
+          svg('text', {
+            x: Math.min(x + bw + 4, width - 80),
+            y: y + 15,
+            'font-size': 11,
+            fill: C.muted,
+            text: fmtMs(s.durationMs),
+          }),
         ],
       );
       chart.appendChild(g);
@@ -472,8 +599,16 @@
       'waterfall',
       chart,
       legend([
-        { label: 'edge (agent)', color: C.edge, text: `${w.spans.filter((s) => s.side === 'edge').length} spans` },
-        { label: 'cloud (tail server)', color: C.cloud, text: `${w.spans.filter((s) => s.side === 'cloud').length} spans` },
+        {
+          label: 'edge (agent)',
+          color: C.edge,
+          text: `${w.spans.filter((s) => s.side === 'edge').length} spans`,
+        },
+        {
+          label: 'cloud (tail server)',
+          color: C.cloud,
+          text: `${w.spans.filter((s) => s.side === 'cloud').length} spans`,
+        },
       ]),
     );
     renderSpanDetails(w);
@@ -489,7 +624,9 @@
       ['status', s.status],
     ]
       .concat(Object.entries(s.attributes))
-      .map(([k, v]) => el('tr', {}, [el('td', { class: 'mono', text: k }), el('td', { class: 'mono', text: v })]));
+      .map(([k, v]) =>
+        el('tr', {}, [el('td', { class: 'mono', text: k }), el('td', { class: 'mono', text: v })]),
+      );
     replace('span-details', el('table', { class: 'attrs' }, [el('tbody', {}, rows)]));
   }
 

@@ -60,6 +60,7 @@ import {
   type TracesExporterName,
 } from './env.js';
 import { PROMETHEUS_CONTENT_TYPE, serializePrometheus } from './prometheus.js';
+import type { TraceStore } from './trace-store.js';
 
 export {
   chooseMetricsExport,
@@ -77,6 +78,7 @@ export {
   prometheusUnitSuffix,
   serializePrometheus,
 } from './prometheus.js';
+export * from './trace-store.js';
 
 export interface TelemetryOptions {
   /** `service.name`; OTEL_SERVICE_NAME (or service.name in OTEL_RESOURCE_ATTRIBUTES) overrides it. */
@@ -93,6 +95,8 @@ export interface TelemetryOptions {
   traces?: TraceExportOptions & {
     /** A span exporter of your own; wins over `exporter` (tests, special sinks). */
     spanExporter?: SpanExporter;
+    /** An in-memory store of recent traces (the dashboard's), fed beside any exporter. */
+    store?: TraceStore;
     /** BatchSpanProcessor bounds; unset ones come from OTEL_BSP_* or the SDK defaults (2048, 512, 5 s, 30 s). */
     maxQueueSize?: number;
     maxExportBatchSize?: number;
@@ -218,6 +222,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     };
     spanProcessors.push(new BatchSpanProcessor(exporter, config));
   }
+  if (enabled && options.traces?.store) spanProcessors.push(options.traces.store.processor);
   const tracerProvider = new BasicTracerProvider({ resource, spanProcessors });
 
   const registered: Array<() => void> = [];
