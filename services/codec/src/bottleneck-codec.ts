@@ -1,7 +1,8 @@
 import { decodeFrame } from './decode-frame.js';
 import { encodeFrame } from './encode-frame.js';
 import { FrameMismatchCode, FrameMismatchError } from './errors.js';
-import { type CodecId, type FeatureFrame, headFingerprintOf } from './frame-format.js';
+import { checkFloat32Count, decodeFloat32Payload, encodeFloat32Payload } from './float32-payload.js';
+import { CodecId, checkShape, type FeatureFrame, FLOAT32_BITS, headFingerprintOf } from './frame-format.js';
 import { createPayloadCoder } from './payload-coder.js';
 import { dequantize, quantize, type ResolvedQuantSpec, resolveQuantSpec } from './quantize.js';
 import type { EntropyTablesSpec } from './rans-tables.js';
@@ -12,10 +13,11 @@ export interface BottleneckCodecOptions {
   modelVersion: string;
   /** sha256 of the head ONNX file (64 hex characters), from the bundle manifest. */
   headSha256: string;
+  /** Bits per code, 1..8; or FLOAT32_BITS (32): lossless float32 frames (codec 3), no quantisation. */
   bits: number;
   /** Shape of one sample, channel first. */
   shape: readonly number[];
-  /** Per-channel (length C) or per-tensor (length 1) range, from the bundle manifest. */
+  /** Per-channel (length C) or per-tensor (length 1) range, from the bundle manifest (unused at 32 bits). */
   min: readonly number[];
   max: readonly number[];
   /**
@@ -43,7 +45,7 @@ export interface BottleneckCodec {
   readonly shape: readonly number[];
   /** Elements per sample. */
   readonly elementCount: number;
-  /** The codec id of entropy-coded frames: 1 (static tables) or 2 (adaptive). */
+  /** The codec id of entropy-coded frames: 1 (static tables) or 2 (adaptive); 3 for float32 frames. */
   readonly entropyCodecId: CodecId;
   /** Quantises, entropy-codes (or packs, if smaller) and frames one sample. */
   encode(features: Float32Array): Uint8Array;
@@ -60,35 +62,31 @@ export interface BottleneckCodec {
  * or RangeError (quantisation ranges, entropy tables).
  */
 export function createBottleneckCodec(options: BottleneckCodecOptions): BottleneckCodec {
+  if (options.bits === FLOAT32_BITS) return createFloat32Codec(options);
   const { modelName, modelVersion, headSha256, bits } = options;
   const headFingerprint = headFingerprintOf(headSha256);
   const coder = createPayloadCoder({ bits, shape: options.shape, entropy: options.entropy });
   const shape = Object.freeze([...options.shape]);
   const { elementCount } = coder;
   const spec: ResolvedQuantSpec = resolveQuantSpec({ bits, shape, min: options.min, max: options.max });
-  const shapeText = shape.join('x');
   // Scratch codes: encode and decode are synchronous, so one buffer serves both.
   const codes = new Uint8Array(elementCount);
-
-  function assertPairs(frame: FeatureFrame): void {
-    // Identity first, then layout: a wrong head is the more useful message.
-    if (frame.headFingerprint !== headFingerprint) {
-      throw new FrameMismatchError(FrameMismatchCode.HEAD_MISMATCH, headFingerprint, frame.headFingerprint);
+  const assertPairs = pairCheck(headFingerprint, bits, shape, (frame) => {
+    if (frame.codecId === CodecId.FLOAT32) {
+      throw new FrameMismatchError(
+        FrameMismatchCode.CODEC_MISMATCH,
+        `codes of ${bits} bits`,
+        'codec 3 (float32)',
+      );
     }
-    if (frame.bits !== bits) {
-      throw new FrameMismatchError(FrameMismatchCode.BITS_MISMATCH, `${bits} bits`, `${frame.bits} bits`);
-    }
-    if (frame.shape.length !== shape.length || frame.shape.some((d, i) => d !== shape[i])) {
-      throw new FrameMismatchError(FrameMismatchCode.SHAPE_MISMATCH, shapeText, frame.shape.join('x'));
-    }
-    if (frame.codecId === 1 && coder.entropyCodecId !== 1) {
+    if (frame.codecId === CodecId.RANS_STATIC && coder.entropyCodecId !== CodecId.RANS_STATIC) {
       throw new FrameMismatchError(
         FrameMismatchCode.CODEC_MISMATCH,
         'codec 0 or 2 (this bundle has no entropy tables)',
         'codec 1',
       );
     }
-  }
+  });
 
   function decodeFeatures(frame: FeatureFrame, out?: Float32Array): Float32Array {
     assertPairs(frame);
@@ -107,6 +105,69 @@ export function createBottleneckCodec(options: BottleneckCodecOptions): Bottlene
     encode(features) {
       const { codecId, payload } = coder.encode(quantize(features, spec, codes));
       return encodeFrame({ headSha256: headFingerprint, shape, bits, codecId, payload });
+    },
+    decode(bytes, out) {
+      const frame = decodeFrame(bytes);
+      return { frame, features: decodeFeatures(frame, out) };
+    },
+    decodeFeatures,
+    assertPairs,
+  };
+}
+
+/** Checks identity first, then layout (a wrong head is the more useful message), then the codec. */
+function pairCheck(
+  headFingerprint: string,
+  bits: number,
+  shape: readonly number[],
+  codecCheck: (frame: FeatureFrame) => void,
+): (frame: FeatureFrame) => void {
+  const shapeText = shape.join('x');
+  return (frame) => {
+    if (frame.headFingerprint !== headFingerprint) {
+      throw new FrameMismatchError(FrameMismatchCode.HEAD_MISMATCH, headFingerprint, frame.headFingerprint);
+    }
+    if (frame.bits !== bits) {
+      throw new FrameMismatchError(FrameMismatchCode.BITS_MISMATCH, `${bits} bits`, `${frame.bits} bits`);
+    }
+    if (frame.shape.length !== shape.length || frame.shape.some((d, i) => d !== shape[i])) {
+      throw new FrameMismatchError(FrameMismatchCode.SHAPE_MISMATCH, shapeText, frame.shape.join('x'));
+    }
+    codecCheck(frame);
+  };
+}
+
+/** Bits 32: the features travel as float32 (codec 3), bit for bit. */
+function createFloat32Codec(options: BottleneckCodecOptions): BottleneckCodec {
+  const { modelName, modelVersion, headSha256 } = options;
+  const headFingerprint = headFingerprintOf(headSha256);
+  const shape = Object.freeze([...options.shape]);
+  const elementCount = checkShape(shape);
+  checkFloat32Count(elementCount);
+  const scratch = new Uint8Array(elementCount * 4);
+  const assertPairs = pairCheck(headFingerprint, FLOAT32_BITS, shape, () => undefined);
+  function decodeFeatures(frame: FeatureFrame, out?: Float32Array): Float32Array {
+    assertPairs(frame);
+    return decodeFloat32Payload(frame.payload, out ?? new Float32Array(elementCount));
+  }
+  return {
+    modelName,
+    modelVersion,
+    headSha256: headSha256.toLowerCase(),
+    headFingerprint,
+    bits: FLOAT32_BITS,
+    shape,
+    elementCount,
+    entropyCodecId: CodecId.FLOAT32,
+    encode(features) {
+      const payload = encodeFloat32Payload(features, scratch);
+      return encodeFrame({
+        headSha256: headFingerprint,
+        shape,
+        bits: FLOAT32_BITS,
+        codecId: CodecId.FLOAT32,
+        payload,
+      });
     },
     decode(bytes, out) {
       const frame = decodeFrame(bytes);

@@ -6,10 +6,12 @@ import {
   CRC_BYTES,
   checkPayloadLength,
   type FeatureFrame,
+  FLOAT32_BITS,
   FRAME_MAGIC,
   FRAME_VERSION,
   HEAD_FINGERPRINT_BYTES,
   LEGACY_V1_MAGIC,
+  MAX_BITS,
   MAX_DIM,
   MAX_DIM_VARINT_BYTES,
   MAX_ELEMENTS,
@@ -94,8 +96,14 @@ export function decodeFrame(buf: Uint8Array): FeatureFrame {
       offset: 1,
     });
   }
-  // 3 bits of bits-1 and 2 bits of rank-1: every value is in range, nothing to refuse.
-  const bits = ((format >>> 2) & 0x07) + 1;
+  // 3 bits of bits-1 and 2 bits of rank-1: every value is in range, nothing to refuse, except
+  // that a float32 frame (codec 3) must hold all ones there; its values are 32-bit floats.
+  let bits = ((format >>> 2) & 0x07) + 1;
+  if (codecId === CodecIds.FLOAT32) {
+    if (bits !== MAX_BITS)
+      throw bad('bits', 1, `a float32 frame (codec 3) must hold ${MAX_BITS} in the bits field, got ${bits}`);
+    bits = FLOAT32_BITS;
+  }
   const rank = (format & 0x03) + 1;
 
   const fingerprintAt = 2;
@@ -137,7 +145,7 @@ export function decodeFrame(buf: Uint8Array): FeatureFrame {
     if (usedBits !== 0 && buf[crcAt - 1]! >>> usedBits !== 0) {
       throw bad('payload', crcAt - 1, 'padding bits of the last byte must be zero');
     }
-  } else {
+  } else if (codecId !== CodecIds.FLOAT32) {
     // Every rANS encoder ends in [RANS_L, 2^31): anything else cannot be a stream.
     const state =
       (buf[payloadAt]! |

@@ -25,7 +25,8 @@ export interface FrameFields {
   codecId?: CodecId;
   /**
    * Encoded codes. BITPACK: exactly ceil(count * bits / 8) bytes (see packBits). RANS_*: at least
-   * the 4 state bytes and fewer bytes than the packed codes would take.
+   * the 4 state bytes and fewer bytes than the packed codes would take. FLOAT32 (bits 32): the
+   * values as little-endian float32, exactly count * 4 bytes.
    */
   payload: Uint8Array;
 }
@@ -45,7 +46,7 @@ export function encodeFrame(fields: FrameFields): Uint8Array {
   if (!SUPPORTED_CODEC_IDS.has(codecId)) {
     throw new FrameError(FrameErrorCode.UNKNOWN_CODEC, 'codecId', `codec ${codecId} is not supported`);
   }
-  checkBits(bits);
+  checkBits(bits, codecId);
   const fingerprint = fingerprintOf(fields.headSha256);
   const count = checkShape(shape);
   checkPayloadLength(codecId, count, bits, payload.length);
@@ -60,7 +61,9 @@ export function encodeFrame(fields: FrameFields): Uint8Array {
   const out = new Uint8Array(headerBytes + payload.length + CRC_BYTES);
   let o = 0;
   out[o++] = FRAME_LEAD_BYTE;
-  out[o++] = (codecId << 5) | ((bits - 1) << 2) | (shape.length - 1);
+  // A float32 frame's bits field holds all ones (bits 8): its values are not codes.
+  const bitsField = codecId === CodecId.FLOAT32 ? 7 : bits - 1;
+  out[o++] = (codecId << 5) | (bitsField << 2) | (shape.length - 1);
   for (let i = 0; i < 8; i += 2) out[o++] = Number.parseInt(fingerprint.slice(i, i + 2), 16);
   for (const d of shape) o = writeVarint(out, o, d);
   o = writeVarint(out, o, payload.length);

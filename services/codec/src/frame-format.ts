@@ -19,6 +19,8 @@ export const CodecId = {
   RANS_STATIC: 1,
   /** rANS with the adaptive binary-tree model, no tables needed (adaptive-model.ts). */
   RANS_ADAPTIVE: 2,
+  /** No quantisation: the features as little-endian IEEE-754 float32, 4 bytes each (lossless). */
+  FLOAT32: 3,
 } as const;
 export type CodecId = (typeof CodecId)[keyof typeof CodecId];
 
@@ -29,11 +31,16 @@ export const MAX_CODEC_ID = 7;
 
 export const MIN_BITS = 1;
 export const MAX_BITS = 8;
+/**
+ * The `bits` of a FLOAT32 frame (codec 3). Its 3-bit field holds all ones (as for 8 bits); the
+ * codec id says the values are 32-bit floats, not codes.
+ */
+export const FLOAT32_BITS = 32;
 export const MAX_RANK = 4;
 export const MAX_DIM = 4096;
 /** Elements per frame, whatever the shape: bounds the decoder's allocations and loops. */
 export const MAX_ELEMENTS = 1 << 20;
-/** Payload bytes per frame: enough for MAX_ELEMENTS codes of 8 bits. */
+/** Payload bytes per frame: enough for MAX_ELEMENTS codes of 8 bits (or 2^18 float32 values). */
 export const MAX_PAYLOAD_BYTES = MAX_ELEMENTS;
 /** The first 4 bytes of the head ONNX file's sha256. */
 export const HEAD_FINGERPRINT_BYTES = 4;
@@ -48,6 +55,7 @@ export const MAX_LENGTH_VARINT_BYTES = 3;
 export interface FeatureFrame {
   readonly version: number;
   readonly codecId: CodecId;
+  /** Bits per code (1..8); FLOAT32_BITS (32) for a float32 frame (codec 3). */
   readonly bits: number;
   /** First 4 bytes of the head ONNX sha256, as 8 lower-case hex characters. Route on this. */
   readonly headFingerprint: string;
@@ -64,7 +72,18 @@ export interface FeatureFrame {
   readonly overheadBytes: number;
 }
 
-export function checkBits(bits: number): void {
+/** Bits of codes (1..8); with codecId FLOAT32, exactly FLOAT32_BITS. */
+export function checkBits(bits: number, codecId?: number): void {
+  if (codecId === CodecId.FLOAT32) {
+    if (bits !== FLOAT32_BITS) {
+      throw new FrameError(
+        FrameErrorCode.BAD_FIELD,
+        'bits',
+        `codec ${CodecId.FLOAT32} (float32) goes with bits ${FLOAT32_BITS}, got ${bits}`,
+      );
+    }
+    return;
+  }
   if (!Number.isInteger(bits) || bits < MIN_BITS || bits > MAX_BITS) {
     throw new FrameError(FrameErrorCode.BAD_FIELD, 'bits', `must be ${MIN_BITS}..${MAX_BITS}, got ${bits}`);
   }
@@ -103,6 +122,17 @@ export function checkPayloadLength(
       `${payloadLength} bytes exceed ${MAX_PAYLOAD_BYTES}`,
       { offset },
     );
+  }
+  if (codecId === CodecId.FLOAT32) {
+    if (payloadLength !== count * 4) {
+      throw new FrameError(
+        FrameErrorCode.BAD_FIELD,
+        'payloadLength',
+        `${count} float32 values need ${count * 4} bytes, got ${payloadLength}`,
+        { offset },
+      );
+    }
+    return;
   }
   const packed = packedByteLength(count, bits);
   if (codecId === CodecId.BITPACK) {

@@ -142,7 +142,7 @@ describe('frame', () => {
     const v1 = Buffer.from('4356010003', 'hex');
     const err = expectFrameError(() => decodeFrame(v1), 'UNSUPPORTED_VERSION', 'version');
     assert.match(err.message, /version 1/);
-    for (const codecId of [3, 4, 7]) expectFrameError(decodeRaw({ codecId }), 'UNKNOWN_CODEC', 'codecId');
+    for (const codecId of [4, 5, 6, 7]) expectFrameError(decodeRaw({ codecId }), 'UNKNOWN_CODEC', 'codecId');
     expectFrameError(decodeRaw({ dims: [0, 5] }), 'BAD_FIELD', 'shape');
     expectFrameError(decodeRaw({ dims: [4097, 5] }), 'BAD_FIELD', 'shape');
     expectFrameError(decodeRaw({ dims: [1, 5], dimBytes: [0x81, 0x00, 0x05] }), 'BAD_FIELD', 'shape'); // non-minimal 1

@@ -22,10 +22,12 @@ export {
   FrameMismatchCode,
   FrameMismatchError,
 } from './errors.js';
+export { checkFloat32Count } from './float32-payload.js';
 export {
   CodecId,
   CRC_BYTES,
   type FeatureFrame,
+  FLOAT32_BITS,
   FRAME_LEAD_BYTE,
   FRAME_MAGIC,
   FRAME_VERSION,

@@ -123,6 +123,12 @@ export function createPayloadCoder(options: PayloadCoderOptions): PayloadCoder {
           return ransDecodeStatic(payload, channelStride, tables, out);
         case CodecId.RANS_ADAPTIVE:
           return adaptive.decode(payload, out);
+        case CodecId.FLOAT32:
+          throw new FrameMismatchError(
+            FrameMismatchCode.CODEC_MISMATCH,
+            `codes of ${bits} bits`,
+            'float32 values',
+          );
       }
     },
   };
@@ -133,6 +139,13 @@ export function createPayloadCoder(options: PayloadCoderOptions): PayloadCoder {
  * tables for codec 1. Builds a coder per call: hot paths should keep a BottleneckCodec instead.
  */
 export function decodeCodes(frame: FeatureFrame, entropy?: EntropyTablesSpec, out?: Uint8Array): Uint8Array {
+  if (frame.codecId === CodecId.FLOAT32) {
+    throw new FrameMismatchError(
+      FrameMismatchCode.CODEC_MISMATCH,
+      'a frame of codes',
+      'float32 values (codec 3)',
+    );
+  }
   let coder: PayloadCoder;
   try {
     coder = createPayloadCoder({

@@ -5,6 +5,7 @@ import {
   EXIT_LOGITS_OUTPUT,
   type FileRole,
   type FileSpec,
+  FLOAT32_BITS,
   LOGITS_OUTPUT,
   type Manifest,
   type TensorSpec,
@@ -28,9 +29,18 @@ const shapeText = (dims: readonly number[]) => `[${dims.join(', ')}]`;
 const sameDims = (a: readonly number[], b: readonly number[]) =>
   a.length === b.length && a.every((d, i) => d === b[i]);
 
-/** The accuracy keys a manifest must report, given the roles it ships. */
-export function requiredAccuracyKeys(roles: ReadonlySet<FileRole>): AccuracyKey[] {
-  const keys: AccuracyKey[] = ['split', 'exit', 'cascade'];
+/**
+ * Whether the head has an exit branch (an `exit_logits` output). A head without one (e.g. a
+ * model cut by `cleave split`) has no exit stage: the agent goes from the head to dual or cloud.
+ */
+export function hasExitBranch(m: Manifest): boolean {
+  const head = m.files.find((f) => f.role === 'head');
+  return head?.outputs.some((t) => t.name === EXIT_LOGITS_OUTPUT) ?? false;
+}
+
+/** The accuracy keys a manifest must report, given the roles it ships (and whether the head has an exit). */
+export function requiredAccuracyKeys(roles: ReadonlySet<FileRole>, exit = true): AccuracyKey[] {
+  const keys: AccuracyKey[] = exit ? ['split', 'exit', 'cascade'] : ['split', 'cascade'];
   if (roles.has('full')) keys.push('full');
   if (roles.has('dual-a')) keys.push('dual-a');
   if (roles.has('dual-b')) keys.push('dual-b', 'dual-ab');
@@ -54,7 +64,7 @@ export function checkManifestRules(m: Manifest): BundleIssue[] {
   checkQuantization(m, add);
   checkGates(m, roles, add);
 
-  for (const key of requiredAccuracyKeys(roles)) {
+  for (const key of requiredAccuracyKeys(roles, hasExitBranch(m))) {
     if (m.metrics.accuracy[key] === undefined)
       add(`metrics.accuracy.${key}`, 'required for the roles present');
   }
@@ -129,7 +139,14 @@ function checkFileTensors(m: Manifest, file: FileSpec, at: string, add: AddIssue
   switch (file.role) {
     case 'head':
       takesImage();
-      expectTensor(file.outputs, `${at}.outputs`, EXIT_LOGITS_OUTPUT, labels, 'labels.length', add);
+      // A head without exit_logits has no exit stage (hasExitBranch); its gate then has no thresholds.
+      if (file.outputs.some((t) => t.name === EXIT_LOGITS_OUTPUT))
+        expectTensor(file.outputs, `${at}.outputs`, EXIT_LOGITS_OUTPUT, labels, 'labels.length', add);
+      else if (exitThresholds(m))
+        add(
+          `${at}.outputs`,
+          `expected a tensor named "${EXIT_LOGITS_OUTPUT}" for the exit gate's thresholds (a head without an exit branch has "gates.exit.thresholds": {})`,
+        );
       expectTensor(
         file.outputs,
         `${at}.outputs`,
@@ -178,6 +195,10 @@ function checkQuantization(m: Manifest, add: AddIssue): void {
   });
 
   if (entropy === undefined) return;
+  if (bits === FLOAT32_BITS) {
+    add('bottleneck.entropy', 'float32 features (bits 32) are not entropy-coded; expected no entropy model');
+    return;
+  }
   if (entropy.tables.length !== channels) {
     add(
       'bottleneck.entropy.tables',
@@ -194,10 +215,14 @@ function checkQuantization(m: Manifest, add: AddIssue): void {
   });
 }
 
+/** Whether the exit gate holds any threshold: then the head must have exit_logits to score. */
+const exitThresholds = (m: Manifest) => Object.values(m.gates.exit.thresholds).some((t) => t !== undefined);
+
 function checkGates(m: Manifest, roles: ReadonlySet<FileRole>, add: AddIssue): void {
+  const exit = hasExitBranch(m);
   for (const name of ['exit', 'dual'] as const) {
     const gate = m.gates[name];
-    if (gate === undefined) continue;
+    if (gate === undefined || (name === 'exit' && !exit)) continue;
     if (gate.thresholds[gate.default] === undefined) {
       add(
         `gates.${name}.thresholds.${gate.default}`,

@@ -13,6 +13,9 @@ export type ScoreFunction = (typeof SCORE_FUNCTIONS)[number];
 export const ACCURACY_KEYS = ['full', 'split', 'exit', 'dual-a', 'dual-b', 'dual-ab', 'cascade'] as const;
 export type AccuracyKey = (typeof ACCURACY_KEYS)[number];
 
+/** `bottleneck.bits` of a lossless bundle: float32 features, no quantisation (frame codec 3). */
+export const FLOAT32_BITS = 32;
+
 /** Output names the runtime relies on: the head's early-exit logits and every classifier's logits. */
 export const EXIT_LOGITS_OUTPUT = 'exit_logits';
 export const LOGITS_OUTPUT = 'logits';
@@ -98,7 +101,9 @@ export const BottleneckSchema = z.strictObject({
   tensor: text(),
   /** Without the batch dimension; the first dimension is the channel axis. */
   shape: z.array(positiveInt()).min(1, { error: 'expected at least one dimension' }),
-  bits: intIn(1, 8),
+  /** 1..8 bits per quantised code, or FLOAT32_BITS: the features travel as float32 (codec 3, lossless). */
+  bits: z.union([intIn(1, 8), z.literal(32)], { error: 'expected integer 1..8' }),
+  /** At 32 bits the ranges only describe the calibration data: nothing is quantised. */
   quantization: QuantizationSchema,
   /** Absent: the codec uses its adaptive entropy coder. */
   entropy: EntropyModelSchema.optional(),
