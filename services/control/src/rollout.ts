@@ -3,7 +3,7 @@
 
 import { MANIFEST_FILE } from '@cleave/models';
 import type { KV, ObjectStore } from 'nats';
-import { updateLayer } from './config-layers.js';
+import { getLayer, updateLayer } from './config-layers.js';
 import { ControlError } from './connection.js';
 import { objectName } from './model-store.js';
 import { listMembers } from './registry.js';
@@ -37,6 +37,11 @@ export async function startRollout(
     .map((m) => m.id);
   if (canaryPercent >= 100) {
     await updateLayer(res.config, { group }, { bundle: target });
+    // The whole group now: canary pins on agent keys would outrank the group key.
+    for (const agent of agents) {
+      if ((await getLayer(res.config, { agent })).layer.bundle !== undefined)
+        await updateLayer(res.config, { agent }, { bundle: undefined });
+    }
     return { target, group, canaryPercent, agents, scope: 'group' };
   }
   if (agents.length === 0)
