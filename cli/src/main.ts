@@ -41,12 +41,12 @@ async function main(argv: string[]): Promise<number> {
   return command(rest);
 }
 
-const DAEMONS = new Set(['serve', 'agent']);
+const DAEMONS = new Set(['serve', 'agent', 'demo']);
 
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
-    // A daemon has drained and flushed its telemetry; an exporter's retry timer must not keep
+    // These have drained and flushed their telemetry; an exporter's retry timer must not keep
     // the process alive after that.
     if (DAEMONS.has(process.argv[2] ?? '')) process.exit(code);
   },

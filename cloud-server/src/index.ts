@@ -1,3 +1,4 @@
+export { createDashboardRoutes, type DashboardData, type DashboardOptions } from './dashboard/index.js';
 export {
   type BatchedResult,
   type BatcherStats,

@@ -8,13 +8,11 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createTailServer, type TailServer } from '@cleave/cloud-server';
+import { createDashboardRoutes, createTailServer, type TailServer } from '@cleave/cloud-server';
 import { imageAt, loadFashionMnist } from '@cleave/dataset';
 import { type Agent, createAgent } from '@cleave/edge-agent';
 import { createTraceStore, startTelemetry, type Telemetry, type TraceStore } from '@cleave/telemetry/otel';
 import { type Browser, chromium, type Page } from 'playwright-core';
-// Until cloud-server/src/index.ts re-exports it: then `from '@cleave/cloud-server'`.
-import { createDashboardRoutes } from '../../cloud-server/src/dashboard/index.js';
 import { DEFAULT_BUNDLE, MODELS_DIR } from '../support/shipped-bundles.js';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { arch } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createTailServer } from '@cleave/cloud-server';
+import { createDashboardRoutes, createTailServer } from '@cleave/cloud-server';
 import { imageAt, loadFashionMnist } from '@cleave/dataset';
 import { type Answer, createAgent, INFERENCE_MODES, type InferenceMode } from '@cleave/edge-agent';
 import {
@@ -13,10 +13,11 @@ import {
   isDeviceProfileName,
   RADIO_LINK_TYPES,
 } from '@cleave/telemetry';
+import { createTraceStore, startTelemetry } from '@cleave/telemetry/otel';
 import cliProgress from 'cli-progress';
 import { buildReport, formatReport } from '../demo-report.js';
 import { buildEnergyReport } from '../energy-report.js';
-import { DEFAULT_BUNDLE, DEFAULT_MODELS_DIR } from '../paths.js';
+import { CLEAVE_VERSION, DEFAULT_BUNDLE, DEFAULT_MODELS_DIR } from '../paths.js';
 import { runWithConcurrency } from '../run-pool.js';
 
 export const DEMO_HELP = `cleave demo [options]      (npm start)
@@ -37,6 +38,7 @@ came from, accuracy, bytes on the wire, latency percentiles and throughput.
                        rpi5, x86 (compute energy estimated from its power profile and speed factor)
   --link TYPE          radio model for energy: wifi (default), lte, 5g, ethernet, 3g
   --json FILE          also write the report as JSON
+  --dashboard          after the run, keep serving the live dashboard until Ctrl-C
 
 Energy: the agent charges every inference (its meter on this machine, or the --device profile);
 with --device the report adds energy per inference for local-only, full offload and split,
@@ -71,6 +73,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
       device: { type: 'string' },
       link: { type: 'string', default: 'wifi' },
       json: { type: 'string' },
+      dashboard: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -98,13 +101,36 @@ export async function demoCommand(argv: string[]): Promise<number> {
     throw new Error(`--link must be one of ${RADIO_LINK_TYPES.join(', ')}`);
   }
 
-  const server = await createTailServer({
-    modelsDir: values.models,
-    models: [values.bundle],
-    port: 0,
-    http: { port: 0 },
-    workers: 1,
+  // One SDK for both halves (OTLP when OTEL_* says so); the dashboard reads its metrics and traces.
+  const traceStore = createTraceStore();
+  const telemetry = startTelemetry({
+    serviceName: 'cleave-demo',
+    serviceVersion: CLEAVE_VERSION,
+    traces: { store: traceStore },
   });
+  const server = await createTailServer(
+    {
+      modelsDir: values.models,
+      models: [values.bundle],
+      port: 0,
+      http: { port: 0 },
+      workers: 1,
+    },
+    {
+      httpRoutes: [
+        ...createDashboardRoutes({
+          metricsText: telemetry.metricsText,
+          traces: traceStore,
+          title: 'cleave demo',
+        }),
+        async (req, res, path) => {
+          if (path !== '/metrics') return false;
+          telemetry.prometheusHandler(req, res);
+          return true;
+        },
+      ],
+    },
+  );
   const agent = await createAgent({
     bundleDir: join(values.models, values.bundle),
     cloud: { target: `127.0.0.1:${server.port}`, timeoutMs: 10_000 },
@@ -157,9 +183,16 @@ export async function demoCommand(argv: string[]): Promise<number> {
       writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
       process.stdout.write(`  report written to ${values.json}\n`);
     }
+    if (values.dashboard) {
+      process.stdout.write(
+        `  dashboard: http://127.0.0.1:${server.httpPort}/dashboard (metrics at /metrics); Ctrl-C to stop\n`,
+      );
+      await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+    }
     return 0;
   } finally {
     await agent.close();
     await server.drain();
+    await telemetry.shutdown();
   }
 }

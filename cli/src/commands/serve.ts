@@ -1,7 +1,7 @@
 // `cleave serve`: the cloud tail server as a process. SIGTERM/SIGINT drain, then exit 0.
 import { parseArgs } from 'node:util';
-import { createTailServer } from '@cleave/cloud-server';
-import { startTelemetry } from '@cleave/telemetry/otel';
+import { createDashboardRoutes, createTailServer } from '@cleave/cloud-server';
+import { createTraceStore, startTelemetry } from '@cleave/telemetry/otel';
 import { type EnvBinding, fromEnv, mergeOptions, readConfigFile } from '../config-source.js';
 import { createLogger } from '../logger.js';
 import { CLEAVE_VERSION, DEFAULT_MODELS_DIR } from '../paths.js';
@@ -94,10 +94,20 @@ export async function serveCommand(argv: string[]): Promise<number> {
     flags,
   );
   // The SDK first: the server's instruments and spans made afterwards flow into it.
-  const telemetry = startTelemetry({ serviceName: 'cleave-serve', serviceVersion: CLEAVE_VERSION });
+  const traceStore = createTraceStore();
+  const telemetry = startTelemetry({
+    serviceName: 'cleave-serve',
+    serviceVersion: CLEAVE_VERSION,
+    traces: { store: traceStore },
+  });
   const server = await createTailServer(options as never, {
     serverVersion: CLEAVE_VERSION,
     httpRoutes: [
+      ...createDashboardRoutes({
+        metricsText: telemetry.metricsText,
+        traces: traceStore,
+        title: 'cleave serve',
+      }),
       async (req, res, path) => {
         if (path !== '/metrics') return false;
         telemetry.prometheusHandler(req, res);
@@ -113,6 +123,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     {
       address: server.address,
       httpPort: server.httpPort,
+      dashboard: server.httpPort ? `http://${server.options.host}:${server.httpPort}/dashboard` : null,
       traces: telemetry.traces,
       modelControl: server.options.modelControl,
       models: server.registry.models.map((m) => `${m.name}@${m.version}`),

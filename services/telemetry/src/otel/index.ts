@@ -181,6 +181,9 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   const registerGlobals = options.registerGlobals ?? true;
   const enabled = !sdkDisabled();
   const resource = buildResource(options);
+  // host.id is detected asynchronously, and until someone awaits it every read of the resource's
+  // attributes logs "Accessing resource attributes before async attributes settled". Settle it now.
+  void resource.waitForAsyncAttributes?.();
   const choice = chooseTraceExport(options.traces);
   const prometheus = enabled && chooseMetricsExport(options.metrics?.prometheus) === 'prometheus';
 

@@ -115,7 +115,8 @@ export function spanRecordFromReadable(span: ReadableSpan): SpanRecord {
   for (const [key, value] of Object.entries(span.attributes)) {
     if (value !== undefined) attributes[key] = value;
   }
-  const service = span.resource.attributes['service.name'];
+  // Reading attributes before the resource's async ones settle only logs an error; skip it then.
+  const service = span.resource.asyncAttributesPending ? undefined : span.resource.attributes['service.name'];
   const record: SpanRecord = {
     traceId: ctx.traceId,
     spanId: ctx.spanId,
