@@ -39,7 +39,7 @@ export interface ControlledAgent {
     degraded: number;
     frameBytes: number;
     wireBytes: number;
-    energy: { totalMj: number } | null;
+    energy: { computeMj: number; radioMj: number } | null;
   };
   onAnswer(listener: (answer: AnswerLike) => void): () => void;
   onHardExample(listener: (example: HardExampleLike) => void): () => void;

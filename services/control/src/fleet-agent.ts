@@ -249,7 +249,7 @@ export async function joinFleetAsAgent(options: FleetAgentOptions): Promise<Flee
           degraded: s.degraded,
           frameBytes: s.frameBytes,
           wireBytes: s.wireBytes,
-          energyMj: s.energy?.totalMj ?? null,
+          energyMj: s.energy ? s.energy.computeMj + s.energy.radioMj : null,
           spool: forwarder.stats(),
           config: { ...revisions },
           rollout: lastRollout ? { target: lastRollout.target, state: lastRollout.state } : null,
