@@ -2,8 +2,10 @@
 // SDK decides where they go (Prometheus /metrics, OTLP). Names follow DESIGN.md; the stages of
 // `cleave.inference.duration` here are the server's: queue, compute (one batch run) and server
 // (arrival to answer).
+
+import { instrumentCache } from '@cleave/telemetry';
 import type { InferResult } from '@cleave/wire';
-import { type MeterProvider, metrics } from '@opentelemetry/api';
+import type { MeterProvider } from '@opentelemetry/api';
 
 export type RequestOutcome = 'success' | 'rejected' | 'cancelled' | 'expired' | 'error';
 
@@ -31,12 +33,7 @@ function createInstruments(provider: MeterProvider) {
   };
 }
 
-let current: { provider: MeterProvider; instruments: ReturnType<typeof createInstruments> } | undefined;
-function instruments() {
-  const provider = metrics.getMeterProvider();
-  if (current?.provider !== provider) current = { provider, instruments: createInstruments(provider) };
-  return current.instruments;
-}
+const instruments = instrumentCache(createInstruments);
 
 export interface ModelAttrs {
   model: string;

@@ -1,6 +1,7 @@
 // The agent's metrics through @opentelemetry/api only: nothing is recorded until an entry point
 // registers an SDK (the telemetry work wires exporters). Names follow DESIGN.md.
-import { type MeterProvider, metrics } from '@opentelemetry/api';
+import { instrumentCache } from '@cleave/telemetry';
+import type { MeterProvider } from '@opentelemetry/api';
 import type { Answer } from './answer.js';
 
 function createInstruments(provider: MeterProvider) {
@@ -29,12 +30,7 @@ function createInstruments(provider: MeterProvider) {
 
 // The metrics API hands out no-op instruments until an SDK is registered, and never upgrades
 // them; so instruments are (re)made whenever the global provider changes.
-let current: { provider: MeterProvider; instruments: ReturnType<typeof createInstruments> } | undefined;
-function instruments() {
-  const provider = metrics.getMeterProvider();
-  if (current?.provider !== provider) current = { provider, instruments: createInstruments(provider) };
-  return current.instruments;
-}
+const instruments = instrumentCache(createInstruments);
 
 export type PolicyDecisionName =
   | 'offload'

@@ -1,8 +1,8 @@
 // Energy metrics through @opentelemetry/api: `cleave.inference.energy` per answer (component
 // compute | radio | total, method, source), and the board's own `hw.power` per rail, `hw.energy`
 // and `hw.host.energy` (semantic conventions for hardware), read from the selected meter.
-import { integratePower, type PowerMeter, type PowerSampler } from '@cleave/telemetry';
-import { type MeterProvider, metrics } from '@opentelemetry/api';
+import { instrumentCache, integratePower, type PowerMeter, type PowerSampler } from '@cleave/telemetry';
+import type { MeterProvider } from '@opentelemetry/api';
 import type { AnswerEnergy } from './answer.js';
 
 function createInstruments(provider: MeterProvider) {
@@ -17,12 +17,7 @@ function createInstruments(provider: MeterProvider) {
   };
 }
 
-let current: { provider: MeterProvider; instruments: ReturnType<typeof createInstruments> } | undefined;
-function instruments() {
-  const provider = metrics.getMeterProvider();
-  if (current?.provider !== provider) current = { provider, instruments: createInstruments(provider) };
-  return current.instruments;
-}
+const instruments = instrumentCache(createInstruments);
 
 export function recordAnswerEnergy(e: AnswerEnergy): void {
   const { energy } = instruments();
