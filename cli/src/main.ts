@@ -4,6 +4,7 @@ import { benchCommand } from './commands/bench.js';
 import { calibrateCommand } from './commands/calibrate.js';
 import { demoCommand } from './commands/demo.js';
 import { evalCommand } from './commands/eval.js';
+import { fleetCommand } from './commands/fleet.js';
 import { serveCommand } from './commands/serve.js';
 
 const HELP = `cleave <command> [options]
@@ -14,6 +15,7 @@ const HELP = `cleave <command> [options]
   calibrate re-derive a bundle's gate thresholds on the validation split
   eval      a bundle's accuracy and cascade coverage on the test split
   bench     benchmarks: \`cleave bench serve\`
+  fleet     fleet control over NATS: agents, configuration, model rollout
 
 Run \`cleave <command> --help\` for its options.
 `;
@@ -25,6 +27,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   bench: benchCommand,
   calibrate: calibrateCommand,
   eval: evalCommand,
+  fleet: fleetCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

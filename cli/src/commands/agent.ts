@@ -1,12 +1,15 @@
 // `cleave agent`: the edge agent daemon with its local HTTP API.
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { fleetIdOf, joinFleetAsAgent } from '@cleave/control';
 import { createAgent, startHttpApi } from '@cleave/edge-agent';
 import { startTelemetry } from '@cleave/telemetry/otel';
 import { z } from 'zod';
 import { type EnvBinding, fromEnv, mergeOptions, readConfigFile } from '../config-source.js';
 import { createLogger } from '../logger.js';
 import { CLEAVE_VERSION, DEFAULT_BUNDLE, DEFAULT_MODELS_DIR } from '../paths.js';
+import { joinFleetInBackground, NATS_FLAGS, NATS_HELP, natsOptionsFrom } from './fleet.js';
 
 export const AGENT_ENV: EnvBinding[] = [
   { name: 'CLEAVE_AGENT_BUNDLE', path: 'agent.bundleDir', type: 'string' },
@@ -51,7 +54,12 @@ hard inputs to a tail server over one gRPC stream. Apps call its local HTTP API:
   --http-host HOST     HTTP API interface (default 127.0.0.1)
   --http-port PORT     HTTP API port (default 8470; 0 = any)
   --ready-file FILE    write the HTTP port here once listening
-`;
+
+Fleet (docs/fleet.md): with --nats the agent joins the fleet: it heartbeats, takes live
+configuration and bundle rollouts, and forwards telemetry through an on-disk spool.
+  --group G            its device group
+  --fleet-state DIR    spool and downloaded bundles (default ~/.cleave/fleet/ID)
+${NATS_HELP}`;
 
 export async function agentCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -64,6 +72,9 @@ export async function agentCommand(argv: string[]): Promise<number> {
       'http-host': { type: 'string' },
       'http-port': { type: 'string' },
       'ready-file': { type: 'string' },
+      ...NATS_FLAGS,
+      group: { type: 'string' },
+      'fleet-state': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -107,6 +118,25 @@ export async function agentCommand(argv: string[]): Promise<number> {
     },
     'agent ready',
   );
+  const nats = natsOptionsFrom(values);
+  const fleetId = fleetIdOf(agent.options.id);
+  const fleet = nats
+    ? joinFleetInBackground(
+        () =>
+          joinFleetAsAgent({
+            nats,
+            agent,
+            id: fleetId,
+            group: values.group,
+            stateDir: values['fleet-state'] ?? join(homedir(), '.cleave', 'fleet', fleetId),
+            endpoints: { http: `${http.host}:${api.port}` },
+            ...(agent.options.energy.device ? { device: agent.options.energy.device } : {}),
+            resources: { domain: nats.domain },
+            log: (level, message, fields) => log[level](fields ?? {}, message),
+          }),
+        log,
+      )
+    : undefined;
   if (values['ready-file']) {
     const { writeFileSync } = await import('node:fs');
     writeFileSync(values['ready-file'], String(api.port));
@@ -116,6 +146,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
       log.info({ signal }, 'stopping');
       void api
         .close()
+        .then(() => fleet?.close())
         .then(() => agent.close())
         .then(() => telemetry.shutdown())
         .then(resolve);

@@ -1,10 +1,13 @@
 // `cleave serve`: the cloud tail server as a process. SIGTERM/SIGINT drain, then exit 0.
+import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { createDashboardRoutes, createTailServer } from '@cleave/cloud-server';
+import { fleetIdOf, joinFleetAsServer } from '@cleave/control';
 import { createTraceStore, startTelemetry } from '@cleave/telemetry/otel';
 import { type EnvBinding, fromEnv, mergeOptions, readConfigFile } from '../config-source.js';
 import { createLogger } from '../logger.js';
 import { CLEAVE_VERSION, DEFAULT_MODELS_DIR } from '../paths.js';
+import { joinFleetInBackground, NATS_FLAGS, NATS_HELP, natsOptionsFrom } from './fleet.js';
 
 export const SERVE_ENV: EnvBinding[] = [
   { name: 'CLEAVE_SERVE_HOST', path: 'host', type: 'string' },
@@ -45,7 +48,13 @@ SIGTERM drains in-flight requests, then exits.
   --no-batching        run every request alone (for comparison)
   --max-batch N        largest batch (default 32)
   --ready-file FILE    write the bound ports here once serving, as JSON {"port", "httpPort"}
-`;
+
+Fleet (docs/fleet.md): with --nats the server announces its models and endpoint, so agents
+without a cloud endpoint of their own can find it.
+  --fleet-id ID        its id in the fleet (default: the host name)
+  --advertise H:P      the gRPC address agents should dial (default: host:port as bound)
+  --group G            its group
+${NATS_HELP}`;
 
 export async function serveCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -63,6 +72,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
       'no-batching': { type: 'boolean' },
       'max-batch': { type: 'string' },
       'ready-file': { type: 'string' },
+      ...NATS_FLAGS,
+      'fleet-id': { type: 'string' },
+      advertise: { type: 'string' },
+      group: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -132,6 +145,23 @@ export async function serveCommand(argv: string[]): Promise<number> {
     },
     'serving',
   );
+  const nats = natsOptionsFrom(values);
+  const host =
+    server.options.host === '0.0.0.0' || server.options.host === '::' ? hostname() : server.options.host;
+  const fleet = nats
+    ? joinFleetInBackground(
+        () =>
+          joinFleetAsServer({
+            nats,
+            server,
+            id: values['fleet-id'] ?? fleetIdOf(hostname()),
+            advertise: values.advertise ?? `${host}:${server.port}`,
+            group: values.group,
+            resources: { domain: nats.domain },
+          }),
+        log,
+      )
+    : undefined;
   if (values['ready-file']) {
     const { writeFileSync } = await import('node:fs');
     writeFileSync(
@@ -142,8 +172,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info({ signal }, 'draining');
-      void server
-        .drain()
+      void (fleet?.close() ?? Promise.resolve())
+        .then(() => server.drain())
         .then(() => telemetry.shutdown())
         .then(() => {
           log.info('stopped');

@@ -29,6 +29,8 @@ export interface FleetAgentOptions {
   /** An open connection (kept open on close) or options to open one (closed on close). */
   nats: NatsConnection | NatsOptions;
   agent: ControlledAgent;
+  /** The id in the fleet (a subject token); default the agent's own id. */
+  id?: string;
   group?: string | undefined;
   /** Spool and downloaded bundles live here. */
   stateDir: string;
@@ -58,7 +60,7 @@ const isConnection = (n: FleetAgentOptions['nats']): n is NatsConnection => 'jet
 
 export async function joinFleetAsAgent(options: FleetAgentOptions): Promise<FleetAgent> {
   const { agent } = options;
-  const id = checkToken(agent.options.id, 'agent id');
+  const id = checkToken(options.id ?? agent.options.id, 'agent id');
   const group = options.group === undefined ? undefined : checkToken(options.group, 'group');
   const log = options.log ?? (() => undefined);
   const nc = isConnection(options.nats)
@@ -155,10 +157,6 @@ export async function joinFleetAsAgent(options: FleetAgentOptions): Promise<Flee
 
   async function rollout(target: string): Promise<void> {
     if (closed || target === failedTarget) return;
-    if (target === serving()) {
-      failedTarget = undefined;
-      return;
-    }
     const ref = parseBundleRef(target);
     const report = async (state: RolloutStatus['state'], extra: Partial<RolloutStatus> = {}) => {
       lastRollout = {
@@ -175,6 +173,12 @@ export async function joinFleetAsAgent(options: FleetAgentOptions): Promise<Flee
       };
       await reportStatus(nc, res.status, 'rollout', lastRollout);
     };
+    if (target === serving()) {
+      failedTarget = undefined;
+      if (lastRollout?.target !== target || lastRollout.state !== 'active')
+        await report('active', { reason: 'already serving' });
+      return;
+    }
     try {
       await report('downloading');
       const { dir } = await downloadBundle(await res.models(), ref, join(options.stateDir, 'bundles'));

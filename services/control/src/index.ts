@@ -28,6 +28,7 @@ export {
 } from './controlled.js';
 export { type FleetAgent, type FleetAgentOptions, joinFleetAsAgent } from './fleet-agent.js';
 export { type ControlledServer, type FleetServerOptions, joinFleetAsServer } from './fleet-server.js';
+export { formatMembers, formatStatuses } from './format.js';
 export { createForwarder, type Forwarder, type ForwarderOptions, type ForwarderStats } from './forwarder.js';
 export {
   BundleTransferError,
