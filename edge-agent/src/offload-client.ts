@@ -3,6 +3,7 @@
 // answer, an in-band error, a deadline, or the stream's failure.
 
 import { readFileSync } from 'node:fs';
+import { startRpcCallTimer } from '@cleave/telemetry';
 import {
   type InferRequest,
   type InferResponse__Output,
@@ -147,6 +148,14 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
     if (options.model) metadata.set('cleave-model', options.model);
     if (options.token) metadata.set('authorization', `Bearer ${options.token}`);
     const s: Stream = client.InferStream(metadata);
+    // rpc.client.call.duration measures the whole call: this stream, from open to its end.
+    const [host, port] = options.target.replace(/^dns:\/*/, '').split(':');
+    const call = startRpcCallTimer('client', {
+      method: 'cleave.v1.SplitInference/InferStream',
+      ...(host ? { serverAddress: host } : {}),
+      ...(port ? { serverPort: Number(port) } : {}),
+    });
+    s.on('status', (st: { code: number }) => call.end(st.code));
     s.on('data', (res: InferResponse__Output) => {
       const p = settle(res.request_id);
       if (!p) return; // already timed out: the late answer is dropped

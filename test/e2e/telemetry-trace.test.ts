@@ -83,9 +83,10 @@ describe('telemetry - edge and cloud in one trace', { timeout: 180_000 }, () => 
       }
 
       // Both processes' Prometheus pages pass promtool and carry the inference histogram.
-      const agentPage = await (await fetch(`http://127.0.0.1:${api.port}/metrics`)).text();
-      // rpc.server.call.duration measures whole calls: the agent's stream ends when it closes.
+      // rpc.{server,client}.call.duration measure whole calls: the agent's stream ends when it closes.
       await agent.close();
+      await new Promise((r) => setTimeout(r, 200));
+      const agentPage = await (await fetch(`http://127.0.0.1:${api.port}/metrics`)).text();
       let serverPage = '';
       for (let tries = 0; tries < 50 && !serverPage.includes('rpc_server_call_duration_seconds'); tries++) {
         if (tries > 0) await new Promise((r) => setTimeout(r, 100));
@@ -100,6 +101,7 @@ describe('telemetry - edge and cloud in one trace', { timeout: 180_000 }, () => 
         assert.match(page, /cleave_inference_duration_seconds_bucket/, who);
       }
       assert.match(agentPage, /cleave_inference_energy_joules/);
+      assert.match(agentPage, /rpc_client_call_duration_seconds_count\{[^}]*rpc_method="cleave.v1.SplitInference\/InferStream"/);
       assert.match(serverPage, /rpc_server_call_duration_seconds/);
     } finally {
       await api.close();
