@@ -14,6 +14,19 @@ export const AgentOptionsSchema = z
         target: z.string().min(1).nullable().default(null),
         /** Budget for one offload round trip; past it the agent answers locally, degraded. */
         timeoutMs: z.number().int().min(1).max(600_000).default(2000),
+        /**
+         * Streams kept open to the tail service. With `balancing: round_robin` each lands on one
+         * replica behind the target (dns:///name:port, or a list ipv4:a:p,b:q); requests go to the
+         * stream with the fewest unanswered. Use a multiple of the replica count.
+         */
+        streams: z.number().int().min(1).max(64).default(4),
+        balancing: z.enum(['round_robin', 'pick_first']).default('round_robin'),
+        /** Streams are recycled after this (±10 %), so replicas added later get their share; null = never. */
+        maxStreamAgeMs: z.number().int().min(1000).nullable().default(60_000),
+        /** A new channel (the name resolved afresh: new replicas found) after this; null = never. */
+        channelMaxAgeMs: z.number().int().min(1000).nullable().default(300_000),
+        /** Least time between two DNS resolutions; a dropped connection asks for one. */
+        minResolveIntervalMs: z.number().int().min(100).default(5000),
         /** Offloads allowed to wait for the link's backpressure to clear. */
         maxQueuedWrites: z.number().int().min(1).default(4096),
         keepaliveTimeMs: z.number().int().min(1000).default(30_000),

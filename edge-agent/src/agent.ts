@@ -29,7 +29,7 @@ import {
   type LiveConfigPatch,
   liveSettingsOf,
 } from './live-config.js';
-import { createOffloadClient, type OffloadClient } from './offload-client.js';
+import { createOffloadClient, type OffloadClient, type OffloadStats } from './offload-client.js';
 import { createOffloadPolicy, type PolicyStats } from './offload-policy.js';
 import { type CacheStats, createResultCache, type ResultCache } from './result-cache.js';
 
@@ -42,6 +42,8 @@ export interface AgentStats {
   cache: CacheStats | null;
   policy: PolicyStats;
   hardExamples: ReturnType<HardExampleStore['stats']> | null;
+  /** The offload streams of the current cloud endpoint: retries after a stream died, streams opened. */
+  offload: OffloadStats | null;
   /** Energy charged so far (mJ); after close() it includes the last radio tail. */
   energy: (EnergyTotals & { meter: string; link: string; device: string | null }) | null;
 }
@@ -274,6 +276,7 @@ export async function createAgent(input: AgentOptions): Promise<Agent> {
       cache: cache?.stats() ?? null,
       policy: policy.stats(),
       hardExamples: hardExamples?.stats() ?? null,
+      offload: offload?.stats() ?? null,
       energy: energy
         ? { ...energy.totals(), meter: energy.meter, link: energy.link.name, device: energy.device ?? null }
         : null,

@@ -1,6 +1,13 @@
-// The agent's side of InferStream: one long-lived bidirectional stream, many requests in
-// flight, matched by request_id. Every request settles exactly once: with the cloud's
-// answer, an in-band error, a deadline, or the stream's failure.
+// The agent's side of InferStream: a few long-lived bidirectional streams, many requests in
+// flight on each, matched by request_id. Every request settles exactly once: with the cloud's
+// answer, an in-band error, a deadline, or the failure of its stream after at most one retry.
+//
+// Balancing: the channel uses round_robin (grpc.service_config), so each stream is one call that
+// lands on one replica behind the target (dns:///name:port re-resolved when a connection drops,
+// or a static ipv4:a:p,b:q list). Requests go to the open stream with the fewest unanswered.
+// Streams are recycled (maxStreamAgeMs) so that replicas that appear later, or were not yet
+// connected when the first streams opened, get their share; the channel is remade every
+// channelMaxAgeMs, which resolves the name afresh.
 
 import { readFileSync } from 'node:fs';
 import { startRpcCallTimer } from '@cleave/telemetry';
@@ -15,6 +22,7 @@ import {
   type ChannelCredentials,
   type ChannelOptions,
   type ClientDuplexStream,
+  connectivityState,
   credentials,
   Metadata,
   status,
@@ -35,15 +43,25 @@ export class OffloadError extends Error {
 }
 
 export interface OffloadClientOptions {
-  /** host:port, or any grpc-js target such as dns:///tail.example:50051. */
+  /** host:port, or any grpc-js target: dns:///tail.example:50051, ipv4:10.0.0.1:50051,10.0.0.2:50051. */
   target: string;
   /** name@version sent once per stream as `cleave-model` metadata, so frames need not name it. */
   model?: string;
-  /** Writes allowed to wait for the transport's 'drain'; more fail at once. */
+  /** Writes allowed to wait for the transport's 'drain' (over all streams); more fail at once. */
   maxQueuedWrites: number;
   keepaliveTimeMs: number;
   keepaliveTimeoutMs: number;
   maxMessageBytes: number;
+  /** Streams kept open; each is placed on a replica by the balancer (default 1). */
+  streams?: number;
+  /** grpc-js load-balancing policy (default round_robin). */
+  balancing?: 'round_robin' | 'pick_first';
+  /** A stream takes no new requests after this (±10 %) and closes once answered; null = never. */
+  maxStreamAgeMs?: number | null;
+  /** A new channel (fresh name resolution) after this; null = never. */
+  channelMaxAgeMs?: number | null;
+  /** Least time between two DNS resolutions of the target (grpc-js default 30 s). */
+  minResolveIntervalMs?: number;
   /** Extra grpc-js channel options, e.g. 'grpc.use_local_subchannel_pool' for a connection of its own. */
   channelOptions?: ChannelOptions;
   /** TLS to the server (PEM files); with certFile/keyFile, mutual TLS. Absent: plaintext. */
@@ -60,12 +78,27 @@ function channelCredentials(tls: OffloadClientOptions['tls']): ChannelCredential
   return credentials.createSsl(read(tls.caFile), read(tls.keyFile), read(tls.certFile));
 }
 
+/** host and port of a target for metrics: the first address of a list, without the scheme. */
+export function targetAddress(target: string): { host?: string; port?: number } {
+  const first = target.replace(/^(dns:(\/\/[^/]*\/)?|ipv4:|ipv6:)/, '').split(',')[0] ?? '';
+  const m = /^\[?([^\]]*?)\]?(?::(\d+))?$/.exec(first.replace(/^\/+/, ''));
+  return { ...(m?.[1] ? { host: m[1] } : {}), ...(m?.[2] ? { port: Number(m[2]) } : {}) };
+}
+
 export interface OffloadResult {
   result: InferResult__Output;
-  /** Serialized request bytes as sent, including the gRPC length prefix. */
+  /** Serialized request bytes handed to the transport (every attempt), incl. the gRPC prefix. */
   wireBytes: number;
   /** Serialized response bytes received, including the gRPC length prefix. */
   responseBytes: number;
+}
+
+export interface OffloadStats {
+  /** Requests sent a second time after their stream died or their replica was draining. */
+  retried: number;
+  /** Streams opened so far, and how many are open now. */
+  streamsOpened: number;
+  streamsOpen: number;
 }
 
 export interface OffloadClient {
@@ -75,106 +108,263 @@ export interface OffloadClient {
   inFlight(): number;
   /** Whether a stream is open right now. */
   connected(): boolean;
+  stats(): OffloadStats;
   close(): void;
 }
 
 type Stream = ClientDuplexStream<InferRequest, InferResponse__Output>;
-
+interface Channel {
+  client: SplitInferenceClient;
+  createdAt: number;
+  readySince: number | undefined;
+  streams: number;
+}
+interface Lane {
+  s: Stream;
+  channel: Channel;
+  /** Requests placed on this stream and not settled. */
+  load: number;
+  backlog: Pending[];
+  blocked: boolean;
+  retiring: boolean;
+  peer: string | undefined;
+  expiresAt: number;
+}
 interface Pending {
-  stream: Stream;
+  id: string;
+  lane: Lane;
+  frame: Uint8Array;
+  parameters: Record<string, string>;
+  timeoutMs: number;
+  deadline: number;
+  /** Times handed to the transport; a request is sent at most twice. */
+  sends: number;
+  moves: number;
   wireBytes: number;
   timer: NodeJS.Timeout;
   resolve: (r: OffloadResult) => void;
   reject: (e: OffloadError) => void;
 }
 
+/** Codes after which the request may not have reached a working replica: worth one retry. */
+const RETRYABLE = new Set<status>([status.UNAVAILABLE, status.INTERNAL, status.UNKNOWN, status.CANCELLED]);
+const SETTLE_MS = 1000;
+
 export function createOffloadClient(options: OffloadClientOptions): OffloadClient {
   const proto = loadCleaveProto();
   // Received bytes are counted by serializing the answer again with the same codec grpc-js used.
   const serializeResponse = proto.cleave.v1.SplitInference.service.InferStream.responseSerialize;
   const responseSize = (res: InferResponse__Output) => serializeResponse(res).length + 5;
-  const client: SplitInferenceClient = new proto.cleave.v1.SplitInference(
-    options.target,
-    channelCredentials(options.tls),
-    {
-      'grpc.keepalive_time_ms': options.keepaliveTimeMs,
-      'grpc.keepalive_timeout_ms': options.keepaliveTimeoutMs,
-      'grpc.keepalive_permit_without_calls': 1,
-      'grpc.max_send_message_length': options.maxMessageBytes,
-      'grpc.max_receive_message_length': options.maxMessageBytes,
-      ...options.channelOptions,
-    },
-  );
+  const want = Math.max(1, options.streams ?? 1);
+  const { host, port } = targetAddress(options.target);
+  const lanes = new Set<Lane>();
   const pending = new Map<string, Pending>();
-  let stream: Stream | undefined;
-  let backlog: InferRequest[] = [];
-  // Set when write() returned false; cleared on 'drain'. Until then requests wait in backlog.
-  let blocked = false;
+  const counts = { retried: 0, streamsOpened: 0 };
+  let queued = 0;
   let nextId = 1;
+  let turn = 0;
   let closed = false;
+
+  function makeChannel(): Channel {
+    const client: SplitInferenceClient = new proto.cleave.v1.SplitInference(
+      options.target,
+      channelCredentials(options.tls),
+      {
+        'grpc.keepalive_time_ms': options.keepaliveTimeMs,
+        'grpc.keepalive_timeout_ms': options.keepaliveTimeoutMs,
+        'grpc.keepalive_permit_without_calls': 1,
+        'grpc.max_send_message_length': options.maxMessageBytes,
+        'grpc.max_receive_message_length': options.maxMessageBytes,
+        'grpc.service_config': JSON.stringify({
+          loadBalancingConfig: [{ [options.balancing ?? 'round_robin']: {} }],
+        }),
+        ...(options.minResolveIntervalMs
+          ? { 'grpc.dns_min_time_between_resolutions_ms': options.minResolveIntervalMs }
+          : {}),
+        ...options.channelOptions,
+      },
+    );
+    const ch: Channel = { client, createdAt: Date.now(), readySince: undefined, streams: 0 };
+    // Connect now, and remember since when the channel is READY: streams opened before the
+    // balancer has seen every replica connect are recycled soon, so they spread out.
+    const watch = () => {
+      const state = client.getChannel().getConnectivityState(true);
+      if (state === connectivityState.SHUTDOWN) return;
+      if (state !== connectivityState.READY) ch.readySince = undefined;
+      else ch.readySince ??= Date.now();
+      client.getChannel().watchConnectivityState(state, Number.POSITIVE_INFINITY, watch);
+    };
+    watch();
+    return ch;
+  }
+  let channel = makeChannel();
+  const release = (ch: Channel) => {
+    if (ch !== channel && ch.streams === 0) ch.client.close();
+  };
 
   function settle(id: string): Pending | undefined {
     const p = pending.get(id);
     if (!p) return undefined;
     pending.delete(id);
     clearTimeout(p.timer);
+    unload(p.lane);
     return p;
   }
+  function unload(lane: Lane): void {
+    lane.load--;
+    if (lane.retiring && lane.load === 0 && lanes.has(lane)) lane.s.end();
+  }
 
-  function failStream(s: Stream, code: status, message: string): void {
-    if (stream === s) {
-      stream = undefined;
-      backlog = [];
-      blocked = false;
-    }
-    for (const [id, p] of pending) {
-      if (p.stream === s) settle(id)?.reject(new OffloadError(code, message));
+  function write(lane: Lane, p: Pending): void {
+    // A retry carries what is left of the budget, so the server drops it when that has passed.
+    const timeoutMs = p.sends === 0 ? p.timeoutMs : Math.max(1, Math.ceil(p.deadline - Date.now()));
+    const req: InferRequest = {
+      request_id: p.id,
+      frame: p.frame,
+      timeout_ms: timeoutMs,
+      parameters: p.parameters,
+    };
+    p.sends++;
+    p.wireBytes += inferRequestWireBytes(p.id, p.frame.byteLength, timeoutMs, p.parameters);
+    lane.blocked = !lane.s.write(req);
+  }
+  function place(p: Pending, lane: Lane): void {
+    p.lane = lane;
+    lane.load++;
+    if (lane.blocked || lane.backlog.length > 0) {
+      lane.backlog.push(p);
+      queued++;
+    } else write(lane, p);
+  }
+  function flush(lane: Lane): void {
+    lane.blocked = false;
+    while (lane.backlog.length > 0 && !lane.blocked) {
+      const p = lane.backlog.shift()!;
+      queued--;
+      if (pending.get(p.id) === p && p.lane === lane) write(lane, p); // else timed out or moved
     }
   }
 
-  function flush(s: Stream): void {
-    if (stream !== s) return;
-    blocked = false;
-    while (backlog.length > 0 && !blocked) {
-      const req = backlog.shift()!;
-      if (!pending.has(req.request_id as string)) continue; // timed out while waiting
-      blocked = !s.write(req);
+  /** Sends a request again on another stream (another replica when known), or fails it. */
+  function retry(p: Pending, from: Lane, code: status, message: string): void {
+    if (pending.get(p.id) !== p || p.lane !== from) return;
+    const again = p.sends === 1 && RETRYABLE.has(code) && !closed && p.deadline - Date.now() > 1;
+    if (p.sends >= 2 || (p.sends === 1 && !again) || p.moves >= 3) {
+      settle(p.id)?.reject(new OffloadError(code, message));
+      return;
     }
+    unload(from);
+    p.moves++;
+    if (p.sends === 1) counts.retried++;
+    place(p, pick(from));
   }
 
-  function openStream(): Stream {
-    if (stream) return stream;
+  function failLane(lane: Lane, code: status, message: string): void {
+    if (!lanes.delete(lane)) return;
+    lane.channel.streams--;
+    release(lane.channel);
+    queued -= lane.backlog.length;
+    lane.backlog = [];
+    const hit = [...pending.values()].filter((p) => p.lane === lane);
+    if (closed || hit.length === 0) {
+      for (const p of hit) settle(p.id)?.reject(new OffloadError(code, message));
+      return;
+    }
+    // Later in this turn of the loop: the other streams of a dead connection fail first, so the
+    // retries go to streams that are still alive.
+    setImmediate(() => {
+      for (const p of hit) retry(p, lane, code, message);
+    });
+  }
+
+  function open(): Lane {
+    const now = Date.now();
+    if (options.channelMaxAgeMs && now - channel.createdAt > options.channelMaxAgeMs) {
+      const old = channel;
+      channel = makeChannel();
+      release(old);
+    }
+    const ch = channel;
     const metadata = new Metadata();
     if (options.model) metadata.set('cleave-model', options.model);
     if (options.token) metadata.set('authorization', `Bearer ${options.token}`);
-    const s: Stream = client.InferStream(metadata);
+    const s: Stream = ch.client.InferStream(metadata);
+    const settled = ch.readySince !== undefined && now - ch.readySince >= SETTLE_MS;
+    const age = settled || want === 1 ? options.maxStreamAgeMs : SETTLE_MS;
+    const lane: Lane = {
+      s,
+      channel: ch,
+      load: 0,
+      backlog: [],
+      blocked: false,
+      retiring: false,
+      peer: undefined,
+      expiresAt: age ? now + age * (0.9 + Math.random() * 0.2) : Number.POSITIVE_INFINITY,
+    };
     // rpc.client.call.duration measures the whole call: this stream, from open to its end.
-    const [host, port] = options.target.replace(/^dns:\/*/, '').split(':');
     const call = startRpcCallTimer('client', {
       method: 'cleave.v1.SplitInference/InferStream',
       ...(host ? { serverAddress: host } : {}),
-      ...(port ? { serverPort: Number(port) } : {}),
+      ...(port ? { serverPort: port } : {}),
     });
     s.on('status', (st: { code: number }) => call.end(st.code));
+    s.on('metadata', () => {
+      lane.peer = s.getPeer();
+    });
     s.on('data', (res: InferResponse__Output) => {
-      const p = settle(res.request_id);
-      if (!p) return; // already timed out: the late answer is dropped
-      if (res.result)
-        p.resolve({ result: res.result, wireBytes: p.wireBytes, responseBytes: responseSize(res) });
-      else {
-        const e = res.error;
-        p.reject(
-          new OffloadError((e?.grpc_code ?? status.UNKNOWN) as status, e?.message ?? 'empty response'),
-        );
+      const p = pending.get(res.request_id);
+      if (!p || p.lane !== lane) return; // timed out, or moved: a late answer is dropped
+      const e = res.error;
+      if (!res.result && e?.grpc_code === status.UNAVAILABLE && p.sends === 1) {
+        lane.retiring = true; // a draining replica: no more requests on this stream
+        retry(p, lane, status.UNAVAILABLE, e.message);
+      } else if (res.result) {
+        settle(p.id)?.resolve({
+          result: res.result,
+          wireBytes: p.wireBytes,
+          responseBytes: responseSize(res),
+        });
+      } else {
+        const code = (e?.grpc_code ?? status.UNKNOWN) as status;
+        settle(p.id)?.reject(new OffloadError(code, e?.message ?? 'empty response'));
       }
     });
     s.on('error', (err: Error & { code?: number; details?: string }) => {
-      failStream(s, (err.code ?? status.UNAVAILABLE) as status, err.details || err.message);
+      failLane(lane, (err.code ?? status.UNAVAILABLE) as status, err.details || err.message);
     });
-    s.on('end', () => failStream(s, status.UNAVAILABLE, 'stream ended by the server'));
-    s.on('drain', () => flush(s));
-    stream = s;
-    return s;
+    s.on('end', () => failLane(lane, status.UNAVAILABLE, 'stream ended by the server'));
+    s.on('drain', () => flush(lane));
+    lanes.add(lane);
+    ch.streams++;
+    counts.streamsOpened++;
+    return lane;
+  }
+
+  /** The open stream with the fewest unanswered requests, not `avoid` nor on its replica. */
+  function pick(avoid?: Lane): Lane {
+    const now = Date.now();
+    let live = 0;
+    for (const lane of lanes) {
+      if (!lane.retiring && now >= lane.expiresAt) {
+        lane.retiring = true;
+        if (lane.load === 0) lane.s.end();
+      }
+      if (!lane.retiring) live++;
+    }
+    for (; live < want; live++) open();
+    const list = [...lanes].filter(
+      (l) => !l.retiring && l !== avoid && (avoid?.peer === undefined || l.peer !== avoid.peer),
+    );
+    if (list.length === 0) return open();
+    // Ties are broken in turn, so equal streams share the load.
+    const cost = (l: Lane) => l.load + (l.blocked ? 1e9 : 0);
+    const start = turn++ % list.length;
+    let best = list[start]!;
+    for (let i = 1; i < list.length; i++) {
+      const l = list[(start + i) % list.length]!;
+      if (cost(l) < cost(best)) best = l;
+    }
+    return best;
   }
 
   return {
@@ -182,40 +372,47 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
       const local = { origin: 'local' } as const;
       if (closed)
         return Promise.reject(new OffloadError(status.CANCELLED, 'offload client is closed', local));
-      if (backlog.length >= options.maxQueuedWrites) {
+      if (queued >= options.maxQueuedWrites) {
         return Promise.reject(
-          new OffloadError(
-            status.RESOURCE_EXHAUSTED,
-            `${backlog.length} offloads already wait for the link`,
-            local,
-          ),
+          new OffloadError(status.RESOURCE_EXHAUSTED, `${queued} offloads already wait for the link`, local),
         );
       }
       const id = String(nextId++);
-      const s = openStream();
-      const req: InferRequest = { request_id: id, frame, timeout_ms: timeoutMs, parameters };
-      const wireBytes = inferRequestWireBytes(id, frame.byteLength, timeoutMs, parameters);
       return new Promise<OffloadResult>((resolve, reject) => {
         const timer = setTimeout(() => {
           settle(id)?.reject(
             new OffloadError(status.DEADLINE_EXCEEDED, `no answer within ${timeoutMs} ms`, local),
           );
         }, timeoutMs);
-        pending.set(id, { stream: s, wireBytes, timer, resolve, reject });
-        if (blocked || backlog.length > 0) backlog.push(req);
-        else blocked = !s.write(req);
+        const lane = pick();
+        const p: Pending = {
+          id,
+          lane,
+          frame,
+          parameters,
+          timeoutMs,
+          deadline: Date.now() + timeoutMs,
+          sends: 0,
+          moves: 0,
+          wireBytes: 0,
+          timer,
+          resolve,
+          reject,
+        };
+        pending.set(id, p);
+        place(p, lane);
       });
     },
     inFlight: () => pending.size,
-    connected: () => stream !== undefined,
+    connected: () => lanes.size > 0,
+    stats: () => ({ ...counts, streamsOpen: lanes.size }),
     close() {
       closed = true;
-      const s = stream;
-      if (s) {
-        failStream(s, status.CANCELLED, 'offload client closed');
-        s.cancel();
+      for (const lane of [...lanes]) {
+        failLane(lane, status.CANCELLED, 'offload client closed');
+        lane.s.cancel();
       }
-      client.close();
+      channel.client.close();
     },
   };
 }

@@ -1,0 +1,174 @@
+// Scale-out on one machine: three `cleave serve` processes on loopback behind one static resolver
+// list, the agent balancing its offload streams over them with round_robin. Each replica serves
+// a third of a steady load (±10 points, from each server's own /metrics); a replica SIGKILLed
+// under load loses no request (one answer per id: the cloud's, after at most one retry, or the
+// device's own, degraded); throughput with three replicas is reported next to one replica's.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { makeRealFrames } from '@cleave/cli/real-frames';
+import type { ServeProcess } from '@cleave/cli/serve-process';
+import { imageAt, loadFashionMnist } from '@cleave/dataset';
+import { type Agent, type Answer, createAgent, createOffloadClient } from '@cleave/edge-agent';
+import { loadBundle } from '@cleave/models';
+import { DEFAULT_BUNDLE } from '../support/shipped-bundles.js';
+import {
+  BUNDLE_DIR,
+  driveClient,
+  machine,
+  servedCount,
+  startReplica,
+  staticTarget,
+} from './scale-out-support.js';
+
+const STREAMS = 6; // a multiple of the replica count: two streams per replica
+
+async function agentFor(target: string): Promise<Agent> {
+  return createAgent({
+    bundleDir: BUNDLE_DIR,
+    mode: 'cloud-only',
+    energy: { enabled: false },
+    cloud: { target, timeoutMs: 8000, streams: STREAMS },
+    policy: { breaker: { failureThreshold: 1000 } },
+    poolQueueLimit: 4096,
+  });
+}
+
+/** `count` images through the agent, `inFlight` at a time; `onAnswer` sees each as it comes. */
+async function run(
+  agent: Agent,
+  images: Awaited<ReturnType<typeof loadFashionMnist>>,
+  count: number,
+  inFlight: number,
+  onAnswer: (a: Answer, answered: number) => void = () => {},
+): Promise<Map<number, Answer[]>> {
+  const answers = new Map<number, Answer[]>();
+  let next = 0;
+  let answered = 0;
+  const loop = async () => {
+    for (let id = next++; id < count; id = next++) {
+      const a = await agent.infer({ kind: 'pixels', data: imageAt(images, id % images.count) });
+      answers.set(id, [...(answers.get(id) ?? []), a]);
+      onAnswer(a, ++answered);
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, loop));
+  return answers;
+}
+
+describe('deploy - scale-out over three replicas', { timeout: 300_000 }, () => {
+  let replicas: ServeProcess[] = [];
+  let images: Awaited<ReturnType<typeof loadFashionMnist>>;
+
+  before(async () => {
+    replicas = await Promise.all([startReplica(), startReplica(), startReplica()]);
+    images = await loadFashionMnist({ split: 'test', limit: 1000 });
+  });
+  after(async () => {
+    await Promise.all(replicas.map((r) => r.stop('SIGKILL')));
+  });
+
+  it('deploy - throughput with three replicas next to one (reported, not asserted)', {
+    timeout: 90_000,
+  }, async (t) => {
+    const { frames } = await makeRealFrames(await loadBundle(BUNDLE_DIR), 512);
+    const measure = async (target: string) => {
+      const client = createOffloadClient({
+        target,
+        model: DEFAULT_BUNDLE,
+        streams: STREAMS,
+        maxQueuedWrites: 4096,
+        keepaliveTimeMs: 30_000,
+        keepaliveTimeoutMs: 10_000,
+        maxMessageBytes: 4 * 1024 * 1024,
+        maxStreamAgeMs: 60_000,
+        channelOptions: { 'grpc.use_local_subchannel_pool': 1 },
+      });
+      try {
+        return await driveClient(client, frames, { inFlight: 256, seconds: 4, warmupSeconds: 2 });
+      } finally {
+        client.close();
+      }
+    };
+    const one = await measure(`127.0.0.1:${replicas[0]!.port}`);
+    const three = await measure(staticTarget(replicas));
+    t.diagnostic(
+      `throughput (${JSON.stringify(machine())}, 256 in flight, ${STREAMS} streams, 1 tail worker per replica): ` +
+        `1 replica ${one.throughputPerSec.toFixed(0)}/s, 3 replicas ${three.throughputPerSec.toFixed(0)}/s ` +
+        `(ratio ${(three.throughputPerSec / one.throughputPerSec).toFixed(2)})`,
+    );
+    assert.equal(one.errors + three.errors, 0, 'no errors under steady load');
+    assert.ok(one.answered > 0 && three.answered > 0);
+  });
+
+  it('deploy - steady load: each replica serves 33 % ± 10 % (server-side counts)', {
+    timeout: 90_000,
+  }, async (t) => {
+    const agent = await agentFor(staticTarget(replicas));
+    try {
+      // Warm-up: streams opened before every replica was connected are recycled within ~1 s.
+      const warm = Date.now() + 3000;
+      while (Date.now() < warm) await run(agent, images, 200, 32);
+      const before = await Promise.all(replicas.map(servedCount));
+      const answers = await run(agent, images, 3000, 48);
+      const served = (await Promise.all(replicas.map(servedCount))).map((n, i) => n - before[i]!);
+      const total = served.reduce((a, b) => a + b, 0);
+      const shares = served.map((n) => n / total);
+      t.diagnostic(
+        `served per replica: ${served.join(' / ')} = ${shares.map((s) => (s * 100).toFixed(1)).join(' / ')} %`,
+      );
+      const all = [...answers.values()].map((l) => l[0]!);
+      assert.equal(all.filter((a) => a.source === 'cloud').length, 3000, 'every answer from the cloud');
+      assert.equal(total, 3000, 'the servers counted exactly the requests sent');
+      for (const share of shares)
+        assert.ok(Math.abs(share - 1 / 3) <= 0.1, `share ${share.toFixed(3)} within 33 % ± 10 %`);
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('deploy - a replica SIGKILLed under load loses no request', { timeout: 120_000 }, async (t) => {
+    const agent = await agentFor(staticTarget(replicas));
+    try {
+      const warm = Date.now() + 3000;
+      while (Date.now() < warm) await run(agent, images, 200, 32);
+      const retriedBefore = agent.stats().offload?.retried ?? 0;
+      let killedAt = -1;
+      let afterKill = 0;
+      const count = 3000;
+      const answers = await run(agent, images, count, 128, (a, answered) => {
+        if (killedAt < 0 && answered === 600) {
+          killedAt = answered;
+          replicas[1]!.child.kill('SIGKILL');
+        } else if (killedAt >= 0 && a.source === 'cloud') afterKill++;
+      });
+      assert.ok(killedAt > 0, 'the replica was killed mid-run');
+      assert.equal(answers.size, count, 'every request id answered');
+      assert.ok(
+        [...answers.values()].every((l) => l.length === 1),
+        'exactly once',
+      );
+      const all = [...answers.values()].map((l) => l[0]!);
+      const degraded = all.filter((a) => a.degraded).length;
+      const cloud = all.filter((a) => a.source === 'cloud').length;
+      const retried = (agent.stats().offload?.retried ?? 0) - retriedBefore;
+      t.diagnostic(
+        `after SIGKILL of 1 of 3: ${cloud} cloud, ${degraded} degraded, ${retried} retried on another stream`,
+      );
+      assert.equal(cloud + degraded, count, 'each answer is the cloud’s or a degraded local one');
+      assert.ok(afterKill > 1000, `the two survivors carried on (${afterKill} cloud answers after the kill)`);
+      assert.ok(degraded <= 128, `at most the requests in flight at the kill were degraded (${degraded})`);
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('deploy - a dns:/// target balances too (localhost resolves to one replica here)', async () => {
+    const agent = await agentFor(`dns:///localhost:${replicas[0]!.port}`);
+    try {
+      const answers = await run(agent, images, 20, 4);
+      assert.ok([...answers.values()].every((l) => l[0]!.source === 'cloud'));
+    } finally {
+      await agent.close();
+    }
+  });
+});
