@@ -21,8 +21,8 @@ export interface BenchLink {
   cloudPrefix: string[];
   /** Where the cloud processes bind. */
   cloudBindHost: string;
-  /** Puts `profile` on the link; endpoints made before it are closed. */
-  apply(profile: LinkProfile): Promise<void>;
+  /** Puts `profile` on the link (null: no emulation); endpoints made before it are closed. */
+  apply(profile: LinkProfile | null): Promise<void>;
   /** host:port the edge dials to reach the cloud's `port`, through the current profile. */
   endpoint(port: number): Promise<string>;
   /** Bytes the shaper carried since the last apply() (null under netem: the kernel counts them). */
@@ -31,10 +31,10 @@ export interface BenchLink {
 }
 
 function shaperLink(first: LinkProfile, reason: string): BenchLink {
-  let profile = first;
+  let profile: LinkProfile | null = first;
   let shaper: LinkShaper | undefined;
-  const current = () => {
-    shaper ??= createLinkShaper({ rateMbit: profile.rateMbit, delayMs: profile.delayMs, loss: profile.loss });
+  const current = (p: LinkProfile) => {
+    shaper ??= createLinkShaper({ rateMbit: p.rateMbit, delayMs: p.delayMs, loss: p.loss });
     return shaper;
   };
   return {
@@ -48,7 +48,7 @@ function shaperLink(first: LinkProfile, reason: string): BenchLink {
       profile = p;
     },
     async endpoint(port) {
-      return `127.0.0.1:${await current().proxy(port)}`;
+      return profile ? `127.0.0.1:${await current(profile).proxy(port)}` : `127.0.0.1:${port}`;
     },
     stats: () => {
       if (!shaper) return null;

@@ -106,8 +106,8 @@ export interface NetnsLink {
   cloudPrefix: string[];
   /** The address the edge reaches the cloud at, and the one the cloud binds. */
   cloudHost: string;
-  /** Puts this profile on the link (both directions). */
-  apply(profile: LinkProfile): Promise<void>;
+  /** Puts this profile on the link (both directions); null takes netem off (veth at full speed). */
+  apply(profile: LinkProfile | null): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -139,7 +139,12 @@ export async function setupNetns(
     edgePrefix: ['ip', 'netns', 'exec', n.edge],
     cloudPrefix: ['ip', 'netns', 'exec', n.cloud],
     cloudHost: n.cloudAddr,
-    apply: (p) => runAll(qdiscCommands(n, p, 'replace'), run),
+    apply: async (p) => {
+      if (p) return runAll(qdiscCommands(n, p, 'replace'), run);
+      // Deleting a qdisc that is not there fails harmlessly.
+      await run(['tc', '-n', n.edge, 'qdisc', 'del', 'dev', n.edgeIf, 'root']);
+      await run(['tc', '-n', n.cloud, 'qdisc', 'del', 'dev', n.cloudIf, 'root']);
+    },
     close: teardown,
   };
 }

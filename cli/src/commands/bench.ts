@@ -1,15 +1,31 @@
-// `cleave bench <name>`: benchmarks that write JSON. Figures come from here, not from tests.
+// `cleave bench [run|serve|soak]`: benchmarks that write JSON. Figures come from here, not from tests.
+import { edgeCommand } from '../bench/edge-runner.js';
+import { fullServerCommand } from '../bench/full-model-server.js';
+import { benchRun } from '../bench/run.js';
 import { benchServe } from './bench-serve.js';
 import { benchSoak } from './bench-soak.js';
+
+const HELP =
+  'cleave bench [run|serve|soak] [options]\n\n' +
+  '  run     (the default; npm run bench) every strategy side by side over emulated links, per device and\n' +
+  '          camera rate, the rate/accuracy pass and N agents against one server; --quick for CI (--help)\n' +
+  '  serve   raw tail throughput vs. served throughput, batching on and off (--seconds, --agents, --in-flight)\n' +
+  '  soak    a server and an agent under steady load for --minutes (default 10): RSS, lost requests, event-loop delay\n';
 
 export async function benchCommand(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === 'serve') return benchServe(rest);
   if (name === 'soak') return benchSoak(rest);
-  process.stdout.write(
-    'cleave bench <serve|soak> [options]\n\n' +
-      '  serve   raw tail throughput vs. served throughput, batching on and off (--seconds, --agents, --in-flight)\n' +
-      '  soak    a server and an agent under steady load for --minutes (default 10): RSS, lost requests, event-loop delay\n',
-  );
-  return name === undefined || name === '--help' || name === '-h' ? 0 : 2;
+  if (name === 'run') return benchRun(rest);
+  // The bench's own processes, started by `cleave bench run`.
+  if (name === 'edge') return edgeCommand(rest);
+  if (name === 'full-server') return fullServerCommand(rest);
+  if (name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  // Anything else (nothing, or options such as --quick) is the full benchmark.
+  if (name === undefined || name.startsWith('-')) return benchRun(argv);
+  process.stderr.write(`cleave bench: unknown benchmark "${name}"\n\n${HELP}`);
+  return 2;
 }

@@ -1,0 +1,189 @@
+// Cleave's adaptive policy, the running half: an agent on the SLO's bundle with the latency goal
+// as its per-request budget, plus the teacher on the device for inputs the gates are unsure of
+// when the radio costs more than computing (or the link cannot meet the goal). It re-plans every
+// few frames from what it observes: the camera's rate, the gates' shares, the link's round trip
+// (the agent's own estimator) and the mean bytes per offload. It is told only the SLO, the board
+// it runs on and its radio type; it measures the rest.
+import { createAgent, NOMINAL_LINK_MBPS } from '@cleave/edge-agent';
+import type { Bundle } from '@cleave/models';
+import {
+  choosePlan,
+  createCoverageTracker,
+  estimatePlans,
+  offloads,
+  type Plan,
+  type PlanEstimate,
+  radioPerOffloadMj,
+  usesDual,
+} from './adaptive-plans.js';
+import { costKey, type ModelCosts } from './compute-costs.js';
+import { onDeviceMj, onDeviceMs } from './device-model.js';
+import { agentOutcome, createLocalFull, type Executor } from './executors.js';
+import type { Slo } from './records.js';
+
+const REPLAN_EVERY = 10;
+
+export interface PolicyExecutor extends Executor {
+  plans: { at: number; plan: string; estimates: Record<string, number> }[];
+}
+
+export async function createPolicyExecutor(o: {
+  bundleDir: string;
+  teacher: Bundle;
+  target: string;
+  timeoutMs: number;
+  slo: Slo;
+  device: string;
+  radio: string;
+  costs: ModelCosts;
+  runStart: () => number;
+  /** Hold one plan (the accuracy pass measures each plan on its own). */
+  fixedPlan?: Plan;
+}): Promise<PolicyExecutor> {
+  const agent = await createAgent({
+    bundleDir: o.bundleDir,
+    id: 'cleave-bench-policy',
+    cloud: { target: o.target, timeoutMs: o.timeoutMs },
+    mode: 'cascade',
+    stages: { cache: false, exit: true, dual: true },
+    policy: { latencyBudgetMs: o.slo.latencyMs },
+    energy: { enabled: false },
+  });
+  const local = createLocalFull(o.teacher);
+  await local.ready;
+  const m = agent.bundle.manifest;
+  const name = m.name;
+  const teacherKey = costKey(o.teacher.manifest.name, 'full');
+  const here = (key: string) => {
+    const v = o.costs[key];
+    if (v === undefined) throw new Error(`no measured cost for ${key}`);
+    return v;
+  };
+  const metrics = m.metrics as { exitCoverage: number; dualCoverage?: number; meanFrameBytes: number };
+  const prior = {
+    exit: metrics.exitCoverage,
+    dual: metrics.dualCoverage ?? 0,
+    // Not in the manifest: assume B runs whenever A is unsure of an input the exit left.
+    bRuns: 1 - metrics.exitCoverage - (metrics.dualCoverage ?? 0),
+  };
+  const coverage = createCoverageTracker(prior);
+  const nominal = NOMINAL_LINK_MBPS[o.radio] ?? { up: 10, down: 10 };
+  let encodeMs = 0.05;
+  let bytesUp = metrics.meanFrameBytes + 20;
+  let bytesDown = 60;
+  let offloadsSeen = 0;
+  const arrivals: number[] = [];
+  const plans: PolicyExecutor['plans'] = [];
+  let current: PlanEstimate | undefined;
+  let dualOn = true;
+
+  function replan(k: number): void {
+    const stage = (hereMs: number) => ({
+      mj: onDeviceMj(o.device, hereMs),
+      ms: onDeviceMs(o.device, hereMs),
+    });
+    const s = {
+      head: stage(here(costKey(name, 'head'))),
+      dualA: stage(here(costKey(name, 'dual-a'))),
+      dualB: stage(here(costKey(name, 'dual-b'))),
+      full: stage(here(teacherKey)),
+      encode: stage(encodeMs),
+    };
+    const pick = (f: 'mj' | 'ms') => ({
+      head: s.head[f],
+      dualA: s.dualA[f],
+      dualB: s.dualB[f],
+      full: s.full[f],
+      encode: s.encode[f],
+    });
+    const link = agent.stats().policy.link;
+    const transferMs = Number.isFinite(link.uplinkBps) ? ((bytesUp * 8) / link.uplinkBps) * 1000 : 0;
+    const recent = arrivals.slice(-REPLAN_EVERY);
+    const span = (recent.at(-1)! - recent[0]!) / 1000;
+    const estimates = estimatePlans({
+      mj: pick('mj'),
+      ms: pick('ms'),
+      coverage: coverage.current(),
+      radioMj: (rate) => radioPerOffloadMj(o.radio, { up: bytesUp, down: bytesDown }, nominal, rate),
+      offloadMs: link.samples > 0 ? link.srttMs + link.serverMs + transferMs : undefined,
+      arrivalsPerSec: recent.length >= 2 && span > 0 ? (recent.length - 1) / span : undefined,
+      sloMs: o.slo.latencyMs,
+    });
+    const chosen = o.fixedPlan ? estimates.find((e) => e.plan === o.fixedPlan)! : choosePlan(estimates);
+    if (chosen.plan !== current?.plan)
+      plans.push({
+        at: k,
+        plan: chosen.plan,
+        estimates: Object.fromEntries(estimates.map((e) => [e.plan, e.energyMj])),
+      });
+    current = chosen;
+  }
+
+  let seen = 0;
+  return {
+    plans,
+    async infer(pixels, startMs) {
+      arrivals.push(startMs);
+      if (seen % REPLAN_EVERY === 0 || seen === 2) replan(seen);
+      seen++;
+      const plan = current!.plan;
+      if (plan === 'local-full') {
+        const r = await local.run(pixels);
+        return {
+          label: r.label,
+          source: 'local',
+          degraded: false,
+          deviceMs: r.ms,
+          models: [teacherKey],
+          codecMs: 0,
+          bytesUp: 0,
+          bytesDown: 0,
+          sentMs: null,
+          plan,
+        };
+      }
+      if (usesDual(plan) !== dualOn) {
+        dualOn = usesDual(plan);
+        agent.reconfigure({ stages: { dual: dualOn } });
+      }
+      const a = await agent.infer(
+        { kind: 'pixels', data: pixels },
+        { mode: offloads(plan) ? 'cascade' : 'edge-only' },
+      );
+      const sure = a.gate.score >= a.gate.threshold && (a.source === 'exit' || a.source === 'dual');
+      const dualRuns = a.timings.dualRuns ?? 0;
+      coverage.observe({
+        exitPass: sure && a.source === 'exit',
+        dualRan: dualRuns > 0,
+        dualPass: sure && a.source === 'dual',
+        bRan: dualRuns === 2,
+      });
+      if (a.timings.encodeMs !== undefined) encodeMs = 0.9 * encodeMs + 0.1 * a.timings.encodeMs;
+      if (a.bytesSent.wire > 0) {
+        offloadsSeen++;
+        const w = offloadsSeen === 1 ? 1 : 0.1;
+        bytesUp = (1 - w) * bytesUp + w * a.bytesSent.wire;
+        bytesDown = (1 - w) * bytesDown + w * (a.bytesReceived ?? bytesDown);
+      }
+      const out = { ...agentOutcome(name, a, startMs, o.runStart()), plan };
+      // Unsure on the device and not answered by the cloud (local plan, or the link could not
+      // make the goal): the teacher answers here.
+      if (!sure && (a.source !== 'cloud' || a.degraded)) {
+        const r = await local.run(pixels);
+        return {
+          ...out,
+          label: r.label,
+          source: 'local',
+          degraded: false,
+          deviceMs: out.deviceMs + r.ms,
+          models: [...out.models, teacherKey],
+        };
+      }
+      return out;
+    },
+    async close() {
+      await agent.close();
+      await local.close();
+    },
+  };
+}
