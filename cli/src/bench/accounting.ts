@@ -1,8 +1,8 @@
 // From one camera run's records to one regime's figures for one device:
 //  - latency (measured here over the emulated link, device compute scaled): each request's
 //    capture-to-answer time, with its on-device work taken out and put back at device speed;
-//  - compute energy (estimated): the models that ran, at their measured batch-1 times here, and
-//    the codec/WebP time measured in the request, all × speed factor × the profile's busy power;
+//  - compute energy (estimated): the models and codecs (feature encoder, WebP) that ran, at their
+//    batch-1 times measured here, × speed factor × the profile's busy power;
 //  - radio energy (modeled): the link's radio model over the offloads as they left, with the
 //    bytes counted on the wire and transfer times at the link's rate. The run is charged as one
 //    period of a camera that keeps going: three copies of its transfers go through the model and
@@ -35,9 +35,9 @@ export interface RunFigures {
 
 const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
 
-/** The request's device work as charged: its models at their timed cost, plus its codec time, ms here. */
+/** The request's device work as charged: its models and codec runs at their timed cost, ms here. */
 export function chargedMs(r: RequestRecord, costs: ModelCosts): number {
-  let hereMs = r.codecMs;
+  let hereMs = 0;
   for (const key of r.models) {
     const ms = costs[key];
     if (ms === undefined) throw new Error(`no measured cost for ${key}`);

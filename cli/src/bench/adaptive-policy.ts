@@ -66,9 +66,9 @@ export async function createPolicyExecutor(o: {
     // Not in the manifest: assume B runs whenever A is unsure of an input the exit left.
     bRuns: 1 - metrics.exitCoverage - (metrics.dualCoverage ?? 0),
   };
-  const coverage = createCoverageTracker(prior);
+  // The bundle's figures come from 10,000 test images: a few frames should not overturn them.
+  const coverage = createCoverageTracker(prior, 200);
   const nominal = NOMINAL_LINK_MBPS[o.radio] ?? { up: 10, down: 10 };
-  let encodeMs = 0.05;
   let bytesUp = metrics.meanFrameBytes + 20;
   let bytesDown = 60;
   let offloadsSeen = 0;
@@ -87,7 +87,7 @@ export async function createPolicyExecutor(o: {
       dualA: stage(here(costKey(name, 'dual-a'))),
       dualB: stage(here(costKey(name, 'dual-b'))),
       full: stage(here(teacherKey)),
-      encode: stage(encodeMs),
+      encode: stage(here(costKey(name, 'encode'))),
     };
     const pick = (f: 'mj' | 'ms') => ({
       head: s.head[f],
@@ -158,7 +158,6 @@ export async function createPolicyExecutor(o: {
         dualPass: sure && a.source === 'dual',
         bRan: dualRuns === 2,
       });
-      if (a.timings.encodeMs !== undefined) encodeMs = 0.9 * encodeMs + 0.1 * a.timings.encodeMs;
       if (a.bytesSent.wire > 0) {
         offloadsSeen++;
         const w = offloadsSeen === 1 ? 1 : 0.1;

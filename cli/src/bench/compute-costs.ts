@@ -3,13 +3,28 @@
 // strategy's compute energy, so strategies are compared on the same footing (energy-report.ts
 // does the same for the demo). Lossless WebP encoding of the input (sharp) is timed per image.
 import type { Bundle, FileRole } from '@cleave/models';
-import { bundleSessionModels, createSessionPool } from '@cleave/models';
+import { bundleCodec, bundleSessionModels, createSessionPool } from '@cleave/models';
 import sharp from 'sharp';
 
 /** `<bundle>/<role>` → ms per inference here. */
 export type ModelCosts = Record<string, number>;
 
-export const costKey = (bundle: string, role: FileRole) => `${bundle}/${role}`;
+export const costKey = (bundle: string, role: FileRole | 'encode') => `${bundle}/${role}`;
+/** Lossless WebP encoding of one input image. */
+export const WEBP_KEY = 'input/webp';
+
+const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Median over `rounds` of the mean time of `step` over `count` items, ms. */
+async function timeRounds(count: number, rounds: number, step: (i: number) => unknown): Promise<number> {
+  const means: number[] = [];
+  for (let k = 0; k < rounds; k++) {
+    const t = performance.now();
+    for (let i = 0; i < count; i++) await step(i);
+    means.push((performance.now() - t) / count);
+  }
+  return median(means);
+}
 
 export async function measureModelCosts(
   bundles: readonly Bundle[],
@@ -33,13 +48,8 @@ export async function measureModelCosts(
           const run = (x: Float32Array) => pool.run(role, { [name]: { data: x, dims } });
           for (const x of images.slice(0, 20)) await run(x);
           // The median of a few rounds: the machine is shared, a busy moment should not decide.
-          const means: number[] = [];
-          for (let k = 0; k < rounds; k++) {
-            const t = performance.now();
-            for (const x of images) await run(x);
-            means.push((performance.now() - t) / images.length);
-          }
-          bySha.set(bundle.files[role]!.sha256, means.sort((a, b) => a - b)[Math.floor(rounds / 2)]!);
+          const ms = await timeRounds(images.length, rounds, (i) => run(images[i]!));
+          bySha.set(bundle.files[role]!.sha256, ms);
         }
       } finally {
         await pool.close();
@@ -50,6 +60,45 @@ export async function measureModelCosts(
       if (file) out[costKey(bundle.manifest.name, role)] = bySha.get(file.sha256)!;
     }
   }
+  return out;
+}
+
+/**
+ * The feature codec (the agent's encoder) on real features of each bundle's head, and lossless
+ * WebP of the input, ms per image here: charged from this table like the models, so a garbage
+ * collection in one request does not decide a strategy's energy.
+ */
+export async function measureCodecCosts(
+  bundles: readonly Bundle[],
+  images: readonly Float32Array[],
+  pixels: readonly Uint8Array[],
+  rounds = 3,
+): Promise<ModelCosts> {
+  const out: ModelCosts = {};
+  for (const bundle of bundles) {
+    const m = bundle.manifest;
+    const pool = createSessionPool({ models: bundleSessionModels(bundle, { roles: ['head'] }), workers: 1 });
+    try {
+      const name = bundle.files.head.spec.inputs[0]!.name;
+      const batch = new Float32Array(images.length * images[0]!.length);
+      for (const [i, x] of images.entries()) batch.set(x, i * x.length);
+      const r = await pool.run('head', { [name]: { data: batch, dims: [images.length, ...m.input.shape] } });
+      const features = r[m.bottleneck.tensor]!.data;
+      const codec = bundleCodec(bundle);
+      const per = codec.elementCount;
+      const sample = (i: number) => features.subarray(i * per, (i + 1) * per);
+      for (let i = 0; i < Math.min(50, images.length); i++) codec.encode(sample(i));
+      out[costKey(m.name, 'encode')] = await timeRounds(images.length, rounds, (i) =>
+        codec.encode(sample(i)),
+      );
+    } finally {
+      await pool.close();
+    }
+  }
+  const { width, height, channels } = bundles[0]!.manifest.input.source;
+  const webp = (i: number) => encodeWebp(pixels[i]!, width, height, channels as 1 | 2 | 3 | 4);
+  for (let i = 0; i < Math.min(20, pixels.length); i++) await webp(i);
+  out[WEBP_KEY] = await timeRounds(pixels.length, rounds, webp);
   return out;
 }
 

@@ -6,7 +6,7 @@
 //    cascade mode (exit gate, dual CNNs, then the cloud), with or without the result cache.
 import { type Answer, createAgent, createOffloadClient } from '@cleave/edge-agent';
 import { type Bundle, createSessionPool } from '@cleave/models';
-import { costKey, encodeWebp } from './compute-costs.js';
+import { costKey, encodeWebp, WEBP_KEY } from './compute-costs.js';
 import type { RequestRecord } from './records.js';
 
 /** What an executor reports; the runner adds the image, the truth, capture time and latency. */
@@ -98,7 +98,7 @@ export function createOffloadExecutor(
       const base = {
         source: 'cloud',
         deviceMs: codecMs,
-        models: [],
+        models: format === 'webp' ? [WEBP_KEY] : [],
         codecMs,
         sentMs: sent - runStart(),
       };
@@ -134,6 +134,7 @@ export function agentOutcome(bundle: string, a: Answer, requestStartMs: number, 
   const dual = a.timings.dualRuns ?? 0;
   if (dual >= 1) models.push(costKey(bundle, 'dual-a'));
   if (dual >= 2) models.push(costKey(bundle, 'dual-b'));
+  if (a.timings.encodeMs !== undefined) models.push(costKey(bundle, 'encode'));
   const t = a.timings;
   const sent = a.bytesSent.wire > 0;
   return {

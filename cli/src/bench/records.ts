@@ -75,9 +75,9 @@ export const RequestRecordSchema = z.object({
   latencyMs: z.number(),
   /** On-device work measured in this request (models, codec, WebP), ms here. */
   deviceMs: z.number(),
-  /** Cost keys (compute-costs.ts) of the models that ran on the device. */
+  /** Cost keys (compute-costs.ts) of the models and codecs that ran on the device: what is charged. */
   models: z.array(z.string()),
-  /** Feature encoding or WebP encoding, ms here (charged as device compute). */
+  /** Feature or WebP encoding as measured in this request, ms here (for information). */
   codecMs: z.number(),
   /** Serialized gRPC request bytes sent and response bytes received (0 when nothing was sent). */
   bytesUp: z.number(),

@@ -12,7 +12,7 @@ import { REPO_ROOT } from '../paths.js';
 import { type BenchLink, createBenchLink } from './bench-link.js';
 import { BENCH_HELP, type BenchConfig, parseBenchOptions } from './bench-options.js';
 import { runCleave, startCleaveServer } from './children.js';
-import { measureModelCosts } from './compute-costs.js';
+import { measureCodecCosts, measureModelCosts } from './compute-costs.js';
 import { normalise } from './executors.js';
 import { LINK_PROFILES } from './link-profiles.js';
 import { type EdgeOutput, EdgeOutputSchema, type EdgeSpec } from './records.js';
@@ -67,8 +67,12 @@ export async function benchRun(argv: string[]): Promise<number> {
   log(`policy bundle: ${policy.why}`);
 
   const sample = await loadFashionMnist({ split: 'validation', limit: 200 });
-  const images = Array.from({ length: sample.count }, (_, i) => normalise(all[0]!, imageAt(sample, i)));
-  const costs = await measureModelCosts(all, images);
+  const pixels = Array.from({ length: sample.count }, (_, i) => imageAt(sample, i));
+  const images = pixels.map((p) => normalise(all[0]!, p));
+  const costs = {
+    ...(await measureModelCosts(all, images)),
+    ...(await measureCodecCosts(all, images, pixels)),
+  };
   log(
     `device models timed here: ${Object.entries(costs)
       .map(([k, v]) => `${k} ${v.toFixed(3)} ms`)
