@@ -213,9 +213,13 @@ function threshold(
 export function stagesFor(rt: BundleRuntime, options: ResolvedAgentOptions) {
   const m = rt.bundle.manifest;
   const fn = options.gate.scoreFunction ?? m.gates.exit.default;
+  // A head without exit_logits (cleave split) has no exit stage: cascade.ts never asks this gate.
+  const hasExit = rt.bundle.files.head.spec.outputs.some((o) => o.name === 'exit_logits');
   const gate = createExitGate({
     scoreFunction: fn,
-    threshold: threshold(m.gates.exit.thresholds, fn, options.gate.threshold, 'exit'),
+    threshold: hasExit
+      ? threshold(m.gates.exit.thresholds, fn, options.gate.threshold, 'exit')
+      : Number.MAX_VALUE,
   });
   const dual =
     options.stages.dual && rt.hasDual && m.gates.dual

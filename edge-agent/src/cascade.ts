@@ -81,7 +81,8 @@ export function createCascade(
   const head = m.files.find((f) => f.role === 'head')!;
   const inputName = head.inputs[0]!.name;
   const inputDims = [1, ...m.input.shape];
-  const exitName = head.outputs.find((o) => o.name === 'exit_logits')?.name ?? head.outputs[0]!.name;
+  // A head without exit_logits (e.g. from `cleave split`) has no exit stage: its outputs are features.
+  const exitName = head.outputs.find((o) => o.name === 'exit_logits')?.name;
   const modelKey = `${m.name}@${m.version}`;
   const { width, height } = m.input.source;
   const model = { name: m.name, version: m.version };
@@ -147,17 +148,21 @@ export function createCascade(
       pool.run('head', { [inputName]: { data: tensor, dims: inputDims } }),
     );
     timings.headMs = ms(t1);
-    const exit = await traceStage('gate', async () => gate.decide(out[exitName]!.data), {
-      'cleave.gate.threshold': gate.threshold,
-    });
-    const exitGate: GateRecord = {
+    const exit =
+      exitName === undefined
+        ? undefined
+        : await traceStage('gate', async () => gate.decide(out[exitName]!.data), {
+            'cleave.gate.threshold': gate.threshold,
+          });
+    const exitGate = (score: number): GateRecord => ({
       stage: 'exit',
       scoreFunction: gate.scoreFunction,
-      score: exit.score,
+      score,
       threshold: gate.threshold,
-    };
-    const exitResult = { label: exit.label, scores: exit.probs, gate: exitGate };
-    if (mode !== 'cloud-only' && parts.stages.exit && exit.pass) return remember(answer('exit', exitResult));
+    });
+    const exitResult = exit && { label: exit.label, scores: exit.probs, gate: exitGate(exit.score) };
+    if (exitResult && mode !== 'cloud-only' && parts.stages.exit && exit?.pass)
+      return remember(answer('exit', exitResult));
 
     let dualOut: DualResult | undefined;
     if (mode !== 'cloud-only' && dual) {
@@ -177,22 +182,33 @@ export function createCascade(
       },
     };
     if (dualOut?.pass && dualResult) return remember(answer('dual', dualResult));
-    // The best local guess: the more confident of the stages that ran.
-    const bestLocal = dualResult && dualResult.gate.score > exit.score ? dualResult : exitResult;
+    // The best local guess: the more confident of the stages that ran (none without exit or dual).
+    const bestLocal =
+      dualResult && (!exitResult || dualResult.gate.score > exitResult.gate.score) ? dualResult : exitResult;
     const bestSource: AnswerSource = bestLocal === exitResult ? 'exit' : 'dual';
+    const fallback = (reason: string): Answer => {
+      if (!bestLocal)
+        throw new Error(`no local answer (the bundle has no exit branch or dual CNNs): ${reason}`);
+      return answer('fallback', bestLocal, { degraded: true, reason });
+    };
 
-    if (mode === 'edge-only') return remember(answer(bestSource, bestLocal));
-    if (!offload) return answer('fallback', bestLocal, { degraded: true, reason: 'no cloud configured' });
+    if (mode === 'edge-only') {
+      if (!bestLocal)
+        throw new Error('edge-only: the bundle has no exit branch or dual CNNs to answer on the device');
+      return remember(answer(bestSource, bestLocal));
+    }
+    if (!offload) return fallback('no cloud configured');
 
     const t3 = performance.now();
     const frame = await traceStage('encode', async () => codec.encode(out[m.bottleneck.tensor]!.data));
     timings.encodeMs = ms(t3);
-    const decision = policy.decide(frame.byteLength, ms(t0), bestLocal.gate.score);
-    if (!decision.offload) {
+    const decision = policy.decide(frame.byteLength, ms(t0), bestLocal?.gate.score ?? 0);
+    // Without a local answer the cloud is the only one: offload whatever the policy prefers.
+    if (!decision.offload && bestLocal) {
       // A shadow offload refreshes the link estimate; its answer is not waited for.
       if (decision.probe) void send(frame).catch(() => undefined);
       if (!decision.degraded) return remember(answer(bestSource, bestLocal, { reason: decision.reason }));
-      return answer('fallback', bestLocal, { degraded: true, reason: decision.reason });
+      return fallback(decision.reason);
     }
     const t4 = performance.now();
     try {
@@ -204,8 +220,13 @@ export function createCascade(
         totalUs: Number(result.timing?.total_us ?? 0),
         batchSize: result.batch_size,
       };
-      const cloud = { label: result.label, scores: softmax(result.logits), gate: { ...bestLocal.gate } };
-      if (parts.hardExamples && cloud.label !== bestLocal.label) {
+      const noGate: GateRecord = { stage: 'none', scoreFunction: gate.scoreFunction, score: 0, threshold: 0 };
+      const cloud = {
+        label: result.label,
+        scores: softmax(result.logits),
+        gate: { ...(bestLocal?.gate ?? noGate) },
+      };
+      if (parts.hardExamples && bestLocal && cloud.label !== bestLocal.label) {
         parts.hardExamples.add({
           model: modelKey,
           cloudLabel: cloud.label,
@@ -228,7 +249,7 @@ export function createCascade(
         error instanceof OffloadError
           ? `${status[error.code] ?? error.code}: ${error.message}`
           : String(error);
-      return answer('fallback', bestLocal, { degraded: true, reason });
+      return fallback(reason);
     }
   }
 }

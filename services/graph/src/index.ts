@@ -1,4 +1,70 @@
-export * from './cut-graph.js';
+// @cleave/graph: bring your own ONNX classifier. Read and write ONNX (official onnx.proto through
+// protobufjs), find the valid cut points, cut head and tail, calibrate the bottleneck, write a
+// bundle (`cleave split`), and profile every cut for a device and a link (`cleave profile`).
+export { type BundleFileInput, tensorSpec, writeBundle } from './bundle-writer.js';
+export {
+  type CalibrationSet,
+  decodeImagePixels,
+  loadCalibrationSet,
+  type Normalization,
+  normalizePixels,
+  parseNpy,
+} from './calibration-input.js';
+export {
+  type CutModels,
+  type CutShapes,
+  cutModel,
+  FEATURES_NAME,
+  fullModel,
+  type HeadBranch,
+  LOGITS_NAME,
+  probeModel,
+} from './cut-graph.js';
 export { type CutPoint, explainInvalidCut, validCutPoints } from './cut-points.js';
+export {
+  CodeHistogram,
+  frequencyTable,
+  RangeObserver,
+  shannonBits,
+  TABLE_PRECISION_BITS,
+} from './feature-stats.js';
 export { type GraphIndex, indexGraph, nodesNeeded } from './graph-index.js';
-export * from './onnx-proto.js';
+export { macNodes, nodeMacs, sumMacs } from './macs.js';
+export { type ModelRunner, openModels, type RunnerOptions } from './model-runner.js';
+export {
+  decodeOnnxModel,
+  encodeOnnxModel,
+  type ModelMsg,
+  type NodeMsg,
+  OnnxModelError,
+  type TensorMsg,
+} from './onnx-proto.js';
+export {
+  type CutPrediction,
+  type CutProfile,
+  type DeviceModel,
+  type LinkModel,
+  modelId,
+  type Objective,
+  type ProfileOptions,
+  predictCuts,
+  profileCuts,
+  recommendCut,
+} from './profile-cuts.js';
+export { modelInputDims, probeShapes } from './shape-probe.js';
+export {
+  type BottleneckCalibration,
+  type CutIo,
+  calibrateBottleneck,
+  codecFor,
+  measureSplit,
+  type SplitMeasurement,
+} from './split-calibration.js';
+export {
+  checkFeatureShape,
+  resolveCut,
+  SplitError,
+  type SplitOptions,
+  type SplitResult,
+  splitModel,
+} from './split-model.js';
