@@ -1,0 +1,121 @@
+// The channel under the offload client: target, credentials, keepalive and the balancing
+// policy as a gRPC service config; the error type and the options the client takes.
+import { readFileSync } from 'node:fs';
+import type { loadCleaveProto, SplitInferenceClient } from '@cleave/wire';
+import {
+  type ChannelCredentials,
+  type ChannelOptions,
+  connectivityState,
+  credentials,
+  type status,
+} from '@grpc/grpc-js';
+
+type CleaveProto = ReturnType<typeof loadCleaveProto>;
+
+export class OffloadError extends Error {
+  override name = 'OffloadError';
+  /** gRPC status code of the failure (in-band or call-level). */
+  readonly code: status;
+  /** 'local': refused before it left the device (link backlog full, client closed, deadline). */
+  readonly origin: 'local' | 'remote';
+  constructor(code: status, message: string, options?: ErrorOptions & { origin?: 'local' | 'remote' }) {
+    super(message, options);
+    this.origin = options?.origin ?? 'remote';
+    this.code = code;
+  }
+}
+
+export interface OffloadClientOptions {
+  /** host:port, or any grpc-js target: dns:///tail.example:50051, ipv4:10.0.0.1:50051,10.0.0.2:50051. */
+  target: string;
+  /** name@version sent once per stream as `cleave-model` metadata, so frames need not name it. */
+  model?: string;
+  /** Writes allowed to wait for the transport's 'drain' (over all streams); more fail at once. */
+  maxQueuedWrites: number;
+  keepaliveTimeMs: number;
+  keepaliveTimeoutMs: number;
+  maxMessageBytes: number;
+  /** Streams kept open; each is placed on a replica by the balancer (default 1). */
+  streams?: number;
+  /** grpc-js load-balancing policy (default round_robin; pick_first shuffles the addresses). */
+  balancing?: 'round_robin' | 'pick_first';
+  /** A stream takes no new requests after this (±10 %) and closes once answered; null = never. */
+  maxStreamAgeMs?: number | null;
+  /** A new channel (fresh name resolution) after this; null = never. */
+  channelMaxAgeMs?: number | null;
+  /** Least time between two DNS resolutions of the target (grpc-js default 30 s). */
+  minResolveIntervalMs?: number;
+  /** Extra grpc-js channel options, e.g. 'grpc.use_local_subchannel_pool' for a connection of its own. */
+  channelOptions?: ChannelOptions;
+  /** TLS to the server (PEM files); with certFile/keyFile, mutual TLS. Absent: plaintext. */
+  tls?:
+    | { caFile?: string | undefined; certFile?: string | undefined; keyFile?: string | undefined }
+    | undefined;
+  /** Bearer token sent as `authorization` metadata on each stream. */
+  token?: string | undefined;
+}
+
+function channelCredentials(tls: OffloadClientOptions['tls']): ChannelCredentials {
+  if (!tls) return credentials.createInsecure();
+  const read = (f: string | undefined) => (f ? readFileSync(f) : null);
+  return credentials.createSsl(read(tls.caFile), read(tls.keyFile), read(tls.certFile));
+}
+
+/** host and port of a target for metrics: the first address of a list, without the scheme. */
+export function targetAddress(target: string): { host?: string; port?: number } {
+  const first = target.replace(/^(dns:(\/\/[^/]*\/)?|ipv4:|ipv6:)/, '').split(',')[0] ?? '';
+  const m = /^\[?([^\]]*?)\]?(?::(\d+))?$/.exec(first.replace(/^\/+/, ''));
+  return { ...(m?.[1] ? { host: m[1] } : {}), ...(m?.[2] ? { port: Number(m[2]) } : {}) };
+}
+
+export interface Channel {
+  client: SplitInferenceClient;
+  createdAt: number;
+  /** Since when the channel has been READY (undefined while it is not). */
+  readySince: number | undefined;
+  /** Open streams on this channel; a replaced channel closes when the last one ends. */
+  streams: number;
+}
+
+/**
+ * A SplitInference client whose channel balances calls (round_robin, or pick_first over a
+ * shuffled address list), starts connecting at once and records since when it is READY.
+ */
+export function openChannel(proto: CleaveProto, options: OffloadClientOptions): Channel {
+  const client: SplitInferenceClient = new proto.cleave.v1.SplitInference(
+    options.target,
+    channelCredentials(options.tls),
+    {
+      'grpc.keepalive_time_ms': options.keepaliveTimeMs,
+      'grpc.keepalive_timeout_ms': options.keepaliveTimeoutMs,
+      'grpc.keepalive_permit_without_calls': 1,
+      'grpc.max_send_message_length': options.maxMessageBytes,
+      'grpc.max_receive_message_length': options.maxMessageBytes,
+      // pick_first takes a random address, so a large fleet still spreads over the replicas
+      // with one connection per agent instead of one to every replica.
+      'grpc.service_config': JSON.stringify({
+        loadBalancingConfig: [
+          options.balancing === 'pick_first'
+            ? { pick_first: { shuffleAddressList: true } }
+            : { round_robin: {} },
+        ],
+      }),
+      ...(options.minResolveIntervalMs
+        ? { 'grpc.dns_min_time_between_resolutions_ms': options.minResolveIntervalMs }
+        : {}),
+      ...options.channelOptions,
+    },
+  );
+  const ch: Channel = { client, createdAt: Date.now(), readySince: undefined, streams: 0 };
+  // Connect now, and remember since when the channel is READY: streams opened before the
+  // balancer has seen every replica connect are recycled soon, so they spread out.
+  const watch = () => {
+    const state = client.getChannel().getConnectivityState(true);
+    if (state === connectivityState.SHUTDOWN) return;
+    if (state !== connectivityState.READY) ch.readySince = undefined;
+    else ch.readySince ??= Date.now();
+    client.getChannel().watchConnectivityState(state, Number.POSITIVE_INFINITY, watch);
+  };
+  watch();
+  return ch;
+}
