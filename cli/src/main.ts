@@ -5,7 +5,9 @@ import { calibrateCommand } from './commands/calibrate.js';
 import { demoCommand } from './commands/demo.js';
 import { evalCommand } from './commands/eval.js';
 import { fleetCommand } from './commands/fleet.js';
+import { profileCommand } from './commands/profile.js';
 import { serveCommand } from './commands/serve.js';
+import { splitCommand } from './commands/split.js';
 
 const HELP = `cleave <command> [options]
 
@@ -16,6 +18,8 @@ const HELP = `cleave <command> [options]
   eval      a bundle's accuracy and cascade coverage on the test split
   bench     benchmarks: \`cleave bench serve\`
   fleet     fleet control over NATS: agents, configuration, model rollout
+  split     bring your own ONNX model: cut it at a valid cut point into a bundle
+  profile   every valid cut of an ONNX model: latency, bytes, energy; the best for a link
 
 Run \`cleave <command> --help\` for its options.
 `;
@@ -28,6 +32,8 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   calibrate: calibrateCommand,
   eval: evalCommand,
   fleet: fleetCommand,
+  split: splitCommand,
+  profile: profileCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,44 @@
+// Shared by the bring-your-own-model tests: labelled Fashion-MNIST images as 64×64 RGB PNGs (an
+// ImageFolder: one subfolder per class) and torchvision fixtures exported from them with Debian's
+// python3-torchvision by test/fixtures/export_torchvision.py (random backbone, last layer fitted).
+import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { imageAt, loadFashionMnist } from '@cleave/dataset';
+import sharp from 'sharp';
+
+export const SIZE = 64;
+export const IMAGENET = { scale: 1 / 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
+const SCRIPT = join(import.meta.dirname, '..', 'fixtures', 'export_torchvision.py');
+
+/**
+ * Writes the first `count` training images as PNGs under `dir/<class>/NNNN.png`, and returns
+ * their paths in order (so callers can take disjoint slices).
+ */
+export async function writeImageFolder(dir: string, count: number): Promise<string[]> {
+  const data = await loadFashionMnist({ split: 'train', limit: count });
+  const paths: string[] = [];
+  for (let i = 0; i < data.count; i++) {
+    const classDir = join(dir, String(data.labels[i]));
+    mkdirSync(classDir, { recursive: true });
+    const png = await sharp(Buffer.from(imageAt(data, i)), { raw: { width: 28, height: 28, channels: 1 } })
+      .resize(SIZE, SIZE)
+      .toColourspace('srgb')
+      .png()
+      .toBuffer();
+    const path = join(classDir, `${String(i).padStart(4, '0')}.png`);
+    writeFileSync(path, png);
+    paths.push(path);
+  }
+  return paths;
+}
+
+/** Exports the models into `out` (OUT/NAME.onnx), their last layer fitted on the ImageFolder `fit`. */
+export async function exportFixtures(out: string, models: string[], fit: string): Promise<void> {
+  await promisify(execFile)(
+    '/usr/bin/python3',
+    [SCRIPT, out, '--models', models.join(','), '--size', String(SIZE), '--fit', fit],
+    { timeout: 120_000, env: { ...process.env, OMP_NUM_THREADS: '2' } },
+  );
+}
