@@ -11,7 +11,8 @@ Every strategy on the same test images over emulated links (netem in network nam
 the in-process shaper), for each link × device × camera rate; the rate–accuracy pass; N agents
 against one cleave serve. Writes bench-results/<timestamp>/{results.json,report.md,*.svg}.
 
-  --quick                 the CI subset (≤ 3 min): lte and 3g, F = 10, two bundles, rpi4, N ≤ 100
+  --quick                 the CI subset (≤ 3 min): lte and 3g, F = 10 on 20 images, two bundles,
+                          rpi4, 300 images in the accuracy pass, N ≤ 100, no split sweep
   --links LIST            edge-lan,wifi,lte,3g (default all)
   --devices LIST          jetson-orin-nano,rpi4,rpi5 (default all)
   --fps LIST              camera rates (default 1,10,30)
@@ -23,6 +24,7 @@ against one cleave serve. Writes bench-results/<timestamp>/{results.json,report.
   --emulation MODE        auto (netem, else the shaper) | netem | shaper (default auto)
   --scale-agents LIST     virtual agents (default 1,10,100,1000); --no-scale to skip
   --scale-seconds S       per N and batching mode (default 5)
+  --no-split-sweep        skip the ResNet-18 split-point sweep (skipped with --quick)
   --models DIR            model folder (default ${DEFAULT_MODELS_DIR})
   --out DIR               output folder (default bench-results/<timestamp>)
 `;
@@ -40,6 +42,7 @@ export interface BenchConfig {
   cascadeBundles: string[];
   cacheBundle: string;
   scale: { agents: number[]; seconds: number; inFlightPerAgent: number } | null;
+  splitSweep: boolean;
   warmup: number;
   idleMs: number;
   timeoutMs: number;
@@ -76,6 +79,7 @@ export function parseBenchOptions(argv: string[]): BenchConfig | 'help' {
       'scale-agents': { type: 'string' },
       'scale-seconds': { type: 'string' },
       'no-scale': { type: 'boolean' },
+      'no-split-sweep': { type: 'boolean' },
       models: { type: 'string', default: DEFAULT_MODELS_DIR },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -92,7 +96,7 @@ export function parseBenchOptions(argv: string[]): BenchConfig | 'help' {
   const images = values.images ? positive('images', values.images) : undefined;
   const runs = fpsList.map((fps) => ({
     fps,
-    images: Math.round(images ?? (quick ? 30 : (DEFAULT_IMAGES[fps] ?? Math.max(20, Math.round(fps * 20))))),
+    images: Math.round(images ?? (quick ? 20 : (DEFAULT_IMAGES[fps] ?? Math.max(20, Math.round(fps * 20))))),
   }));
   if (!['auto', 'netem', 'shaper'].includes(values.emulation))
     throw new Error('--emulation must be auto, netem or shaper');
@@ -133,7 +137,8 @@ export function parseBenchOptions(argv: string[]): BenchConfig | 'help' {
               : 5,
           inFlightPerAgent: 1,
         },
-    warmup: 5,
+    splitSweep: !quick && !values['no-split-sweep'],
+    warmup: quick ? 3 : 5,
     idleMs: quick ? 300 : 1000,
     timeoutMs: 5000,
     modelsDir: values.models,

@@ -255,6 +255,32 @@ export function renderReport(r: Results, plots: readonly string[]): string {
     );
   }
   L.push('## Split-point sweep', '', r.splitSweep.reason, '');
+  const sw = r.splitSweep.sweep;
+  if (sw) {
+    L.push(
+      ...table(
+        ['cut', 'op', 'features', 'frame bytes', 'head ms here', 'tail ms here'],
+        sw.cuts.map((c) => [
+          c.name,
+          c.op,
+          `[${c.dims.join(', ')}]`,
+          c.frameBytes.toFixed(0),
+          c.headMs.toFixed(2),
+          c.tailMs.toFixed(2),
+        ]),
+      ),
+      '',
+    );
+    for (const [device, d] of Object.entries(sw.devices)) {
+      L.push(
+        `Best cut on ${device} by bandwidth (Mbit/s): ` +
+          sw.bandwidthsMbit
+            .map((bw, j) => `${bw}: latency → ${d.bestLatency[j]}, energy → ${d.bestEnergy[j]}`)
+            .join('; '),
+        '',
+      );
+    }
+  }
   L.push('## Plots', '', ...plots.map((p) => `- [${p}](${p})`), '');
   if (r.notes.length) L.push('## Notes', '', ...r.notes.map((n) => `- ${n}`), '');
   return `${L.join('\n')}\n`;

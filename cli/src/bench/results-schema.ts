@@ -151,7 +151,37 @@ export const ResultsSchema = z.object({
   ),
   regimes: z.array(RegimeSchema),
   scale: z.object({ runs: z.array(ScaleRunSchema), note: z.string() }).nullable(),
-  splitSweep: z.object({ included: z.boolean(), reason: z.string() }),
+  splitSweep: z.object({
+    included: z.boolean(),
+    reason: z.string(),
+    sweep: z
+      .object({
+        model: z.string(),
+        link: z.string(),
+        bandwidthsMbit: z.array(num()),
+        cuts: z.array(
+          z.object({
+            name: z.string(),
+            op: z.string(),
+            dims: z.array(count()),
+            frameBytes: num(),
+            headMs: num(),
+            tailMs: num(),
+          }),
+        ),
+        fullMs: num(),
+        devices: z.record(
+          z.string(),
+          z.object({
+            latencyMs: z.array(z.array(num())),
+            energyMj: z.array(z.array(num())),
+            bestLatency: z.array(z.string()),
+            bestEnergy: z.array(z.string()),
+          }),
+        ),
+      })
+      .optional(),
+  }),
   mustShows: z.object({
     rate: MustShowSchema.extend({
       rows: z.array(

@@ -10,12 +10,14 @@ import type { Emulation } from './bench-link.js';
 import type { BenchConfig } from './bench-options.js';
 import type { ModelCosts } from './compute-costs.js';
 import { ciMustShow, latencyMustShow, policyMustShow, rateMustShow, scaleMustShow } from './must-shows.js';
+import type { NaiveSplit } from './naive-split.js';
 import type { AccuracyRun } from './records.js';
 import { buildRegimes, type LinkRuns } from './regimes.js';
 import { renderReport } from './report-md.js';
 import { type Results, ResultsSchema, type ScaleRun } from './results-schema.js';
+import type { SplitSweep } from './split-sweep.js';
 import type { StrategyPlan } from './strategy-list.js';
-import { energyBarsSvg, latencyCdfSvg, rateAccuracySvg } from './svg.js';
+import { energyBarsSvg, latencyCdfSvg, linesSvg, rateAccuracySvg } from './svg.js';
 
 function git(args: string[]): string {
   try {
@@ -46,6 +48,8 @@ export function writeResults(o: {
   costs: ModelCosts;
   plan: StrategyPlan;
   emulation: Emulation;
+  naive: NaiveSplit | { error: string };
+  sweep: SplitSweep | { error: string } | null;
   accuracy: readonly AccuracyRun[];
   linkRuns: readonly (LinkRuns & { shaper: Results['links'][number]['shaper']; wallSeconds: number })[];
   scale: ScaleRun[] | null;
@@ -70,7 +74,9 @@ export function writeResults(o: {
   const notes = [
     'Edge, cloud and (with the shaper) the link share one machine; other work on it shows in the latencies. Timings are compared within this run.',
     'Full offload goes to the bench full-model server (cli/src/bench/full-model-server.ts): the teacher behind the same SplitInference InferStream, no dynamic batching; `cleave serve` serves tails only.',
-    'Naive split (the teacher cut at the bottleneck point, 8-bit features) is not run: it needs the cut models of @cleave/graph (`cleave split`), which has not landed at this commit.',
+    'dir' in o.naive
+      ? `Naive split: full.onnx cut by @cleave/graph's splitModel (\`cleave split\`) at ${o.naive.tensor} [${o.naive.featureDims.join(', ')}], the deepest valid cut the bottleneck heads also compute; 8-bit per-channel quantisation and static rANS tables from ${o.naive.calibrationImages} validation images (${o.naive.meanFrameBytes.toFixed(0)} B per frame there, top-1 agreement with full.onnx ${(o.naive.agreement * 100).toFixed(1)}%); served by \`cleave serve\` like the other bundles.`
+      : `Naive split not run: ${o.naive.error}`,
   ];
   const results: Results = {
     schema: 'cleave-bench/1',
@@ -123,11 +129,17 @@ export function writeResults(o: {
           note: `Each virtual agent is its own gRPC connection and InferStream (as separate devices), keeping ${cfg.scale?.inFlightPerAgent} request(s) in flight with real ${cfg.cacheBundle} frames, against one \`cleave serve\` (2 tail workers) on loopback, without link emulation; load generator and server share this machine.`,
         }
       : null,
-    splitSweep: {
-      included: false,
-      reason:
-        "Not included: the ResNet-18 split-point sweep builds on `cleave split`/`cleave profile` (@cleave/graph's cutting and profiling), which has not landed at this commit; the bench does not duplicate that graph-cutting code.",
-    },
+    splitSweep:
+      o.sweep && 'cuts' in o.sweep
+        ? {
+            included: true,
+            reason: `${o.sweep.model}; every valid cut with 8-bit features (bytes of real frames of 16 upscaled validation images), head and tail timed at batch 1 here (@cleave/graph profileCuts); latency = head × speed factor + transfer + RTT + tail here, energy = head compute + radio (predictCuts); ${o.sweep.link}`,
+            sweep: o.sweep,
+          }
+        : {
+            included: false,
+            reason: o.sweep ? `Not run: ${o.sweep.error}` : 'Not run in this configuration (--quick).',
+          },
     mustShows: {
       rate: rateMustShow(accuracy, cfg.cascadeBundles, o.rawInputBytes),
       policy: policyMustShow(regimes),
@@ -174,6 +186,30 @@ export function writeResults(o: {
           compute: s.energyMj.compute,
           radio: s.energyMj.radio,
         })),
+      ),
+    );
+  }
+  const sw = results.splitSweep.sweep;
+  const swDev = sw?.devices[device];
+  if (sw && swDev) {
+    const labels = sw.cuts.map((c) => `${c.name} (${(c.frameBytes / 1024).toFixed(1)} KiB)`);
+    const x = 'link bandwidth, Mbit/s (log)';
+    plot(
+      'split-sweep-latency.svg',
+      linesSvg(
+        `ResNet-18 split points: latency on ${device}`,
+        { x, y: 'latency, ms (log)' },
+        sw.bandwidthsMbit,
+        swDev.latencyMs.map((ys, k) => ({ label: labels[k]!, ys })),
+      ),
+    );
+    plot(
+      'split-sweep-energy.svg',
+      linesSvg(
+        `ResNet-18 split points: device energy on ${device}`,
+        { x, y: 'energy per inference, mJ (log)' },
+        sw.bandwidthsMbit,
+        swDev.energyMj.map((ys, k) => ({ label: labels[k]!, ys })),
       ),
     );
   }

@@ -3,7 +3,7 @@
 // full-model server for the teacher) in the cloud's namespace, runs the edge as a child process
 // in the edge's namespace — once without emulation for the rate/accuracy pass, then once per
 // link for the camera runs — then the scale runs, and writes results.json, report.md and plots.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { imageAt, loadFashionMnist } from '@cleave/dataset';
@@ -15,10 +15,12 @@ import { runCleave, startCleaveServer } from './children.js';
 import { measureCodecCosts, measureModelCosts } from './compute-costs.js';
 import { normalise } from './executors.js';
 import { LINK_PROFILES } from './link-profiles.js';
+import { makeNaiveSplit, NAIVE_BUNDLE, type NaiveSplit } from './naive-split.js';
 import { type EdgeOutput, EdgeOutputSchema, type EdgeSpec } from './records.js';
 import type { LinkRuns } from './regimes.js';
 import { writeResults } from './results-writer.js';
 import { runScale } from './scale.js';
+import { runSplitSweep, type SplitSweep } from './split-sweep.js';
 import { policyBundle, strategyPlan } from './strategy-list.js';
 
 async function runEdge(
@@ -69,9 +71,24 @@ export async function benchRun(argv: string[]): Promise<number> {
   const sample = await loadFashionMnist({ split: 'validation', limit: 200 });
   const pixels = Array.from({ length: sample.count }, (_, i) => imageAt(sample, i));
   const images = pixels.map((p) => normalise(all[0]!, p));
+  // The models folder `cleave serve` gets: the shipped bundles (linked) and the naive split.
+  const served = mkdtempSync(join(tmpdir(), 'cleave-bench-models-'));
+  for (const b of cfg.bundles) symlinkSync(join(cfg.modelsDir, b), join(served, b));
+  let naive: NaiveSplit | { error: string };
+  try {
+    naive = await makeNaiveSplit(await loadBundle(teacherDir), served, 256);
+    log(
+      `naive split: ${naive.tensor} [${naive.featureDims.join(', ')}] at 8 bits, ${naive.meanFrameBytes.toFixed(0)} B/frame`,
+    );
+  } catch (error) {
+    naive = { error: (error as Error).message };
+    log(`naive split not available: ${naive.error}`);
+  }
+  const naiveBundle = 'dir' in naive ? await loadBundle(naive.dir) : null;
   const costs = {
     ...(await measureModelCosts(all, images)),
-    ...(await measureCodecCosts(all, images, pixels)),
+    ...(naiveBundle ? await measureModelCosts([naiveBundle], images, ['head']) : {}),
+    ...(await measureCodecCosts(naiveBundle ? [...all, naiveBundle] : all, images, pixels)),
   };
   log(
     `device models timed here: ${Object.entries(costs)
@@ -85,7 +102,7 @@ export async function benchRun(argv: string[]): Promise<number> {
     cascadeBundles: cfg.cascadeBundles,
     cacheBundle: cfg.cacheBundle,
     devices: cfg.devices,
-    naiveBundleDir: null,
+    naiveBundleDir: 'dir' in naive ? naive.dir : null,
   });
   const base = {
     runs: [],
@@ -115,8 +132,8 @@ export async function benchRun(argv: string[]): Promise<number> {
       '--workers',
       '1',
       '--models',
-      cfg.modelsDir,
-      ...cfg.bundles.flatMap((b) => ['--model', b]),
+      served,
+      ...[...cfg.bundles, ...('dir' in naive ? [NAIVE_BUNDLE] : [])].flatMap((b) => ['--model', b]),
     ]);
     const full = await startCleaveServer(link.cloudPrefix, [
       'bench',
@@ -172,8 +189,18 @@ export async function benchRun(argv: string[]): Promise<number> {
     }
   } finally {
     await link.close();
+    rmSync(served, { recursive: true, force: true });
   }
 
+  let sweep: SplitSweep | { error: string } | null = null;
+  if (cfg.splitSweep) {
+    try {
+      sweep = await runSplitSweep(cfg.devices, log);
+    } catch (error) {
+      sweep = { error: (error as Error).message.split('\n')[0]! };
+      log(`split sweep not run: ${sweep.error}`);
+    }
+  }
   const scale = cfg.scale
     ? await runScale({ modelsDir: cfg.modelsDir, bundle: cfg.cacheBundle, ...cfg.scale, log })
     : null;
@@ -185,6 +212,8 @@ export async function benchRun(argv: string[]): Promise<number> {
     costs,
     plan,
     emulation: link.emulation,
+    naive,
+    sweep,
     accuracy,
     linkRuns,
     scale,

@@ -72,6 +72,7 @@ function axes(o: {
   x: [number, number];
   y: [number, number];
   xLog?: boolean;
+  yLog?: boolean;
   right?: number;
 }): Frame {
   const left = 60;
@@ -81,8 +82,9 @@ function axes(o: {
   const w = o.width - left - right;
   const h = o.height - top - bottom;
   const [x0, x1] = o.xLog ? [Math.log10(o.x[0]), Math.log10(o.x[1])] : o.x;
+  const [y0, y1] = o.yLog ? [Math.log10(o.y[0]), Math.log10(o.y[1])] : o.y;
   const x = (v: number) => left + (((o.xLog ? Math.log10(v) : v) - x0) / (x1 - x0)) * w;
-  const y = (v: number) => top + h - ((v - o.y[0]) / (o.y[1] - o.y[0])) * h;
+  const y = (v: number) => top + h - (((o.yLog ? Math.log10(v) : v) - y0) / (y1 - y0)) * h;
   const body = [
     text(o.width / 2, 18, o.title, 'text-anchor="middle" font-size="13" font-weight="bold"'),
     `<rect x="${left}" y="${top}" width="${f(w)}" height="${f(h)}" fill="none" stroke="#999"/>`,
@@ -91,7 +93,7 @@ function axes(o: {
     body.push(`<line x1="${f(x(t))}" y1="${top}" x2="${f(x(t))}" y2="${top + h}" stroke="#eee"/>`);
     body.push(text(x(t), top + h + 14, fmt(t), 'text-anchor="middle"'));
   }
-  for (const t of linearTicks(o.y[0], o.y[1])) {
+  for (const t of o.yLog ? logTicks(o.y[0], o.y[1]) : linearTicks(o.y[0], o.y[1])) {
     body.push(`<line x1="${left}" y1="${f(y(t))}" x2="${left + w}" y2="${f(y(t))}" stroke="#eee"/>`);
     body.push(text(left - 6, y(t) + 4, fmt(t), 'text-anchor="end"'));
   }
@@ -194,4 +196,36 @@ export function energyBarsSvg(
     text(left, height - 10, `mJ per inference (linear; the longest bar is ${max.toPrecision(3)} mJ)`),
   );
   return svg(width, height, body);
+}
+
+/** One line per series over a shared x (log–log): the split-point sweep. */
+export function linesSvg(
+  title: string,
+  labels: { x: string; y: string },
+  xs: readonly number[],
+  series: readonly { label: string; ys: readonly number[] }[],
+): string {
+  const all = series.flatMap((s) => s.ys).filter((v) => v > 0);
+  const decade = (v: number, up: boolean) =>
+    10 ** (up ? Math.ceil(Math.log10(v)) : Math.floor(Math.log10(v)));
+  const fr = axes({
+    width: 900,
+    height: 480,
+    title,
+    xLabel: labels.x,
+    yLabel: labels.y,
+    x: [decade(Math.min(...xs), false), decade(Math.max(...xs), true)],
+    y: [decade(Math.min(...all), false), decade(Math.max(...all), true)],
+    xLog: true,
+    yLog: true,
+    right: 300,
+  });
+  series.forEach((s, i) => {
+    const pts = s.ys.map((v, k) => `${f(fr.x(xs[k]!))},${f(fr.y(Math.max(v, 1e-9)))}`).join(' ');
+    const dash = i >= PALETTE.length ? ' stroke-dasharray="4 3"' : '';
+    fr.body.push(`<polyline points="${pts}" fill="none" stroke="${colour(i)}" stroke-width="1.4"${dash}/>`);
+    fr.body.push(`<rect x="610" y="${34 + i * 13}" width="10" height="3" fill="${colour(i)}"/>`);
+    fr.body.push(text(624, 39 + i * 13, s.label, 'font-size="9"'));
+  });
+  return svg(900, Math.max(480, 60 + series.length * 13), fr.body);
 }
