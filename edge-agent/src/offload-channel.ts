@@ -1,7 +1,7 @@
 // The channel under the offload client: target, credentials, keepalive and the balancing
-// policy as a gRPC service config; the error type and the options the client takes.
+// policy as a gRPC service config; the client's options, interface and error type.
 import { readFileSync } from 'node:fs';
-import type { loadCleaveProto, SplitInferenceClient } from '@cleave/wire';
+import type { InferResult__Output, loadCleaveProto, SplitInferenceClient } from '@cleave/wire';
 import {
   type ChannelCredentials,
   type ChannelOptions,
@@ -66,6 +66,33 @@ export function targetAddress(target: string): { host?: string; port?: number } 
   const first = target.replace(/^(dns:(\/\/[^/]*\/)?|ipv4:|ipv6:)/, '').split(',')[0] ?? '';
   const m = /^\[?([^\]]*?)\]?(?::(\d+))?$/.exec(first.replace(/^\/+/, ''));
   return { ...(m?.[1] ? { host: m[1] } : {}), ...(m?.[2] ? { port: Number(m[2]) } : {}) };
+}
+
+export interface OffloadResult {
+  result: InferResult__Output;
+  /** Serialized request bytes handed to the transport (every attempt), incl. the gRPC prefix. */
+  wireBytes: number;
+  /** Serialized response bytes received, including the gRPC length prefix. */
+  responseBytes: number;
+}
+
+export interface OffloadStats {
+  /** Requests sent a second time after their stream died or their replica was draining. */
+  retried: number;
+  /** Streams opened so far, and how many are open now. */
+  streamsOpened: number;
+  streamsOpen: number;
+}
+
+export interface OffloadClient {
+  /** `parameters` travel with the request (the trace context of the offload span, for one). */
+  infer(frame: Uint8Array, timeoutMs: number, parameters?: Record<string, string>): Promise<OffloadResult>;
+  /** Requests written or waiting to be written and not yet answered. */
+  inFlight(): number;
+  /** Whether a stream is open right now. */
+  connected(): boolean;
+  stats(): OffloadStats;
+  close(): void;
 }
 
 export interface Channel {

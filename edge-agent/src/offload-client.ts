@@ -10,50 +10,27 @@
 // channelMaxAgeMs, which resolves the name afresh.
 
 import { startRpcCallTimer } from '@cleave/telemetry';
-import {
-  type InferRequest,
-  type InferResponse__Output,
-  type InferResult__Output,
-  loadCleaveProto,
-} from '@cleave/wire';
+import { type InferRequest, type InferResponse__Output, loadCleaveProto } from '@cleave/wire';
 import { type ClientDuplexStream, Metadata, status } from '@grpc/grpc-js';
 import {
   type Channel,
+  type OffloadClient,
   type OffloadClientOptions,
   OffloadError,
+  type OffloadResult,
   openChannel,
   targetAddress,
 } from './offload-channel.js';
 import { inferRequestWireBytes } from './wire-size.js';
 
-export { type OffloadClientOptions, OffloadError, targetAddress } from './offload-channel.js';
-
-export interface OffloadResult {
-  result: InferResult__Output;
-  /** Serialized request bytes handed to the transport (every attempt), incl. the gRPC prefix. */
-  wireBytes: number;
-  /** Serialized response bytes received, including the gRPC length prefix. */
-  responseBytes: number;
-}
-
-export interface OffloadStats {
-  /** Requests sent a second time after their stream died or their replica was draining. */
-  retried: number;
-  /** Streams opened so far, and how many are open now. */
-  streamsOpened: number;
-  streamsOpen: number;
-}
-
-export interface OffloadClient {
-  /** `parameters` travel with the request (the trace context of the offload span, for one). */
-  infer(frame: Uint8Array, timeoutMs: number, parameters?: Record<string, string>): Promise<OffloadResult>;
-  /** Requests written or waiting to be written and not yet answered. */
-  inFlight(): number;
-  /** Whether a stream is open right now. */
-  connected(): boolean;
-  stats(): OffloadStats;
-  close(): void;
-}
+export {
+  type OffloadClient,
+  type OffloadClientOptions,
+  OffloadError,
+  type OffloadResult,
+  type OffloadStats,
+  targetAddress,
+} from './offload-channel.js';
 
 type Stream = ClientDuplexStream<InferRequest, InferResponse__Output>;
 interface Lane {
@@ -118,7 +95,17 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
   }
   function unload(lane: Lane): void {
     lane.load--;
-    if (lane.retiring && lane.load === 0 && lanes.has(lane)) lane.s.end();
+    if (lane.retiring && lane.load === 0 && lanes.has(lane)) endLane(lane);
+  }
+
+  /** Half-closes an idle retired stream; the server ends it (or it is cancelled after 10 s). */
+  function endLane(lane: Lane): void {
+    lane.s.end();
+    setTimeout(() => {
+      if (!lanes.has(lane)) return;
+      failLane(lane, status.CANCELLED, 'retired stream not ended by the server');
+      lane.s.cancel();
+    }, 10_000).unref();
   }
 
   function write(lane: Lane, p: Pending): void {
@@ -253,14 +240,17 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
     for (const lane of lanes) {
       if (!lane.retiring && now >= lane.expiresAt) {
         lane.retiring = true;
-        if (lane.load === 0) lane.s.end();
+        if (lane.load === 0) endLane(lane);
       }
       if (!lane.retiring) live++;
     }
     for (; live < want; live++) open();
-    const list = [...lanes].filter(
+    let list = [...lanes].filter(
       (l) => !l.retiring && l !== avoid && (avoid?.peer === undefined || l.peer !== avoid.peer),
     );
+    // A retry prefers a stream known to be on another replica over a new one that may not be.
+    const known = avoid ? list.filter((l) => l.peer !== undefined) : [];
+    if (known.length > 0) list = known;
     if (list.length === 0) return open();
     // Ties are broken in turn, so equal streams share the load.
     const cost = (l: Lane) => l.load + (l.blocked ? 1e9 : 0);

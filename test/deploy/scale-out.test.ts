@@ -162,6 +162,43 @@ describe('deploy - scale-out over three replicas', { timeout: 300_000 }, () => {
     }
   });
 
+  it('deploy - a replica drained by SIGTERM (a rolling update) under load: nothing degraded', {
+    timeout: 120_000,
+  }, async (t) => {
+    const fresh = await startReplica();
+    replicas.push(fresh);
+    const set = [replicas[0]!, replicas[2]!, fresh];
+    const agent = await agentFor(staticTarget(set));
+    try {
+      const warm = Date.now() + 3000;
+      while (Date.now() < warm) await run(agent, images, 200, 32);
+      const retriedBefore = agent.stats().offload?.retried ?? 0;
+      let stopped: Promise<number | null> | undefined;
+      const answers = await run(agent, images, 2000, 64, (_a, answered) => {
+        if (!stopped && answered === 400) stopped = fresh.stop('SIGTERM');
+      });
+      assert.equal(await stopped, 0, 'the drained replica exited 0');
+      assert.equal(answers.size, 2000);
+      assert.ok(
+        [...answers.values()].every((l) => l.length === 1),
+        'exactly once',
+      );
+      const all = [...answers.values()].map((l) => l[0]!);
+      const degraded = all.filter((a) => a.degraded);
+      const retried = (agent.stats().offload?.retried ?? 0) - retriedBefore;
+      t.diagnostic(
+        `SIGTERM drain of 1 of 3: ${2000 - degraded.length} cloud, ${degraded.length} degraded, ${retried} retried`,
+      );
+      assert.deepEqual(
+        degraded.map((a) => a.reason),
+        [],
+        'a drain sends UNAVAILABLE in-band and ends streams: every request is retried elsewhere',
+      );
+    } finally {
+      await agent.close();
+    }
+  });
+
   it('deploy - a dns:/// target balances too (localhost resolves to one replica here)', async () => {
     const agent = await agentFor(`dns:///localhost:${replicas[0]!.port}`);
     try {
