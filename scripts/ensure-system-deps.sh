@@ -11,6 +11,7 @@ deps=(
   "python3-numpy:/usr/bin/python3 -c 'import numpy'"
   "python3-grpcio:/usr/bin/python3 -c 'import grpc'"
   "python3-grpc-tools:/usr/bin/python3 -c 'import grpc_tools.protoc'"
+  "python3-torchvision:/usr/bin/python3 -c 'import torchvision'"
   "prometheus:command -v promtool && command -v prometheus"
   "chromium:command -v chromium"
   "nats-server:command -v nats-server"
