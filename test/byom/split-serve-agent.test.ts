@@ -141,7 +141,7 @@ describe('byom - cleave split → cleave serve → agent', { timeout: 600_000 },
         const probs = softmax(logits);
         assert.equal(answer.label, probs.indexOf(Math.max(...probs)));
         assert.equal(answer.labelName, LABELS[answer.label]);
-        answer.scores.forEach((s, k) => assert.ok(Math.abs(s - probs[k]!) < 1e-5, `score ${k}`));
+        for (const [k, s] of answer.scores.entries()) assert.ok(Math.abs(s - probs[k]!) < 1e-5, `score ${k}`);
       }
       await assert.rejects(
         agent.infer({ kind: 'image', data: readFileSync(images[0]!) }, { mode: 'edge-only' }),

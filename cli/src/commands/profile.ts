@@ -188,7 +188,12 @@ export async function profileCommand(argv: string[]): Promise<number> {
     process.stdout.write(
       [
         `${basename(path)}: ${predictions.length} valid cut points with sendable features, on ${inputs.calib.description}`,
-        `device ${device.name}: head time here × speed factor ${device.speedFactor} (estimated, not measured: ${dp.source.split('speedFactor:')[1]?.replace(/^\s*estimate\s*/, '').trim() ?? 'docs/energy.md'}), ${device.busyWatts.toFixed(2)} W while busy (estimated)`,
+        `device ${device.name}: head time here × speed factor ${device.speedFactor} (estimated, not measured: ${
+          dp.source
+            .split('speedFactor:')[1]
+            ?.replace(/^\s*estimate\s*/, '')
+            .trim() ?? 'docs/energy.md'
+        }), ${device.busyWatts.toFixed(2)} W while busy (estimated)`,
         `link ${link.name}: up ${link.uplinkMbps} Mbit/s, down ${link.downlinkMbps} Mbit/s, RTT ${link.rttMs} ms${values['rtt-ms'] === undefined ? ' (assumed)' : ''}; radio energy modeled (one transfer from idle, with its tail)`,
         `tail times are this machine's; frames are ${inputs.bits}-bit features through the codec; full model here: ${profile.fullMs.toFixed(2)} ms`,
         '',
