@@ -15,6 +15,10 @@ deps=(
   "prometheus:command -v promtool && command -v prometheus"
   "chromium:command -v chromium"
   "nats-server:command -v nats-server"
+  "kubectl:command -v kubectl"
+  "systemd:command -v systemd-analyze"
+  "iproute2:command -v ip && command -v tc"
+  "openssl:command -v openssl"
 )
 
 missing=()
