@@ -76,15 +76,16 @@ function radioPerInference(
   const model = createRadioEnergyModel(link, { onSettled: (e) => (joules += e.joules) });
   // Offloads spread over the run as they happened: every (count / transfers)-th request.
   const every = count / transfers.length;
-  transfers.forEach((t, i) =>
+  for (const [i, t] of transfers.entries()) {
     model.transfer({
       bytesUp: t.up,
       bytesDown: t.down,
       uplinkMbps: rates.up,
       downlinkMbps: rates.down,
       startMs: i * every * gapMs,
-    }),
-  );
+    });
+  }
+
   model.settle();
   return (joules * 1000) / count;
 }

@@ -175,7 +175,7 @@ export async function createTailServer(
   }
   if (options.modelControl.mode === 'poll') {
     const tick = () => {
-      registry.reconcile().finally(() => {
+      void registry.reconcile().finally(() => {
         if (live) poller = setTimeout(tick, options.modelControl.pollIntervalMs).unref();
       });
     };

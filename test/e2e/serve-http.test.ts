@@ -108,7 +108,8 @@ describe('serve - KServe v2 HTTP endpoints', { timeout: 120_000 }, () => {
     for (let i = 0; i < frames.length; i++) {
       const expected = await grpcLogits(frames[i]!);
       const got = logits.data.slice(i * 10, (i + 1) * 10);
-      got.forEach((v, k) => assert.ok(Math.abs(v - expected[k]!) < 1e-5, `frame ${i} logit ${k}`));
+      for (const [k, v] of got.entries())
+        assert.ok(Math.abs(v - expected[k]!) < 1e-5, `frame ${i} logit ${k}`);
     }
     const labels = body.outputs.find((o) => o.name === 'label')!;
     assert.equal(labels.data.length, 4);
@@ -137,7 +138,7 @@ describe('serve - KServe v2 HTTP endpoints', { timeout: 120_000 }, () => {
     assert.equal(res.status, 200, await res.clone().text());
     const body = (await res.json()) as InferReply;
     const expected = await grpcLogits(frame);
-    body.outputs[0]!.data.forEach((v, k) => assert.ok(Math.abs(v - expected[k]!) < 1e-5));
+    for (const [k, v] of body.outputs[0]!.data.entries()) assert.ok(Math.abs(v - expected[k]!) < 1e-5);
   });
 
   it('serve - bad requests get the HTTP status of their gRPC code', { timeout: 10_000 }, async () => {

@@ -101,7 +101,10 @@ describe('telemetry - edge and cloud in one trace', { timeout: 180_000 }, () => 
         assert.match(page, /cleave_inference_duration_seconds_bucket/, who);
       }
       assert.match(agentPage, /cleave_inference_energy_joules/);
-      assert.match(agentPage, /rpc_client_call_duration_seconds_count\{[^}]*rpc_method="cleave.v1.SplitInference\/InferStream"/);
+      assert.match(
+        agentPage,
+        /rpc_client_call_duration_seconds_count\{[^}]*rpc_method="cleave.v1.SplitInference\/InferStream"/,
+      );
       assert.match(serverPage, /rpc_server_call_duration_seconds/);
     } finally {
       await api.close();
