@@ -1,7 +1,7 @@
 // Broken bundles are refused with an error that names the file and the field.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
@@ -36,6 +36,30 @@ describe('models - bad bundles are refused', { timeout: 60_000 }, () => {
     m.files.find((f: { role: string }) => f.role === 'tail').sha256 = '0'.repeat(64);
     writeFileSync(manifestPath(), JSON.stringify(m));
     await assert.rejects(loadBundle(dir), isBundleError('HASH_MISMATCH', 'tail.onnx'));
+  });
+
+  it('models - a manifest path that escapes its bundle folder is refused', async () => {
+    // A real file next to the bundle, with its real hash: only the path is wrong.
+    cpSync(join(dir, 'tail.onnx'), join(dir, '..', 'outside.onnx'));
+    const m = readManifest();
+    m.files.find((f: { role: string }) => f.role === 'tail').path = '../outside.onnx';
+    writeFileSync(manifestPath(), JSON.stringify(m));
+    await assert.rejects(loadBundle(dir), (e: unknown) => {
+      assert.ok(e instanceof BundleError, String(e));
+      assert.match(e.message, /files\[1\]\.path: expected a plain file name/);
+      return true;
+    });
+    // A plain name that is a symlink to the same file outside is refused too.
+    m.files.find((f: { role: string }) => f.role === 'tail').path = 'tail.onnx';
+    writeFileSync(manifestPath(), JSON.stringify(m));
+    rmSync(join(dir, 'tail.onnx'));
+    symlinkSync(join(dir, '..', 'outside.onnx'), join(dir, 'tail.onnx'));
+    await assert.rejects(loadBundle(dir), (e: unknown) => {
+      assert.ok(e instanceof BundleError, String(e));
+      assert.equal(e.code, 'PATH_ESCAPE');
+      assert.match(e.message, /outside the bundle folder/);
+      return true;
+    });
   });
 
   it('models - a missing field is refused, naming manifest.json and the field', async () => {
