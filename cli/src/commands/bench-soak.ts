@@ -1,7 +1,9 @@
-// `cleave bench soak` (npm run bench:soak): a `cleave serve` process and an agent in this process,
-// fed the test set round and round for a fixed time. Samples the server's and the agent's RSS and
-// this process's event-loop delay; counts every request sent and every answer. After a warm-up,
-// RSS should grow less than 10%, no request may be lost, and the event-loop delay p99 stays low.
+// `cleave bench soak` (npm run soak): a `cleave serve` process and an agent in this process, fed
+// the test set round and round for a fixed time, with faults: every --fault-every-s seconds the
+// server is SIGKILLed and started again on the same port. Samples the server's and the agent's RSS
+// and this process's event-loop delay; counts every request sent and every answer. After a
+// warm-up, RSS should grow less than 10%, no request may be lost, and the event-loop delay p99
+// stays low.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -27,13 +29,18 @@ export async function benchSoak(argv: string[]): Promise<number> {
       minutes: { type: 'string', default: '10' },
       'warmup-minutes': { type: 'string', default: '1' },
       concurrency: { type: 'string', default: '16' },
+      'fault-every-s': { type: 'string', default: '120' },
       json: { type: 'string' },
     },
   });
   const totalMs = Number(values.minutes) * 60_000;
   const warmupMs = Number(values['warmup-minutes']) * 60_000;
   const concurrency = Number(values.concurrency);
-  const server = await startServeProcess(['--models', values.models, '--model', values.bundle, '--no-http']);
+  const serveArgs = ['--models', values.models, '--model', values.bundle, '--no-http'];
+  let server = await startServeProcess(serveArgs);
+  const port = server.port;
+  const faultEveryMs = Number(values['fault-every-s']) * 1000;
+  const faults: { t: number; kind: string; downMs: number }[] = [];
   const agent = await createAgent({
     bundleDir: join(values.models, values.bundle),
     cloud: { target: `127.0.0.1:${server.port}`, timeoutMs: 5000 },
@@ -42,7 +49,13 @@ export async function benchSoak(argv: string[]): Promise<number> {
   });
   const data = await loadFashionMnist({ split: 'test' });
   const delay = monitorEventLoopDelay({ resolution: 10 });
-  const samples: { t: number; serverRssMb: number; agentRssMb: number; answered: number }[] = [];
+  const samples: {
+    t: number;
+    serverPid: number;
+    serverRssMb: number;
+    agentRssMb: number;
+    answered: number;
+  }[] = [];
   let sent = 0;
   let answered = 0;
   let degraded = 0;
@@ -50,9 +63,17 @@ export async function benchSoak(argv: string[]): Promise<number> {
   const start = performance.now();
   let measuringDelay = false;
   const sampler = setInterval(() => {
+    const pid = server.child.pid!;
+    let serverRssMb = Number.NaN;
+    try {
+      serverRssMb = rssMb(pid);
+    } catch {
+      // Between a kill and the restart there is no server to measure.
+    }
     samples.push({
       t: (performance.now() - start) / 1000,
-      serverRssMb: rssMb(server.child.pid!),
+      serverPid: pid,
+      serverRssMb,
       agentRssMb: process.memoryUsage().rss / 2 ** 20,
       answered,
     });
@@ -60,6 +81,28 @@ export async function benchSoak(argv: string[]): Promise<number> {
       measuringDelay = delay.enable();
     }
   }, 5000);
+  // Faults: kill the server, wait, start it again on the same port (agents reconnect).
+  let stopFaults = false;
+  const faulting = (async () => {
+    if (!(faultEveryMs > 0)) return;
+    for (
+      let next = faultEveryMs;
+      !stopFaults && performance.now() - start + 5000 < totalMs;
+      next += faultEveryMs
+    ) {
+      while (!stopFaults && performance.now() - start < next) await new Promise((r) => setTimeout(r, 200));
+      if (stopFaults) return;
+      const down = performance.now();
+      await server.stop('SIGKILL');
+      await new Promise((r) => setTimeout(r, 1000));
+      server = await startServeProcess([...serveArgs, '--port', String(port)]);
+      faults.push({
+        t: (down - start) / 1000,
+        kind: 'server SIGKILL + restart',
+        downMs: performance.now() - down,
+      });
+    }
+  })();
   try {
     await Promise.all(
       Array.from({ length: concurrency }, async (_, lane) => {
@@ -76,17 +119,26 @@ export async function benchSoak(argv: string[]): Promise<number> {
       }),
     );
   } finally {
+    stopFaults = true;
+    await faulting;
     clearInterval(sampler);
     delay.disable();
     await agent.close();
     await server.stop();
   }
-  const afterWarmup = samples.filter((s) => s.t * 1000 >= warmupMs);
-  const growth = (key: 'serverRssMb' | 'agentRssMb') => {
-    const first = afterWarmup[0]?.[key] ?? Number.NaN;
-    const last = afterWarmup.at(-1)?.[key] ?? Number.NaN;
+  const afterWarmup = samples.filter((s) => s.t * 1000 >= warmupMs && Number.isFinite(s.serverRssMb));
+  // The agent lives through the whole run; each server process only from its (re)start, so its
+  // growth is measured over the last process's life after its own warm-up.
+  const lastPid = samples.at(-1)?.serverPid;
+  const lastLife = samples.filter((s) => s.serverPid === lastPid && Number.isFinite(s.serverRssMb));
+  const serverWindow = lastLife.filter((s) => s.t - (lastLife[0]?.t ?? 0) >= Math.min(30, warmupMs / 1000));
+  const growthOf = (rows: typeof samples, key: 'serverRssMb' | 'agentRssMb') => {
+    const first = rows[0]?.[key] ?? Number.NaN;
+    const last = rows.at(-1)?.[key] ?? Number.NaN;
     return (last - first) / first;
   };
+  const growth = (key: 'serverRssMb' | 'agentRssMb') =>
+    key === 'agentRssMb' ? growthOf(afterWarmup, key) : growthOf(serverWindow, key);
   const result = {
     benchmark: 'soak',
     date: new Date().toISOString(),
@@ -99,8 +151,17 @@ export async function benchSoak(argv: string[]): Promise<number> {
     lost: sent - answered - failed,
     failed,
     degraded,
+    faults,
     throughputPerSec: answered / (totalMs / 1000),
-    rssGrowthAfterWarmup: { server: growth('serverRssMb'), agent: growth('agentRssMb') },
+    rssGrowthAfterWarmup: {
+      server: growth('serverRssMb'),
+      serverWindowSeconds: (serverWindow.at(-1)?.t ?? 0) - (serverWindow[0]?.t ?? 0),
+      agent: growth('agentRssMb'),
+    },
+    maxRssMb: {
+      server: Math.max(...samples.map((x) => x.serverRssMb).filter(Number.isFinite)),
+      agent: Math.max(...samples.map((x) => x.agentRssMb)),
+    },
     eventLoopDelayMs: {
       p50: delay.percentile(50) / 1e6,
       p99: delay.percentile(99) / 1e6,
@@ -115,7 +176,7 @@ export async function benchSoak(argv: string[]): Promise<number> {
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   process.stdout.write(
-    `soak ${result.minutes} min: sent ${sent}, answered ${answered}, lost ${result.lost}, failed ${failed}, degraded ${degraded}\n` +
+    `soak ${result.minutes} min: sent ${sent}, answered ${answered}, lost ${result.lost}, failed ${failed}, degraded ${degraded}, ${faults.length} server kills\n` +
       `RSS growth after warm-up: server ${pct(result.rssGrowthAfterWarmup.server)}, agent ${pct(result.rssGrowthAfterWarmup.agent)} (goal < 10%)\n` +
       `event-loop delay p99 ${result.eventLoopDelayMs.p99.toFixed(1)} ms (goal < 50 ms)\nwritten to ${out}\n`,
   );
