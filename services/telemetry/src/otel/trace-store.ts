@@ -115,8 +115,11 @@ export function spanRecordFromReadable(span: ReadableSpan): SpanRecord {
   for (const [key, value] of Object.entries(span.attributes)) {
     if (value !== undefined) attributes[key] = value;
   }
-  // Reading attributes before the resource's async ones settle only logs an error; skip it then.
-  const service = span.resource.asyncAttributesPending ? undefined : span.resource.attributes['service.name'];
+  // Reading `attributes` before the resource's async ones settle logs an error; the raw pairs
+  // hold service.name (a synchronous attribute) either way.
+  const service = span.resource.asyncAttributesPending
+    ? span.resource.getRawAttributes().find(([k, v]) => k === 'service.name' && typeof v === 'string')?.[1]
+    : span.resource.attributes['service.name'];
   const record: SpanRecord = {
     traceId: ctx.traceId,
     spanId: ctx.spanId,
