@@ -97,8 +97,9 @@ export function runFigures(run: CameraRun, device: string, link: LinkProfile, co
   for (const r of rs) sources[r.source] = (sources[r.source] ?? 0) + 1;
   let plans: Record<string, number> | undefined;
   if (rs.some((r) => r.plan)) {
-    plans = {};
-    for (const r of rs) if (r.plan) plans[r.plan] = (plans[r.plan] ?? 0) + 1 / rs.length;
+    const counts: Record<string, number> = {};
+    for (const r of rs) if (r.plan) counts[r.plan] = (counts[r.plan] ?? 0) + 1;
+    plans = Object.fromEntries(Object.entries(counts).map(([p, n]) => [p, n / rs.length]));
   }
   return {
     requests: rs.length,

@@ -14,7 +14,9 @@ const base: PlanInputs = {
   ms: { head: 1, dualA: 0.5, dualB: 0.5, full: 3, encode: 0.2 },
   coverage: { exit: 0.5, dual: 0.2, bRuns: 0.3 },
   radioMj: () => 1,
+  inputRadioMj: () => 10,
   offloadMs: 50,
+  inputOffloadMs: 60,
   arrivalsPerSec: 10,
   sloMs: 150,
 };
@@ -24,6 +26,7 @@ const energy = (x: PlanInputs) => Object.fromEntries(estimatePlans(x).map((e) =>
 test('plan energies add the stages each plan runs, weighted by the shares that reach them', () => {
   const e = energy(base);
   assert.equal(e['local-full'], 6);
+  assert.equal(e['input-offload'], 10); // nothing on the device, the radio for every input
   assert.equal(e['exit-offload'], 2 + 0.5 * (0.5 + 1)); // head, half offloaded
   assert.equal(e['exit-local'], 2 + 0.5 * 6);
   // head + dual A on the half the exit left + B where it ran + the 30% nobody was sure of
@@ -33,7 +36,7 @@ test('plan energies add the stages each plan runs, weighted by the shares that r
 });
 
 test('an expensive radio sends the policy back to the device; a tight SLO rules out the link', () => {
-  const costly = { ...base, radioMj: () => 100 };
+  const costly = { ...base, radioMj: () => 100, inputRadioMj: () => 100 };
   assert.equal(choosePlan(estimatePlans(costly)).plan, 'cascade-local');
   // A head that costs nearly the teacher: the teacher alone.
   assert.equal(choosePlan(estimatePlans({ ...costly, mj: { ...base.mj, head: 5 } })).plan, 'local-full');
@@ -44,6 +47,8 @@ test('an expensive radio sends the policy back to the device; a tight SLO rules 
     coverage: { exit: 0.7, dual: 0.1, bRuns: 0.2 },
   };
   assert.equal(choosePlan(estimatePlans(goodExit)).plan, 'exit-local');
+  // A radio nearly free (a LAN): sending the input whole costs the device least.
+  assert.equal(choosePlan(estimatePlans({ ...base, inputRadioMj: () => 0.01 })).plan, 'input-offload');
   const slow = { ...base, offloadMs: 200 };
   const e = estimatePlans(slow);
   assert.equal(e.find((x) => x.plan === 'exit-offload')!.feasible, false);

@@ -3,6 +3,7 @@
 // SLO's accuracy; then, per regime and as conditions change, the plan with the least expected
 // device energy whose worst path meets the latency goal:
 //  - local-full       the teacher on the device;
+//  - input-offload    the raw input to the cloud's teacher (the cut at the input: nothing on the device);
 //  - exit-offload     head and exit gate; unsure inputs go to the cloud;
 //  - cascade-offload  head, exit gate, dual CNNs; unsure inputs go to the cloud (the agent's cascade);
 //  - exit-local       head and exit gate; unsure inputs run the teacher on the device;
@@ -14,6 +15,7 @@ import { createRadioEnergyModel, radioEnergy } from '@cleave/telemetry';
 
 export const PLANS = [
   'local-full',
+  'input-offload',
   'exit-offload',
   'cascade-offload',
   'exit-local',
@@ -21,6 +23,7 @@ export const PLANS = [
 ] as const;
 export type Plan = (typeof PLANS)[number];
 
+/** Plans that send feature frames through the agent. */
 export const offloads = (p: Plan) => p === 'exit-offload' || p === 'cascade-offload';
 export const usesDual = (p: Plan) => p === 'cascade-offload' || p === 'cascade-local';
 
@@ -40,10 +43,14 @@ export interface PlanInputs {
   ms: StageCosts;
   /** Shares of all inputs: answered by the exit gate, answered by the dual CNNs, for which B ran. */
   coverage: { exit: number; dual: number; bRuns: number };
-  /** Device radio energy of one offload when offloads leave at this rate (per second), mJ. */
+  /** Device radio energy of one feature-frame offload when offloads leave at this rate (per second), mJ. */
   radioMj: (offloadsPerSec: number) => number;
-  /** Predicted round trip of one offload, ms; undefined while the link is not measured yet. */
+  /** The same for an offload of the raw input. */
+  inputRadioMj: (offloadsPerSec: number) => number;
+  /** Predicted round trip of one feature-frame offload, ms; undefined while the link is not measured yet. */
   offloadMs: number | undefined;
+  /** Predicted round trip of one raw-input offload, ms; undefined while not measured yet. */
+  inputOffloadMs: number | undefined;
   /** Camera frames per second as observed; undefined before two frames have come. */
   arrivalsPerSec: number | undefined;
   sloMs: number;
@@ -68,6 +75,7 @@ export function estimatePlans(x: PlanInputs): PlanEstimate[] {
   const offloadPath = (deviceMs: number) => (x.offloadMs === undefined ? undefined : deviceMs + x.offloadMs);
   const rows: Array<[Plan, number, number | undefined]> = [
     ['local-full', mj.full, ms.full],
+    ['input-offload', x.inputRadioMj(rate ?? 0), x.inputOffloadMs],
     [
       'exit-offload',
       mj.head + unsureAfterExit * (mj.encode + radio(unsureAfterExit)),

@@ -4,7 +4,13 @@
 // few frames from what it observes: the camera's rate, the gates' shares, the link's round trip
 // (the agent's own estimator) and the mean bytes per offload. It is told only the SLO, the board
 // it runs on and its radio type; it measures the rest.
-import { createAgent, NOMINAL_LINK_MBPS } from '@cleave/edge-agent';
+import {
+  createAgent,
+  createOffloadClient,
+  inferRequestWireBytes,
+  NOMINAL_LINK_MBPS,
+  type OffloadClient,
+} from '@cleave/edge-agent';
 import type { Bundle } from '@cleave/models';
 import {
   choosePlan,
@@ -18,7 +24,7 @@ import {
 } from './adaptive-plans.js';
 import { costKey, type ModelCosts } from './compute-costs.js';
 import { onDeviceMj, onDeviceMs } from './device-model.js';
-import { agentOutcome, createLocalFull, type Executor } from './executors.js';
+import { agentOutcome, createLocalFull, type Executor, offloadOptions } from './executors.js';
 import type { Slo } from './records.js';
 
 const REPLAN_EVERY = 10;
@@ -31,6 +37,8 @@ export async function createPolicyExecutor(o: {
   bundleDir: string;
   teacher: Bundle;
   target: string;
+  /** The full-model server, for raw-input offloads. */
+  inputTarget: string;
   timeoutMs: number;
   slo: Slo;
   device: string;
@@ -72,6 +80,11 @@ export async function createPolicyExecutor(o: {
   let bytesUp = metrics.meanFrameBytes + 20;
   let bytesDown = 60;
   let offloadsSeen = 0;
+  // Raw-input offloads: their own client, round-trip estimate (EWMA, as the agent's SRTT) and sizes.
+  let inputClient: OffloadClient | undefined;
+  let inputRttMs: number | undefined;
+  const { width, height, channels } = m.input.source;
+  const input = { up: inferRequestWireBytes('1', width * height * channels, o.timeoutMs), down: 60 };
   const arrivals: number[] = [];
   const plans: PolicyExecutor['plans'] = [];
   let current: PlanEstimate | undefined;
@@ -105,7 +118,9 @@ export async function createPolicyExecutor(o: {
       ms: pick('ms'),
       coverage: coverage.current(),
       radioMj: (rate) => radioPerOffloadMj(o.radio, { up: bytesUp, down: bytesDown }, nominal, rate),
+      inputRadioMj: (rate) => radioPerOffloadMj(o.radio, input, nominal, rate),
       offloadMs: link.samples > 0 ? link.srttMs + link.serverMs + transferMs : undefined,
+      inputOffloadMs: inputRttMs,
       arrivalsPerSec: recent.length >= 2 && span > 0 ? (recent.length - 1) / span : undefined,
       sloMs: o.slo.latencyMs,
     });
@@ -141,6 +156,44 @@ export async function createPolicyExecutor(o: {
           sentMs: null,
           plan,
         };
+      }
+      if (plan === 'input-offload') {
+        inputClient ??= createOffloadClient(offloadOptions(o.inputTarget));
+        const sent = performance.now();
+        try {
+          const r = await inputClient.infer(pixels, o.timeoutMs);
+          const rtt = performance.now() - sent;
+          inputRttMs = inputRttMs === undefined ? rtt : 0.875 * inputRttMs + 0.125 * rtt;
+          input.up = r.wireBytes;
+          input.down = r.responseBytes;
+          return {
+            label: r.result.label,
+            source: 'cloud',
+            degraded: false,
+            deviceMs: 0,
+            models: [],
+            codecMs: 0,
+            bytesUp: r.wireBytes,
+            bytesDown: r.responseBytes,
+            sentMs: sent - o.runStart(),
+            plan,
+          };
+        } catch {
+          // The cloud could not answer: the teacher answers here.
+          const l = await local.run(pixels);
+          return {
+            label: l.label,
+            source: 'local',
+            degraded: false,
+            deviceMs: l.ms,
+            models: [teacherKey],
+            codecMs: 0,
+            bytesUp: input.up,
+            bytesDown: 0,
+            sentMs: sent - o.runStart(),
+            plan,
+          };
+        }
       }
       if (usesDual(plan) !== dualOn) {
         dualOn = usesDual(plan);
@@ -181,6 +234,7 @@ export async function createPolicyExecutor(o: {
       return out;
     },
     async close() {
+      inputClient?.close();
       await agent.close();
       await local.close();
     },

@@ -30,36 +30,49 @@ export async function measureModelCosts(
   bundles: readonly Bundle[],
   images: readonly Float32Array[],
   roles: readonly FileRole[] = ['head', 'full', 'dual-a', 'dual-b'],
-  rounds = 3,
+  rounds = 5,
 ): Promise<ModelCosts> {
-  const out: ModelCosts = {};
   // The same file in several bundles (the teacher, the dual CNNs) is timed once and shared, so
   // strategies that run it are charged the same.
-  const bySha = new Map<string, number>();
-  for (const bundle of bundles) {
-    const present = roles.filter((r) => bundle.files[r] && !bySha.has(bundle.files[r].sha256));
-    if (present.length > 0) {
-      const pool = createSessionPool({ models: bundleSessionModels(bundle, { roles: present }), workers: 1 });
-      try {
-        await pool.ready;
-        const dims = [1, ...bundle.manifest.input.shape];
-        for (const role of present) {
-          const name = bundle.files[role]!.spec.inputs[0]!.name;
-          const run = (x: Float32Array) => pool.run(role, { [name]: { data: x, dims } });
-          for (const x of images.slice(0, 20)) await run(x);
-          // The median of a few rounds: the machine is shared, a busy moment should not decide.
-          const ms = await timeRounds(images.length, rounds, (i) => run(images[i]!));
-          bySha.set(bundle.files[role]!.sha256, ms);
-        }
-      } finally {
-        await pool.close();
+  const jobs: { sha: string; run: (x: Float32Array) => Promise<unknown> }[] = [];
+  const seen = new Set<string>();
+  const pools = bundles.map((bundle) => {
+    const present = roles.filter((r) => bundle.files[r] && !seen.has(bundle.files[r].sha256));
+    for (const r of present) seen.add(bundle.files[r]!.sha256);
+    if (present.length === 0) return undefined;
+    const pool = createSessionPool({ models: bundleSessionModels(bundle, { roles: present }), workers: 1 });
+    const dims = [1, ...bundle.manifest.input.shape];
+    for (const role of present) {
+      const name = bundle.files[role]!.spec.inputs[0]!.name;
+      jobs.push({
+        sha: bundle.files[role]!.sha256,
+        run: (x) => pool.run(role, { [name]: { data: x, dims } }),
+      });
+    }
+    return pool;
+  });
+  const means = new Map<string, number[]>();
+  try {
+    await Promise.all(pools.map((p) => p?.ready));
+    for (const job of jobs) for (const x of images.slice(0, 20)) await job.run(x);
+    // Rounds go through every model in turn and each figure is its median round: the machine is
+    // shared, and a busy moment should neither decide a figure nor favour one model over another.
+    for (let k = 0; k < rounds; k++) {
+      for (const job of jobs) {
+        const t = performance.now();
+        for (const x of images) await job.run(x);
+        means.set(job.sha, [...(means.get(job.sha) ?? []), (performance.now() - t) / images.length]);
       }
     }
+  } finally {
+    await Promise.all(pools.map((p) => p?.close()));
+  }
+  const out: ModelCosts = {};
+  for (const bundle of bundles)
     for (const role of roles) {
       const file = bundle.files[role];
-      if (file) out[costKey(bundle.manifest.name, role)] = bySha.get(file.sha256)!;
+      if (file) out[costKey(bundle.manifest.name, role)] = median(means.get(file.sha256)!);
     }
-  }
   return out;
 }
 

@@ -48,6 +48,7 @@ async function makeExecutor(
         bundleDir: spec.policyBundleDir,
         teacher,
         target: targets.tail,
+        inputTarget: targets.full,
         timeoutMs,
         slo: spec.slo,
         device: s.kind === 'policy' ? s.device : 'rpi4',

@@ -70,7 +70,7 @@ export async function createLocalExecutor(teacher: Bundle): Promise<Executor> {
   };
 }
 
-const offloadOptions = (target: string) => ({
+export const offloadOptions = (target: string) => ({
   target,
   maxQueuedWrites: 4096,
   keepaliveTimeMs: 30_000,

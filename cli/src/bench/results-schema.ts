@@ -56,6 +56,7 @@ export const RegimeSchema = z.object({
       /** Policy energy over the best fixed strategy's. */
       ratio: num(),
       within5Percent: z.boolean(),
+      /** At least 1% below the best fixed strategy. */
       strictlyBetter: z.boolean(),
     })
     .nullable(),

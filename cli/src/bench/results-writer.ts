@@ -31,7 +31,7 @@ export const METHODS = {
   latency:
     'measured: capture to answer over the emulated link with the cloud in its own process; the on-device work measured in the request is replaced by that work on the device: the models and codecs that ran at their timed batch-1 cost, × the speed factor (device compute is scaled, not emulated; that part is estimated)',
   compute:
-    'estimated: the models and codecs (feature encoder, lossless WebP) that ran on the device, at their batch-1 times measured here (median of 3 rounds over 200 validation images; models on one idle worker), × the profile speed factor × P_idle + (P_max − P_idle)/4 (docs/energy.md device profiles)',
+    'estimated: the models and codecs (feature encoder, lossless WebP) that ran on the device, at their batch-1 times measured here (the median of 5 rounds over 200 validation images, models interleaved, each on one idle worker; codecs 3 rounds), × the profile speed factor × P_idle + (P_max − P_idle)/4 (docs/energy.md device profiles)',
   radio:
     'modeled: the link radio model (Huang et al. 2012; ethernet for edge-lan) over the offloads as they left, with the gRPC bytes sent and received and transfer times at the link rate; the run is charged as one period of a camera that keeps going (promotion and tails shared across periods)',
   accuracy:

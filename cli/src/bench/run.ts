@@ -128,6 +128,8 @@ export async function benchRun(argv: string[]): Promise<number> {
       'serve',
       '--host',
       host,
+      '--port',
+      '0',
       '--no-http',
       '--workers',
       '1',

@@ -80,11 +80,12 @@ export function strategyPlan(o: {
       role: 'policy',
       family: 'policy',
     });
-  const plans: StrategySpec[] = PLANS.filter((p) => p !== 'local-full').map((plan) => ({
-    kind: 'plan',
-    id: `plan-${plan}`,
-    plan,
-  }));
+  const plans: StrategySpec[] = // local-full and input-offload are local-only and offload-raw, run above.
+    PLANS.filter((p) => p !== 'local-full' && p !== 'input-offload').map((plan) => ({
+      kind: 'plan',
+      id: `plan-${plan}`,
+      plan,
+    }));
   return { camera: [...fixed, cache, ...policies], accuracy: [...fixed, cache, ...plans], info };
 }
 
