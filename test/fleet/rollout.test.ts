@@ -41,7 +41,7 @@ async function bundleCopy(root: string, version: string, flip?: string): Promise
   return dir;
 }
 
-describe('fleet rollout to 3 agents', { timeout: 180_000 }, () => {
+describe('fleet rollout to 3 agents', { timeout: 400_000 }, () => {
   let nats: NatsServer;
   let operator: NatsConnection;
   let res: FleetResources;
@@ -105,7 +105,9 @@ describe('fleet rollout to 3 agents', { timeout: 180_000 }, () => {
     if (root) await rm(root, { recursive: true, force: true });
   });
 
-  it('a canary share moves first, then a good bundle is served by all three', async () => {
+  it('a canary share moves first, then a good bundle is served by all three', {
+    timeout: 200_000,
+  }, async () => {
     const good = await bundleCopy(root, '1.1.0');
     const selfTest = await fashionMnistSelfTest((await loadBundle(good)).manifest);
     assert.ok(selfTest && selfTest.samples.length === 64 && selfTest.minAccuracy > 0.5);
@@ -114,7 +116,7 @@ describe('fleet rollout to 3 agents', { timeout: 180_000 }, () => {
 
     const canary = await startRollout(res, 'fmnist-c6b2@1.1.0', 'field', 33);
     assert.deepEqual(canary.agents, ['jetson-1'], 'ceil(33% of 3) = 1 agent, the first by id');
-    const [first] = await awaitRollout(res.status, 'fmnist-c6b2@1.1.0', canary.agents, 30_000);
+    const [first] = await awaitRollout(res.status, 'fmnist-c6b2@1.1.0', canary.agents, 90_000);
     assert.equal(first?.state, 'active', first?.reason ?? '');
     assert.deepEqual(
       agents.map((a) => a.bundle.manifest.version),
@@ -123,7 +125,7 @@ describe('fleet rollout to 3 agents', { timeout: 180_000 }, () => {
 
     const plan = await startRollout(res, 'fmnist-c6b2@1.1.0', 'field');
     assert.deepEqual([...plan.agents].sort(), [...IDS].sort());
-    const statuses = await awaitRollout(res.status, 'fmnist-c6b2@1.1.0', IDS, 30_000);
+    const statuses = await awaitRollout(res.status, 'fmnist-c6b2@1.1.0', IDS, 90_000);
     for (const s of statuses) {
       assert.equal(s.state, 'active', `${s.id}: ${s.reason}`);
       assert.equal(s.serving, 'fmnist-c6b2@1.1.0');
@@ -140,12 +142,14 @@ describe('fleet rollout to 3 agents', { timeout: 180_000 }, () => {
     assert.ok(after.every((s) => s.version === '1.1.0'));
   });
 
-  it('a bundle with one flipped byte is refused by all three; the old version serves on', async () => {
+  it('a bundle with one flipped byte is refused by all three; the old version serves on', {
+    timeout: 150_000,
+  }, async () => {
     const bad = await bundleCopy(root, '1.2.0', 'tail.onnx');
     await pushBundle(await res.models(), bad, { verify: false });
     const since = served.length;
     await startRollout(res, 'fmnist-c6b2@1.2.0', 'field');
-    const statuses = await awaitRollout(res.status, 'fmnist-c6b2@1.2.0', IDS, 30_000);
+    const statuses = await awaitRollout(res.status, 'fmnist-c6b2@1.2.0', IDS, 90_000);
     for (const s of statuses) {
       assert.equal(s.state, 'rolled-back', `${s.id}: ${s.state}`);
       assert.equal(s.step, 'sha256');
