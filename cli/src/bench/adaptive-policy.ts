@@ -28,6 +28,8 @@ import { agentOutcome, createLocalFull, type Executor, offloadOptions } from './
 import type { Slo } from './records.js';
 
 const REPLAN_EVERY = 10;
+/** Arrivals it takes to estimate the camera's rate; before that, offloads are taken as isolated. */
+const RATE_SAMPLES = 5;
 
 export interface PolicyExecutor extends Executor {
   plans: { at: number; plan: string; estimates: Record<string, number> }[];
@@ -121,7 +123,7 @@ export async function createPolicyExecutor(o: {
       inputRadioMj: (rate) => radioPerOffloadMj(o.radio, input, nominal, rate),
       offloadMs: link.samples > 0 ? link.srttMs + link.serverMs + transferMs : undefined,
       inputOffloadMs: inputRttMs,
-      arrivalsPerSec: recent.length >= 2 && span > 0 ? (recent.length - 1) / span : undefined,
+      arrivalsPerSec: recent.length >= RATE_SAMPLES && span > 0 ? (recent.length - 1) / span : undefined,
       sloMs: o.slo.latencyMs,
     });
     const chosen = o.fixedPlan ? estimates.find((e) => e.plan === o.fixedPlan)! : choosePlan(estimates);
@@ -134,13 +136,21 @@ export async function createPolicyExecutor(o: {
     current = chosen;
   }
 
-  let seen = 0;
+  let sinceStart = 0;
   return {
     plans,
+    startRun() {
+      // The warm-up's back-to-back requests say nothing about the camera's rate.
+      arrivals.length = 0;
+      sinceStart = 0;
+      // Plan changes are reported from the run's first frame.
+      plans.length = 0;
+      current = undefined;
+    },
     async infer(pixels, startMs) {
       arrivals.push(startMs);
-      if (seen % REPLAN_EVERY === 0 || seen === 2) replan(seen);
-      seen++;
+      if (sinceStart % REPLAN_EVERY === 0 || sinceStart === RATE_SAMPLES) replan(sinceStart);
+      sinceStart++;
       const plan = current!.plan;
       if (plan === 'local-full') {
         const r = await local.run(pixels);

@@ -110,6 +110,7 @@ async function cameraRuns(spec: EdgeSpec, teacher: Bundle, log: (s: string) => v
         await new Promise((r) => setTimeout(r, spec.idleMs));
         const order = requestOrder(data.count, duplicateOf(s));
         runStart = performance.now();
+        ex.startRun?.();
         const cam = await runCamera(order, run.fps, (k, t) => ex.infer(imageAt(data, k), t));
         const requests = cam.records.map((r) => ({ ...r, truth: data.labels[r.image]! }));
         const plans = 'plans' in ex ? ex.plans : undefined;

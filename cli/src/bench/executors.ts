@@ -15,6 +15,8 @@ export type Outcome = Omit<RequestRecord, 'image' | 'truth' | 'captureMs' | 'lat
 export interface Executor {
   /** `startMs`: performance.now() when the request began (to place the offload in time). */
   infer(pixels: Uint8Array, startMs: number): Promise<Outcome>;
+  /** The camera starts now: what came before (the warm-up) was not its frames. */
+  startRun?(): void;
   close(): Promise<void>;
 }
 
