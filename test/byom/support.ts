@@ -1,11 +1,12 @@
 // Shared by the bring-your-own-model tests: labelled Fashion-MNIST images as 64×64 RGB PNGs (an
 // ImageFolder: one subfolder per class) and torchvision fixtures exported from them with Debian's
-// python3-torchvision by test/fixtures/export_torchvision.py (random backbone, last layer fitted).
+// python3-torchvision by test/fixtures/export_torchvision.py (trained on them, or a random backbone
+// with its last layer fitted).
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { imageAt, loadFashionMnist } from '@cleave/dataset';
+import { imageAt, loadFashionMnist, type Split } from '@cleave/dataset';
 import sharp from 'sharp';
 
 export const SIZE = 64;
@@ -13,11 +14,15 @@ export const IMAGENET = { scale: 1 / 255, mean: [0.485, 0.456, 0.406], std: [0.2
 const SCRIPT = join(import.meta.dirname, '..', 'fixtures', 'export_torchvision.py');
 
 /**
- * Writes the first `count` training images as PNGs under `dir/<class>/NNNN.png`, and returns
- * their paths in order (so callers can take disjoint slices).
+ * Writes the first `count` images of a Fashion-MNIST split (@cleave/dataset's: train, validation
+ * or test, disjoint) as PNGs under `dir/<class>/NNNN.png`, and returns their paths in order.
  */
-export async function writeImageFolder(dir: string, count: number): Promise<string[]> {
-  const data = await loadFashionMnist({ split: 'train', limit: count });
+export async function writeImageFolder(
+  dir: string,
+  count: number,
+  split: Split = 'train',
+): Promise<string[]> {
+  const data = await loadFashionMnist({ split, limit: count });
   const paths: string[] = [];
   for (let i = 0; i < data.count; i++) {
     const classDir = join(dir, String(data.labels[i]));
@@ -34,11 +39,23 @@ export async function writeImageFolder(dir: string, count: number): Promise<stri
   return paths;
 }
 
-/** Exports the models into `out` (OUT/NAME.onnx), their last layer fitted on the ImageFolder `fit`. */
-export async function exportFixtures(out: string, models: string[], fit: string): Promise<void> {
-  await promisify(execFile)(
+/**
+ * Exports the models into `out` (OUT/NAME.onnx) from the ImageFolder `images`: with `train`, every
+ * weight trained on them for `epochs`; otherwise only the last layer fitted (random backbone).
+ */
+export async function exportFixtures(
+  out: string,
+  models: string[],
+  images: string,
+  options: { train?: boolean; epochs?: number; timeoutMs?: number } = {},
+): Promise<string> {
+  const how = options.train
+    ? ['--train', images, '--epochs', String(options.epochs ?? 2)]
+    : ['--fit', images];
+  const { stdout } = await promisify(execFile)(
     '/usr/bin/python3',
-    [SCRIPT, out, '--models', models.join(','), '--size', String(SIZE), '--fit', fit],
-    { timeout: 120_000, env: { ...process.env, OMP_NUM_THREADS: '2' } },
+    [SCRIPT, out, '--models', models.join(','), '--size', String(SIZE), ...how],
+    { timeout: options.timeoutMs ?? 120_000, env: { ...process.env, OMP_NUM_THREADS: '2' } },
   );
+  return stdout;
 }

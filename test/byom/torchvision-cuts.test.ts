@@ -1,20 +1,21 @@
-// Must-show of bring-your-own-model: ResNet-18 and MobileNetV2 exported from torchvision (random
-// backbone, last layer fitted on 1,000 labelled Fashion-MNIST images; 64×64 inputs so the sweep
-// fits CI on 2 cores), split at every valid cut point:
+// Must-show of bring-your-own-model: ResNet-18 and MobileNetV2 from torchvision, exported at test
+// time by test/fixtures/export_torchvision.py with Debian's PyTorch after training the whole network
+// (2 epochs, one CPU thread, seeded) on the first 3,000 images of the training split, at 64×64×3
+// so the sweep fits CI on 2 cores. Each is split at every valid cut point:
 //  - lossless setting (float32 frames, codec 3): head → frame → tail equals the full model's
 //    logits within 1e-4 (on 100 inputs);
-//  - 8-bit features (calibrated on 64 images, rANS frames): split and full agree on top-1 for
-//    ≥ 99% of 500 inputs.
-// Inputs are real encoded frames through @cleave/codec, as the agent sends them. The 500 are the
-// training images 500–999 (the calibration used 0–63): random backbones amplify feature noise far
-// more than trained networks do (docs/bring-your-own-model.md, "How faithful is 8-bit?"), so on
-// images their last layer never saw, near-ties between classes flip more often.
+//  - 8-bit features (calibrated on the first 256 images of the validation split, rANS frames):
+//    split and full agree on top-1 for ≥ 99% of 500 inputs, the first 500 of the test split.
+// The three sets are disjoint (@cleave/dataset's splits): no image used to train or calibrate is
+// evaluated. Inputs are real encoded frames through @cleave/codec, as the agent sends them.
+// Measured (one run, docs/bring-your-own-model.md, "How faithful is 8-bit?"): ResNet-18 99.8–100%
+// over its 21 cuts, MobileNetV2 99.2–100% over its 49; the log lists every cut.
 // Also: the profiler's recommended cut moves toward smaller features as the link slows.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FLOAT32_BITS } from '@cleave/codec';
 import { inferRequestWireBytes, NOMINAL_LINK_MBPS } from '@cleave/edge-agent';
@@ -42,6 +43,9 @@ import { exportFixtures, IMAGENET, SIZE, writeImageFolder } from './support.js';
 
 const DIMS = [3, SIZE, SIZE];
 const EVAL = 500;
+const TRAIN = 3000;
+const EPOCHS = 2;
+const CALIB = 256;
 const LOSSLESS = 100;
 const BATCH = 50;
 
@@ -57,16 +61,25 @@ describe('byom - torchvision ResNet-18 and MobileNetV2 cut at every valid cut po
   let dir: string;
   let calib: Float32Array[];
   let evalSet: Float32Array[];
+  let evalLabels: number[];
+  let exportLog: string;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'cleave-byom-'));
-    const paths = await writeImageFolder(join(dir, 'images'), 1000);
-    await exportFixtures(dir, ['resnet18', 'mobilenet_v2'], join(dir, 'images'));
+    await writeImageFolder(join(dir, 'train'), TRAIN, 'train');
+    const calibPaths = await writeImageFolder(join(dir, 'calib'), CALIB, 'validation');
+    const evalPaths = await writeImageFolder(join(dir, 'eval'), EVAL, 'test');
+    exportLog = await exportFixtures(dir, ['resnet18', 'mobilenet_v2'], join(dir, 'train'), {
+      train: true,
+      epochs: EPOCHS,
+      timeoutMs: 600_000,
+    });
     const load = async (ps: string[]) =>
       Promise.all(
         ps.map(async (p) => normalizePixels(await decodeImagePixels(readFileSync(p), DIMS), 3, IMAGENET)),
       );
-    calib = await load(paths.slice(0, 64));
-    evalSet = await load(paths.slice(500, 500 + EVAL));
+    calib = await load(calibPaths);
+    evalSet = await load(evalPaths);
+    evalLabels = evalPaths.map((p) => Number(basename(dirname(p))));
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -95,8 +108,12 @@ describe('byom - torchvision ResNet-18 and MobileNetV2 cut at every valid cut po
         Array.from({ length: EVAL }, (_, i) => argmax(reference.subarray(i * classes, (i + 1) * classes))),
       );
       assert.ok(predictions.size >= 5, `the fixture predicts only ${predictions.size} classes`);
+      const correct = evalLabels.filter(
+        (label, i) => argmax(reference.subarray(i * classes, (i + 1) * classes)) === label,
+      ).length;
 
       const rows: string[] = [];
+      const failures: string[] = [];
       for (const cut of cuts) {
         const featureDims = shapes.get(cut.tensor)!;
         const models = cutModel(index, cut.tensor, {
@@ -150,13 +167,17 @@ describe('byom - torchvision ResNet-18 and MobileNetV2 cut at every valid cut po
           rows.push(
             `${cut.tensor} [${featureDims.join('x')}]: float32 max |Δlogit| ${maxDiff.toExponential(1)}, 8-bit agreement ${((agree / EVAL) * 100).toFixed(1)}%, ${(bytes8 / EVAL).toFixed(0)} B/frame`,
           );
-          assert.ok(maxDiff <= 1e-4, `${name} at ${cut.tensor}: float32 split differs by ${maxDiff}`);
-          assert.ok(agree / EVAL >= 0.99, `${name} at ${cut.tensor}: 8-bit top-1 agreement ${agree}/${EVAL}`);
+          if (maxDiff > 1e-4) failures.push(`${cut.tensor}: float32 split differs by ${maxDiff}`);
+          if (agree / EVAL < 0.99) failures.push(`${cut.tensor}: 8-bit top-1 agreement ${agree}/${EVAL}`);
         } finally {
           await runner.close();
         }
       }
-      t.diagnostic(`${name}: ${cuts.length} valid cuts\n${rows.join('\n')}`);
+      const trained = exportLog.split('\n').find((l) => l.startsWith(`${name}:`));
+      t.diagnostic(
+        `${trained}\n${name}: full model top-1 accuracy on the ${EVAL} test images ${((correct / EVAL) * 100).toFixed(1)}%; ${cuts.length} valid cuts\n${rows.join('\n')}`,
+      );
+      assert.deepEqual(failures, [], `${name}`);
       assert.ok(cuts.length >= (name === 'resnet18' ? 15 : 40), `${cuts.length} cuts`);
     });
   }
