@@ -86,14 +86,32 @@ def trunk_views(head, teacher, x, bs=1000):
     return torch.cat(feats), torch.cat(logits)
 
 
+@torch.no_grad()
+def at_cut_views(encoder, h_all, bs=1000):
+    """The features at the encoder's cut for every cached trunk view (float16), computed once:
+    at the late cut this is the frozen block1 + down2, which would otherwise run every epoch."""
+    if encoder.cut != "late":
+        return h_all
+    encoder.eval()
+    return torch.cat([encoder.at_cut(h_all[i:i + bs].float()).half() for i in range(0, len(h_all), bs)])
+
+
 def view_batches(n, bs):
     """Each epoch sees every image once, in a random view (original or mirrored)."""
     for idx in batches(n, bs, True):
         yield idx, idx + n * torch.randint(0, 2, (len(idx),))
 
 
-def train_exit(head, h_all, y, epochs, lr=0.05, bs=128):
-    """The early-exit branch learns on the frozen trunk's features."""
+def distill_loss(logits, t_logits, y, temp=4.0, alpha=0.7):
+    """Cross-entropy plus distillation from the teacher's logits (Hinton et al.)."""
+    kd = F.kl_div(F.log_softmax(logits / temp, 1), F.softmax(t_logits / temp, 1), reduction="batchmean")
+    return alpha * kd * temp * temp + (1 - alpha) * F.cross_entropy(logits, y)
+
+
+def train_exit(head, h_all, y, epochs, lr=0.05, bs=128, t_logits=None):
+    """The exit branch learns on the frozen features at its place (`h_all`). With `t_logits` it
+    is distilled from the teacher (the late exit, which answers most inputs, should agree with
+    the teacher rather than only with the labels); without, plain label-smoothed cross-entropy."""
     exit_branch = head.exit
     opt = torch.optim.SGD(exit_branch.parameters(), lr=lr, momentum=0.9, nesterov=True, weight_decay=5e-4)
     total = epochs * math.ceil(len(y) / bs)
@@ -103,7 +121,11 @@ def train_exit(head, h_all, y, epochs, lr=0.05, bs=128):
         t0, loss_sum = time.time(), 0.0
         for idx, vidx in view_batches(len(y), bs):
             cosine_lr(opt, lr, step, total)
-            loss = F.cross_entropy(exit_branch(h_all[vidx].float()), y[idx], label_smoothing=0.05)
+            out = exit_branch(h_all[vidx].float())
+            if t_logits is None:
+                loss = F.cross_entropy(out, y[idx], label_smoothing=0.05)
+            else:
+                loss = distill_loss(out, t_logits[vidx], y[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -113,30 +135,33 @@ def train_exit(head, h_all, y, epochs, lr=0.05, bs=128):
     head.eval()
 
 
-def train_student(student, h_all, t_logits, y, epochs1, epochs2, lr=1e-3, bs=128, name="student"):
-    """BottleFit / head-network distillation on the frozen trunk's features.
+def train_student(student, f_all, t_logits, y, epochs1, epochs2, lr=1e-3, bs=128, name="student"):
+    """BottleFit / head-network distillation on the frozen features at the cut (`f_all`, from
+    at_cut_views: the trunk's features at the early cut, down2's output at the late cut).
 
-    Stage 1: encoder + decoder learn to reproduce the trunk's features (MSE), the input of the
-    teacher's block1, which the tail keeps.
+    Stage 1: encoder + decoder learn to reproduce the features at the cut (MSE): the trunk's
+    features at the early cut (the input of the teacher's block1, which the tail keeps), the
+    frozen down2's output at the late cut.
     Quantisation ranges are calibrated after the first stage-1 epoch, then QAT (STE) is on.
     Stage 2: encoder + decoder + the rest of the tail fine-tune with CE + KD from the teacher.
     """
     head, tail = student.head, student.tail
     n = len(y)
-    stage1 = list(head.encoder.parameters()) + list(tail.decoder.parameters())
+    stage1 = head.encoder.trainable() + list(tail.decoder.parameters())
+    project = head.encoder.project
     opt = torch.optim.Adam(stage1, lr=2e-3)
     total = epochs1 * math.ceil(n / bs)
     step = 0
     for ep in range(epochs1):
         if ep == 1 or (epochs1 == 1 and ep == 0):
-            calibrate_quant(student, h_all)
+            calibrate_quant(student, f_all)
         head.encoder.train()
         tail.decoder.train()
         t0, loss_sum = time.time(), 0.0
         for idx, vidx in view_batches(n, bs):
             cosine_lr(opt, 2e-3, step, total)
-            h = h_all[vidx].float()
-            loss = F.mse_loss(tail.decoder(student.quant(head.encoder(h))), h)
+            f = f_all[vidx].float()
+            loss = F.mse_loss(tail.decoder(student.quant(project(f))), f)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -144,7 +169,7 @@ def train_student(student, h_all, t_logits, y, epochs1, epochs2, lr=1e-3, bs=128
             loss_sum += float(loss) * len(idx)
         log(f"{name} stage1 {ep + 1}/{epochs1} mse {loss_sum / n:.4f} ({time.time() - t0:.0f}s)")
     if not student.quant.enabled:
-        calibrate_quant(student, h_all)
+        calibrate_quant(student, f_all)
 
     stage2 = stage1 + [p for nm, p in tail.named_parameters() if not nm.startswith("decoder.")]
     for p in stage2:
@@ -159,10 +184,8 @@ def train_student(student, h_all, t_logits, y, epochs1, epochs2, lr=1e-3, bs=128
         t0, loss_sum = time.time(), 0.0
         for idx, vidx in view_batches(n, bs):
             cosine_lr(opt, lr, step, total, warmup=50)
-            logits = tail(student.quant(head.encoder(h_all[vidx].float())))
-            kd = F.kl_div(F.log_softmax(logits / temp, 1), F.softmax(t_logits[vidx] / temp, 1),
-                          reduction="batchmean") * temp * temp
-            loss = alpha * kd + (1 - alpha) * F.cross_entropy(logits, y[idx])
+            logits = tail(student.quant(project(f_all[vidx].float())))
+            loss = distill_loss(logits, t_logits[vidx], y[idx], temp, alpha)
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"{name}: stage-2 loss is {float(loss)} at step {step}")
             opt.zero_grad(set_to_none=True)
@@ -176,6 +199,6 @@ def train_student(student, h_all, t_logits, y, epochs1, epochs2, lr=1e-3, bs=128
 
 
 @torch.no_grad()
-def calibrate_quant(student, h_all, n=4000):
+def calibrate_quant(student, f_all, n=4000):
     student.eval()
-    student.quant.calibrate(student.head.encoder(h_all[:n].float()))
+    student.quant.calibrate(student.head.encoder.project(f_all[:n].float()))

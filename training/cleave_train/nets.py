@@ -1,9 +1,16 @@
 """Networks: a ResNet-style teacher, the bottleneck student (head + tail), and dual CNNs.
 
-The split sits after the teacher's first down-sampling stage (48x14x14). The student head is
-the teacher's stem and first stage (frozen), a learned bottleneck encoder that squeezes the
-features to C x 7 x 7, and an early-exit branch. The tail decodes the bottleneck and runs the
-rest of the teacher.
+Two split points ("cut"):
+- "early" (the default): after the teacher's first down-sampling stage (48x14x14). The head is
+  the teacher's stem and first stage (frozen), a learned encoder that squeezes the features to
+  C x 7 x 7, and an early-exit branch. The tail decodes the bottleneck back to 48x14x14 and runs
+  the rest of the teacher (block1, down2, block2, classifier).
+- "late": after the teacher's second down-sampling stage (96x7x7). The head also runs block1
+  and down2 (frozen) before a 1x1 encoder to C x 7 x 7; the tail decodes back to 96x7x7 and runs
+  block2 and the classifier. More of the network runs on the device (about 62% of the
+  teacher's MACs instead of 20%) and the features it sends are closer to the answer, so they
+  compress much further for the same accuracy (Neurosurgeon's trade-off).
+Both heads take the same trunk features (stem + down1), so the exit branch is shared.
 """
 import torch
 import torch.nn as nn
@@ -52,31 +59,68 @@ class Teacher(nn.Module):
 
 
 class ExitBranch(nn.Module):
-    def __init__(self, cin=48, mid=32, classes=10):
+    """Early exit. On the trunk features (48x14x14) for the early cut; for the late cut it sits
+    where the head's features already are (96x7x7, after down2), so it costs almost nothing more
+    and sees features nearly as rich as the teacher's last block."""
+
+    def __init__(self, cin=48, mid=32, classes=10, cut="early"):
         super().__init__()
-        self.conv = conv_bn(cin, mid, 2)
-        self.fc = nn.Linear(mid, classes)
+        self.conv = conv_bn(96, 64, 1) if cut == "late" else conv_bn(cin, mid, 2)
+        self.fc = nn.Linear(64 if cut == "late" else mid, classes)
 
     def forward(self, h):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(self.conv(h), 1), 1))
 
 
 class Encoder(nn.Module):
-    def __init__(self, channels, cin=48, mid=32):
+    """Trunk features (48x14x14) -> bottleneck (C x 7 x 7), in two parts: `at_cut` (nothing at the
+    early cut; the teacher's frozen block1 and down2 at the late cut) and the learned `project`.
+    The features at the cut are what the decoder learns to reproduce in stage 1."""
+
+    def __init__(self, channels, cin=48, mid=32, cut="early", teacher=None):
         super().__init__()
-        self.conv = conv_bn(cin, mid, 2)
-        self.proj = nn.Conv2d(mid, channels, 1)
+        self.cut = cut
+        if cut == "late":
+            self.block1, self.down2 = teacher.block1, teacher.down2  # frozen: see trainable()
+            self.conv = conv_bn(96, 64, k=1)
+            self.proj = nn.Conv2d(64, channels, 1)
+        else:
+            self.conv = conv_bn(cin, mid, 2)
+            self.proj = nn.Conv2d(mid, channels, 1)
+
+    def at_cut(self, h):
+        if self.cut != "late":
+            return h
+        with torch.no_grad():
+            return self.down2(self.block1(h))
+
+    def project(self, f):
+        return self.proj(self.conv(f))
 
     def forward(self, h):
-        return self.proj(self.conv(h))
+        return self.project(self.at_cut(h))
+
+    def trainable(self):
+        return [p for n, p in self.named_parameters() if not n.startswith(("block1.", "down2."))]
+
+    def train(self, mode=True):
+        super().train(mode)
+        if self.cut == "late":  # the teacher's layers keep their batch-norm statistics
+            self.block1.eval()
+            self.down2.eval()
+        return self
 
 
 class Decoder(nn.Module):
-    def __init__(self, channels, cout=48, mid=64):
+    def __init__(self, channels, cout=48, mid=64, cut="early"):
         super().__init__()
         self.expand = conv_bn(channels, mid, k=1)
-        self.up = nn.Sequential(nn.ConvTranspose2d(mid, cout, 2, 2, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
-        self.refine = nn.Sequential(nn.Conv2d(cout, cout, 3, 1, 1), nn.ReLU(inplace=True))
+        if cut == "late":
+            self.up = nn.Identity()
+            self.refine = nn.Sequential(nn.Conv2d(mid, 96, 3, 1, 1), nn.ReLU(inplace=True))
+        else:
+            self.up = nn.Sequential(nn.ConvTranspose2d(mid, cout, 2, 2, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+            self.refine = nn.Sequential(nn.Conv2d(cout, cout, 3, 1, 1), nn.ReLU(inplace=True))
 
     def forward(self, z):
         return self.refine(self.up(self.expand(z)))
@@ -85,31 +129,36 @@ class Decoder(nn.Module):
 class Head(nn.Module):
     """Runs on the device. Outputs (exit_logits, features); features are quantised by the codec."""
 
-    def __init__(self, teacher, channels):
+    def __init__(self, teacher, channels, cut="early"):
         super().__init__()
         self.stem, self.down1 = teacher.stem, teacher.down1
-        self.exit = ExitBranch()
-        self.encoder = Encoder(channels)
+        self.exit = ExitBranch(cut=cut)
+        self.encoder = Encoder(channels, cut=cut, teacher=teacher)
 
     def trunk(self, x):
         return self.down1(self.stem(x))
 
     def forward(self, x):
-        h = self.trunk(x)
-        return self.exit(h), self.encoder(h)
+        f = self.encoder.at_cut(self.trunk(x))
+        return self.exit(f), self.encoder.project(f)
 
 
 class Tail(nn.Module):
     """Runs in the cloud. Takes dequantised features, returns logits."""
 
-    def __init__(self, teacher, channels):
+    def __init__(self, teacher, channels, cut="early"):
         super().__init__()
-        self.decoder = Decoder(channels)
-        self.block1 = teacher.block1
-        self.down2, self.block2, self.drop, self.fc = teacher.down2, teacher.block2, teacher.drop, teacher.fc
+        self.cut = cut
+        self.decoder = Decoder(channels, cut=cut)
+        if cut != "late":
+            self.block1, self.down2 = teacher.block1, teacher.down2
+        self.block2, self.drop, self.fc = teacher.block2, teacher.drop, teacher.fc
 
     def forward(self, z):
-        z = self.block2(self.down2(self.block1(self.decoder(z))))
+        z = self.decoder(z)
+        if self.cut != "late":
+            z = self.down2(self.block1(z))
+        z = self.block2(z)
         return self.fc(self.drop(torch.flatten(F.adaptive_avg_pool2d(z, 1), 1)))
 
 

@@ -11,7 +11,8 @@ Every strategy on the same test images over emulated links (netem in network nam
 the in-process shaper), for each link × device × camera rate; the rate–accuracy pass; N agents
 against one cleave serve. Writes bench-results/<timestamp>/{results.json,report.md,*.svg}.
 
-  --quick                 the CI subset (≤ 3 min): lte and 3g, F = 10 on 20 images, two bundles,
+  --quick                 the CI subset (≤ 3 min): lte and 3g, F = 10 on 20 images, two bundles
+                          (fmnist-c4b2, fmnist-late-c8b3, whose cascade and cache are run),
                           rpi4, 300 images in the accuracy pass, N ≤ 100, no split sweep
   --links LIST            edge-lan,wifi,lte,3g (default all)
   --devices LIST          jetson-orin-nano,rpi4,rpi5 (default all)
@@ -50,6 +51,8 @@ export interface BenchConfig {
   out: string | undefined;
 }
 
+/** The late-cut operating point: the fewest bytes per inference within 0.5 pt of the teacher. */
+const LATE = 'fmnist-late-c8b3';
 const DEFAULT_IMAGES: Record<number, number> = { 1: 20, 10: 200, 30: 300 };
 const list = (s: string) =>
   s
@@ -100,7 +103,7 @@ export function parseBenchOptions(argv: string[]): BenchConfig | 'help' {
   }));
   if (!['auto', 'netem', 'shaper'].includes(values.emulation))
     throw new Error('--emulation must be auto, netem or shaper');
-  const allBundles = ['fmnist-c4b2', 'fmnist-c6b2', 'fmnist-c12b3', 'fmnist-c16b4'];
+  const allBundles = ['fmnist-c4b2', 'fmnist-c6b2', 'fmnist-c12b3', 'fmnist-c16b4', LATE];
   return {
     quick,
     links: links as LinkName[],
@@ -119,9 +122,9 @@ export function parseBenchOptions(argv: string[]): BenchConfig | 'help' {
       accuracyDropPt: Number(values['slo-accuracy-pt']),
     },
     emulation: values.emulation as EmulationMode,
-    bundles: quick ? ['fmnist-c4b2', 'fmnist-c16b4'] : allBundles,
-    cascadeBundles: quick ? ['fmnist-c16b4'] : ['fmnist-c6b2', 'fmnist-c16b4'],
-    cacheBundle: 'fmnist-c16b4',
+    bundles: quick ? ['fmnist-c4b2', LATE] : allBundles,
+    cascadeBundles: quick ? [LATE] : ['fmnist-c6b2', 'fmnist-c16b4', LATE],
+    cacheBundle: LATE,
     scale: values['no-scale']
       ? null
       : {
