@@ -41,7 +41,7 @@ RECIPES = {
             # --only fmnist-c16b4 (about 6 minutes with --resume after a full run).
             {"name": "fmnist-c16b4", "channels": 16, "bits": 4, "extra": True,
              "description": "Fashion-MNIST split ResNet, 16x7x7 bottleneck at 4 bits (most accurate)"},
-            # The late cut (after down2): the head runs ~2/3 of the teacher, its exit sees nearly
+            # The late cut (after down2): the head runs 76% of the teacher, its exit sees nearly
             # the teacher's features, and the features it sends are near the answer. Extra, like
             # c16b4: --only fmnist-late-c8b3 (about 5 minutes with --resume on an idle machine).
             # Tried and not shipped: 8x7x7 at 4 bits (split 93.31%, 180 B: no better).

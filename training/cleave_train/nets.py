@@ -7,10 +7,11 @@ Two split points ("cut"):
   the rest of the teacher (block1, down2, block2, classifier).
 - "late": after the teacher's second down-sampling stage (96x7x7). The head also runs block1
   and down2 (frozen) before a 1x1 encoder to C x 7 x 7; the tail decodes back to 96x7x7 and runs
-  block2 and the classifier. More of the network runs on the device (about 62% of the
-  teacher's MACs instead of 20%) and the features it sends are closer to the answer, so they
-  compress much further for the same accuracy (Neurosurgeon's trade-off).
-Both heads take the same trunk features (stem + down1), so the exit branch is shared.
+  block2 and the classifier. More of the network runs on the device (76% of the teacher's MACs
+  with encoder and exit, instead of 20%) and the features it sends are closer to the answer, so
+  they compress further for the same accuracy (Neurosurgeon's trade-off).
+The early exit branch (on the trunk's 48x14x14) is shared by every early-cut point; the late cut
+has its own exit at the cut (96x7x7).
 """
 import torch
 import torch.nn as nn
@@ -96,9 +97,6 @@ class Encoder(nn.Module):
 
     def project(self, f):
         return self.proj(self.conv(f))
-
-    def forward(self, h):
-        return self.project(self.at_cut(h))
 
     def trainable(self):
         return [p for n, p in self.named_parameters() if not n.startswith(("block1.", "down2."))]
