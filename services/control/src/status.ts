@@ -50,10 +50,11 @@ export async function reportStatus(
 }
 
 export async function readStatuses<T>(kv: KV, what: 'config' | 'rollout'): Promise<T[]> {
-  const keys: string[] = [];
-  for await (const key of await kv.keys(`${what}.*`)) keys.push(key);
+  // A key updated while the listing runs can be listed twice: each status is read once.
+  const keys = new Set<string>();
+  for await (const key of await kv.keys(`${what}.*`)) keys.add(key);
   const out: T[] = [];
-  for (const key of keys.sort()) {
+  for (const key of [...keys].sort()) {
     const e = await kv.get(key);
     if (e && e.operation === 'PUT' && e.length > 0) out.push(e.json<T>());
   }
