@@ -25,6 +25,8 @@ export interface EnergyReport {
   device: DeviceProfileName;
   link: string;
   speedFactor: number;
+  /** Per-image time of each model here (ms, batch 1, median), before the speed factor. */
+  modelMs: Record<string, number>;
   /** Requests per second the radio model spaces transfers at (this run's rate). */
   arrivalsPerSec: number;
   strategies: { 'local-only': StrategyEnergy; 'full-offload': StrategyEnergy; split: StrategyEnergy };
@@ -36,8 +38,10 @@ export interface EnergyReport {
 const SAMPLE = 200;
 
 /**
- * Mean wall time of one inference of each role at batch 1 on one idle worker, ms: the device's
- * compute alone, without the queueing a loaded run adds to the answers' own timings.
+ * Wall time of one inference of each role at batch 1 on one idle worker, ms: the device's compute
+ * alone, without the queueing a loaded run adds to the answers' own timings. The roles run in
+ * turn on each image (not one role after another), and the median is taken, so a burst of load
+ * from elsewhere on this machine lands on every role alike instead of inflating one of them.
  */
 async function modelMs(
   bundle: Bundle,
@@ -46,21 +50,30 @@ async function modelMs(
 ): Promise<Record<string, number>> {
   const present = roles.filter((r) => bundle.files[r]);
   const pool = createSessionPool({ models: bundleSessionModels(bundle, { roles: present }), workers: 1 });
-  const out: Record<string, number> = {};
   try {
     await pool.ready;
     const dims = [1, ...bundle.manifest.input.shape];
-    for (const role of present) {
-      const name = bundle.files[role]!.spec.inputs[0]!.name;
-      for (const x of images.slice(0, 10)) await pool.run(role, { [name]: { data: x, dims } });
-      const t = performance.now();
-      for (const x of images) await pool.run(role, { [name]: { data: x, dims } });
-      out[role] = (performance.now() - t) / images.length;
+    const run = (role: FileRole, x: Float32Array) =>
+      pool.run(role, { [bundle.files[role]!.spec.inputs[0]!.name]: { data: x, dims } });
+    for (const x of images.slice(0, 10)) for (const role of present) await run(role, x);
+    const times: Record<string, number[]> = Object.fromEntries(present.map((r) => [r, []]));
+    for (const x of images) {
+      for (const role of present) {
+        const t = performance.now();
+        await run(role, x);
+        times[role]!.push(performance.now() - t);
+      }
     }
-    return out;
+    return Object.fromEntries(Object.entries(times).map(([role, ms]) => [role, median(ms)]));
   } finally {
     await pool.close();
   }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /** Radio energy per inference (mJ) for transfers of these sizes, spaced `gapMs` apart. */
@@ -152,6 +165,7 @@ export async function buildEnergyReport(
     device: run.device,
     link: run.link,
     speedFactor: profile.speedFactor,
+    modelMs: t,
     arrivalsPerSec: n / run.wallSeconds,
     strategies: { 'local-only': local, 'full-offload': full, split },
     agent:
@@ -165,7 +179,7 @@ export async function buildEnergyReport(
         : null,
     notes: [
       `compute (estimated): ${run.device} profile, ${busyWatts.toFixed(2)} W with one of four cores busy, times the time measured here × ${profile.speedFactor} (speed factor, an estimate)`,
-      `per image here at batch 1 on an idle worker (mean of ${Math.min(SAMPLE, run.images.length)}): ${Object.entries(
+      `per image here at batch 1 on an idle worker, roles in turn (median of ${Math.min(SAMPLE, run.images.length)}): ${Object.entries(
         t,
       )
         .map(([k, v]) => `${k} ${v.toFixed(3)} ms`)

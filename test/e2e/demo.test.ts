@@ -101,8 +101,9 @@ describe('demo - npm start', { timeout: 400_000 }, () => {
       for (const s of [local, full, split]) assert.ok(Math.abs(s.totalMj - s.computeMj - s.radioMj) < 1e-9);
       // The split sends feature frames, far fewer bytes than the raw image.
       assert.ok(split.bytesUp < full.bytesUp / 5, `${split.bytesUp} vs ${full.bytesUp}`);
-      // The head alone costs less on the device than the whole teacher.
-      assert.ok(split.computeMj < local.computeMj);
+      // The head alone costs less on the device than the whole teacher. (The split's total compute
+      // also counts the dual CNNs where the exit was unsure, so it may come close to local-only.)
+      assert.ok(e.modelMs.head! < e.modelMs.full!, JSON.stringify(e.modelMs));
       assert.equal(e.agent?.meter, 'device-profile:rpi4');
     } finally {
       rmSync(dir, { recursive: true, force: true });
