@@ -1,12 +1,20 @@
 // The channel under the offload client: target, credentials, keepalive and the balancing
 // policy as a gRPC service config; the client's options, interface and error type.
 import { readFileSync } from 'node:fs';
-import type { InferResult__Output, loadCleaveProto, SplitInferenceClient } from '@cleave/wire';
+import type {
+  InferRequest,
+  InferResponse__Output,
+  InferResult__Output,
+  loadCleaveProto,
+  SplitInferenceClient,
+} from '@cleave/wire';
 import {
   type ChannelCredentials,
   type ChannelOptions,
+  type ClientDuplexStream,
   connectivityState,
   credentials,
+  type Metadata,
   type status,
 } from '@grpc/grpc-js';
 
@@ -145,4 +153,33 @@ export function openChannel(proto: CleaveProto, options: OffloadClientOptions): 
   };
   watch();
   return ch;
+}
+
+/** A response as an InferStream hands it over, with the size it had on the wire. */
+export interface Received {
+  res: InferResponse__Output;
+  /** The serialized message grpc-js decoded, plus its 5-byte gRPC length prefix. */
+  bytes: number;
+}
+export type InferStream = ClientDuplexStream<InferRequest, Received>;
+
+/** InferStream's response deserializer, which also reports each message's size on the wire. */
+export function countingDeserializer(proto: CleaveProto): (message: Buffer) => Received {
+  const decode = proto.cleave.v1.SplitInference.service.InferStream.responseDeserialize;
+  return (message) => ({ res: decode(message), bytes: message.length + 5 });
+}
+
+/**
+ * InferStream on the channel, opened as the generated client's method opens it, but with the
+ * received bytes counted where grpc-js hands each message to the deserializer: wire bytes
+ * counted, without serializing every answer a second time to measure it.
+ */
+export function openInferStream(proto: CleaveProto, ch: Channel, metadata: Metadata): InferStream {
+  const method = proto.cleave.v1.SplitInference.service.InferStream;
+  return ch.client.makeBidiStreamRequest(
+    method.path,
+    method.requestSerialize,
+    countingDeserializer(proto),
+    metadata,
+  );
 }

@@ -10,15 +10,20 @@
 // channelMaxAgeMs, which resolves the name afresh.
 
 import { startRpcCallTimer } from '@cleave/telemetry';
-import { type InferRequest, type InferResponse__Output, loadCleaveProto } from '@cleave/wire';
-import { type ClientDuplexStream, Metadata, status } from '@grpc/grpc-js';
+import { type InferRequest, loadCleaveProto } from '@cleave/wire';
+import { Metadata, status } from '@grpc/grpc-js';
+import { createDeadlineTimers } from './deadline-timers.js';
+import { type LaneLoad, leastLoaded } from './lane-choice.js';
 import {
   type Channel,
+  type InferStream,
   type OffloadClient,
   type OffloadClientOptions,
   OffloadError,
   type OffloadResult,
   openChannel,
+  openInferStream,
+  type Received,
   targetAddress,
 } from './offload-channel.js';
 import { inferRequestWireBytes } from './wire-size.js';
@@ -32,16 +37,10 @@ export {
   targetAddress,
 } from './offload-channel.js';
 
-type Stream = ClientDuplexStream<InferRequest, InferResponse__Output>;
-interface Lane {
-  s: Stream;
+interface Lane extends LaneLoad {
+  s: InferStream;
   channel: Channel;
-  /** Requests placed on this stream and not settled. */
-  load: number;
   backlog: Pending[];
-  blocked: boolean;
-  retiring: boolean;
-  peer: string | undefined;
   expiresAt: number;
 }
 interface Pending {
@@ -50,12 +49,14 @@ interface Pending {
   frame: Uint8Array;
   parameters: Record<string, string>;
   timeoutMs: number;
+  /** performance.now() when its budget runs out. */
   deadline: number;
+  /** Until settled; its deadline is watched meanwhile. */
+  live: boolean;
   /** Times handed to the transport; a request is sent at most twice. */
   sends: number;
   moves: number;
   wireBytes: number;
-  timer: NodeJS.Timeout;
   resolve: (r: OffloadResult) => void;
   reject: (e: OffloadError) => void;
 }
@@ -66,9 +67,6 @@ const SETTLE_MS = 1000;
 
 export function createOffloadClient(options: OffloadClientOptions): OffloadClient {
   const proto = loadCleaveProto();
-  // Received bytes are counted by serializing the answer again with the same codec grpc-js used.
-  const serializeResponse = proto.cleave.v1.SplitInference.service.InferStream.responseSerialize;
-  const responseSize = (res: InferResponse__Output) => serializeResponse(res).length + 5;
   const want = Math.max(1, options.streams ?? 1);
   const { host, port } = targetAddress(options.target);
   const lanes = new Set<Lane>();
@@ -78,6 +76,12 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
   let nextId = 1;
   let turn = 0;
   let closed = false;
+  const local = { origin: 'local' } as const;
+  const deadlines = createDeadlineTimers<Pending>((p) => {
+    settle(p.id)?.reject(
+      new OffloadError(status.DEADLINE_EXCEEDED, `no answer within ${p.timeoutMs} ms`, local),
+    );
+  });
 
   const makeChannel = () => openChannel(proto, options);
   let channel = makeChannel();
@@ -89,7 +93,7 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
     const p = pending.get(id);
     if (!p) return undefined;
     pending.delete(id);
-    clearTimeout(p.timer);
+    deadlines.settled(p);
     unload(p.lane);
     return p;
   }
@@ -110,7 +114,7 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
 
   function write(lane: Lane, p: Pending): void {
     // A retry carries what is left of the budget, so the server drops it when that has passed.
-    const timeoutMs = p.sends === 0 ? p.timeoutMs : Math.max(1, Math.ceil(p.deadline - Date.now()));
+    const timeoutMs = p.sends === 0 ? p.timeoutMs : Math.max(1, Math.ceil(p.deadline - performance.now()));
     const req: InferRequest = {
       request_id: p.id,
       frame: p.frame,
@@ -141,7 +145,7 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
   /** Sends a request again on another stream (another replica when known), or fails it. */
   function retry(p: Pending, from: Lane, code: status, message: string): void {
     if (pending.get(p.id) !== p || p.lane !== from) return;
-    const again = p.sends === 1 && RETRYABLE.has(code) && !closed && p.deadline - Date.now() > 1;
+    const again = p.sends === 1 && RETRYABLE.has(code) && !closed && p.deadline - performance.now() > 1;
     if (p.sends >= 2 || (p.sends === 1 && !again) || p.moves >= 3) {
       settle(p.id)?.reject(new OffloadError(code, message));
       return;
@@ -181,7 +185,7 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
     const metadata = new Metadata();
     if (options.model) metadata.set('cleave-model', options.model);
     if (options.token) metadata.set('authorization', `Bearer ${options.token}`);
-    const s: Stream = ch.client.InferStream(metadata);
+    const s = openInferStream(proto, ch, metadata);
     const settled = ch.readySince !== undefined && now - ch.readySince >= SETTLE_MS;
     const age = settled || want === 1 ? options.maxStreamAgeMs : SETTLE_MS;
     const lane: Lane = {
@@ -204,7 +208,7 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
     s.on('metadata', () => {
       lane.peer = s.getPeer();
     });
-    s.on('data', (res: InferResponse__Output) => {
+    s.on('data', ({ res, bytes }: Received) => {
       const p = pending.get(res.request_id);
       if (!p || p.lane !== lane) return; // timed out, or moved: a late answer is dropped
       const e = res.error;
@@ -215,7 +219,7 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
         settle(p.id)?.resolve({
           result: res.result,
           wireBytes: p.wireBytes,
-          responseBytes: responseSize(res),
+          responseBytes: bytes,
         });
       } else {
         const code = (e?.grpc_code ?? status.UNKNOWN) as status;
@@ -245,27 +249,14 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
       if (!lane.retiring) live++;
     }
     for (; live < want; live++) open();
-    let list = [...lanes].filter(
-      (l) => !l.retiring && l !== avoid && (avoid?.peer === undefined || l.peer !== avoid.peer),
-    );
-    // A retry prefers a stream known to be on another replica over a new one that may not be.
-    const known = avoid ? list.filter((l) => l.peer !== undefined) : [];
-    if (known.length > 0) list = known;
-    if (list.length === 0) return open();
-    // Ties are broken in turn, so equal streams share the load.
-    const cost = (l: Lane) => l.load + (l.blocked ? 1e9 : 0);
-    const start = turn++ % list.length;
-    let best = list[start]!;
-    for (let i = 1; i < list.length; i++) {
-      const l = list[(start + i) % list.length]!;
-      if (cost(l) < cost(best)) best = l;
-    }
+    const best = leastLoaded(lanes, avoid, turn);
+    if (best === undefined) return open();
+    turn++;
     return best;
   }
 
   return {
     infer(frame, timeoutMs, parameters = {}) {
-      const local = { origin: 'local' } as const;
       if (closed)
         return Promise.reject(new OffloadError(status.CANCELLED, 'offload client is closed', local));
       if (queued >= options.maxQueuedWrites) {
@@ -275,11 +266,7 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
       }
       const id = String(nextId++);
       return new Promise<OffloadResult>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          settle(id)?.reject(
-            new OffloadError(status.DEADLINE_EXCEEDED, `no answer within ${timeoutMs} ms`, local),
-          );
-        }, timeoutMs);
+        const deadline = performance.now() + timeoutMs;
         const lane = pick();
         const p: Pending = {
           id,
@@ -287,15 +274,16 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
           frame,
           parameters,
           timeoutMs,
-          deadline: Date.now() + timeoutMs,
+          deadline,
+          live: true,
           sends: 0,
           moves: 0,
           wireBytes: 0,
-          timer,
           resolve,
           reject,
         };
         pending.set(id, p);
+        deadlines.add(p);
         place(p, lane);
       });
     },

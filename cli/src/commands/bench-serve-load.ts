@@ -1,5 +1,6 @@
 // Load for `cleave bench serve`: N agents, each an offload client on its own connection, each
 // keeping K requests in flight on its InferStream, sending real frames for a fixed time.
+import { readFileSync } from 'node:fs';
 import { createOffloadClient } from '@cleave/edge-agent';
 import { percentile } from '../demo-report.js';
 
@@ -12,6 +13,20 @@ export interface ServedRun {
   throughputPerSec: number;
   latencyMs: { p50: number; p99: number };
   meanBatchSize: number;
+  /** CPU time per answered request while measuring: this process (the agents) and the server's. */
+  cpuUsPerRequest: { agents: number; server: number | null };
+}
+
+/** User + system CPU time of a process, all threads, in µs (from /proc; null where there is none). */
+function processCpuUs(pid: number): number | null {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1e6) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return null;
+  }
 }
 
 export async function driveAgents(options: {
@@ -22,6 +37,8 @@ export async function driveAgents(options: {
   inFlightPerAgent: number;
   seconds: number;
   warmupSeconds?: number;
+  /** The server's process id, to report its CPU time per request. */
+  serverPid?: number;
 }): Promise<ServedRun> {
   const { frames, agents, inFlightPerAgent } = options;
   const clients = Array.from({ length: agents }, () =>
@@ -63,10 +80,15 @@ export async function driveAgents(options: {
     );
   await Promise.all(lanes(performance.now() + (options.warmupSeconds ?? 1) * 1000));
   measuring = true;
+  const cpu0 = process.cpuUsage();
+  const server0 = options.serverPid ? processCpuUs(options.serverPid) : null;
   const start = performance.now();
   await Promise.all(lanes(start + options.seconds * 1000));
   const seconds = (performance.now() - start) / 1000;
   measuring = false;
+  const cpu = process.cpuUsage(cpu0);
+  const server1 = options.serverPid ? processCpuUs(options.serverPid) : null;
+  const n = Math.max(1, latencies.length);
   for (const c of clients) c.close();
   latencies.sort((a, b) => a - b);
   return {
@@ -78,5 +100,9 @@ export async function driveAgents(options: {
     throughputPerSec: latencies.length / seconds,
     latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
     meanBatchSize: batchSizes.reduce((a, b) => a + b, 0) / Math.max(1, batchSizes.length),
+    cpuUsPerRequest: {
+      agents: (cpu.user + cpu.system) / n,
+      server: server0 !== null && server1 !== null ? (server1 - server0) / n : null,
+    },
   };
 }

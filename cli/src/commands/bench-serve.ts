@@ -103,6 +103,7 @@ export async function benchServe(argv: string[]): Promise<number> {
         agents,
         inFlightPerAgent: inFlight,
         seconds,
+        ...(server.child.pid ? { serverPid: server.child.pid } : {}),
       });
     } finally {
       await server.stop();
@@ -142,7 +143,7 @@ export async function benchServe(argv: string[]): Promise<number> {
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
   const line = (r: typeof batched) =>
-    `${r.throughputPerSec.toFixed(0)}/s  p50 ${r.latencyMs.p50.toFixed(1)} ms  p99 ${r.latencyMs.p99.toFixed(1)} ms  errors ${r.errors}  mean batch ${r.meanBatchSize.toFixed(1)}`;
+    `${r.throughputPerSec.toFixed(0)}/s  p50 ${r.latencyMs.p50.toFixed(1)} ms  p99 ${r.latencyMs.p99.toFixed(1)} ms  errors ${r.errors}  mean batch ${r.meanBatchSize.toFixed(1)}  CPU/request: agents ${r.cpuUsPerRequest.agents.toFixed(0)} us, server ${r.cpuUsPerRequest.server?.toFixed(0) ?? '?'} us`;
   process.stdout.write(
     `raw tail (batch ${BATCH}): ${rawRate.toFixed(0)}/s   raw tail (batch 1): ${raw1Rate.toFixed(0)}/s\n` +
       `served, batching on:  ${line(batched)}\n` +
