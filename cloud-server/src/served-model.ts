@@ -31,6 +31,7 @@ export interface ServedModel {
 
 export interface ServedModelOptions {
   workers: number;
+  batchesPerWorker: number;
   intraOpThreads: number;
   poolQueueLimit: number;
   executionProviders: readonly string[];
@@ -49,6 +50,7 @@ export async function loadServedModel(
   const pool = createSessionPool({
     models: bundleSessionModels(bundle, { roles: ['tail'] }),
     workers: options.workers,
+    jobsPerWorker: options.batchesPerWorker,
     intraOpThreads: options.intraOpThreads,
     queueLimit: options.poolQueueLimit,
     executionProviders: [...options.executionProviders],
@@ -65,7 +67,7 @@ export async function loadServedModel(
   const attrs = { model: m.name, version: m.version };
   const batcher = createDynamicBatcher<Float32Array, Float32Array>({
     ...options.batching,
-    maxConcurrentBatches: options.workers,
+    maxConcurrentBatches: options.workers * options.batchesPerWorker,
     onBatch: (size) => recordBatch(attrs, size),
     run: async (items) => {
       const out = await pool.run(

@@ -13,6 +13,11 @@ export const ServerOptionsSchema = z
     models: z.array(z.string()).default([]),
     /** Worker threads per served model version; each runs one batch at a time. */
     workers: z.number().int().min(1).max(64).default(2),
+    /**
+     * Batches each worker holds: the one it runs plus the ones waiting in its message port, so it
+     * starts the next without waiting for the event loop to answer the last. 1 turns this off.
+     */
+    batchesPerWorker: z.number().int().min(1).max(8).default(2),
     intraOpThreads: z.number().int().min(1).max(64).default(1),
     executionProviders: z.array(z.string()).min(1).default(['cpu']),
     /** Runs waiting for a worker across all models. */

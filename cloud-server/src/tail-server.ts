@@ -66,6 +66,7 @@ export async function createTailServer(
     versionPolicy: options.versionPolicy,
     versionPolicies: options.versionPolicies,
     workers: options.workers,
+    batchesPerWorker: options.batchesPerWorker,
     intraOpThreads: options.intraOpThreads,
     poolQueueLimit: options.poolQueueLimit,
     executionProviders: options.executionProviders,

@@ -34,6 +34,7 @@ export async function benchServe(argv: string[]): Promise<number> {
       agents: { type: 'string', default: '64' },
       'in-flight': { type: 'string', default: '32' },
       workers: { type: 'string', default: String(availableParallelism()) },
+      'batches-per-worker': { type: 'string', default: '2' },
       json: { type: 'string' },
     },
   });
@@ -41,6 +42,7 @@ export async function benchServe(argv: string[]): Promise<number> {
   const inFlight = Number(values['in-flight']);
   const agents = Number(values.agents);
   const workers = Number(values.workers);
+  const batchesPerWorker = Number(values['batches-per-worker']);
   const bundle = await loadBundle(join(values.models, values.bundle));
   const m = bundle.manifest;
   const threads = availableParallelism();
@@ -92,6 +94,8 @@ export async function benchServe(argv: string[]): Promise<number> {
       m.name,
       '--workers',
       String(workers),
+      '--batches-per-worker',
+      String(batchesPerWorker),
       '--no-http',
       ...(batching ? [] : ['--no-batching']),
     ]);
@@ -123,6 +127,7 @@ export async function benchServe(argv: string[]): Promise<number> {
     bundle: `${m.name}@${m.version}`,
     frameBytes: frames[0]!.byteLength,
     serverWorkers: workers,
+    serverBatchesPerWorker: batchesPerWorker,
     raw: { batch: BATCH, intraOpThreads: threads, seconds: raw.seconds, throughputPerSec: rawRate },
     rawBatch1: {
       intraOpThreads: threads,

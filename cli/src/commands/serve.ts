@@ -15,6 +15,7 @@ export const SERVE_ENV: EnvBinding[] = [
   { name: 'CLEAVE_MODELS_DIR', path: 'modelsDir', type: 'string' },
   { name: 'CLEAVE_SERVE_MODELS', path: 'models', type: 'list' },
   { name: 'CLEAVE_SERVE_WORKERS', path: 'workers', type: 'int' },
+  { name: 'CLEAVE_SERVE_BATCHES_PER_WORKER', path: 'batchesPerWorker', type: 'int' },
   { name: 'CLEAVE_SERVE_INTRA_OP_THREADS', path: 'intraOpThreads', type: 'int' },
   { name: 'CLEAVE_SERVE_EXECUTION_PROVIDERS', path: 'executionProviders', type: 'list' },
   { name: 'CLEAVE_SERVE_BATCHING', path: 'batching.enabled', type: 'bool' },
@@ -45,6 +46,7 @@ SIGTERM drains in-flight requests, then exits.
   --no-http            no HTTP endpoints
   --model-control MODE none | poll (watch the model folder) | explicit (admin API)
   --workers N          tail worker threads per model version (default 2)
+  --batches-per-worker N  batches each worker holds, running and next (default 2; 1 = off)
   --no-batching        run every request alone (for comparison)
   --max-batch N        largest batch (default 32)
   --ready-file FILE    write the bound ports here once serving, as JSON {"port", "httpPort"}
@@ -69,6 +71,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       'no-http': { type: 'boolean' },
       'model-control': { type: 'string' },
       workers: { type: 'string' },
+      'batches-per-worker': { type: 'string' },
       'no-batching': { type: 'boolean' },
       'max-batch': { type: 'string' },
       'ready-file': { type: 'string' },
@@ -90,6 +93,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
     host: values.host,
     port: values.port === undefined ? undefined : Number(values.port),
     workers: values.workers === undefined ? undefined : Number(values.workers),
+    batchesPerWorker:
+      values['batches-per-worker'] === undefined ? undefined : Number(values['batches-per-worker']),
     http: {
       enabled: values['no-http'] ? false : undefined,
       port: values['http-port'] === undefined ? undefined : Number(values['http-port']),

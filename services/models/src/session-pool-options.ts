@@ -13,6 +13,13 @@ export interface SessionPoolOptions {
   workers?: number;
   /** ONNX Runtime intra-op threads per session. Default 1, so workers do not fight over cores. */
   intraOpThreads?: number;
+  /**
+   * Jobs a worker may hold at once: the one it runs and the ones waiting in its message port.
+   * Default 1 (a job goes to whichever worker frees up first). 2 keeps a busy worker from idling
+   * while this thread answers its last job and sends the next, at the cost of a queued job being
+   * tied to one worker; the tail server uses 2.
+   */
+  jobsPerWorker?: number;
   /** Runs allowed to wait for a worker; one more is refused with PoolOverloadedError. Default 1024. */
   queueLimit?: number;
   /**
@@ -27,6 +34,7 @@ export interface ResolvedPoolOptions {
   models: SessionModel[];
   workers: number;
   intraOpThreads: number;
+  jobsPerWorker: number;
   queueLimit: number;
   executionProviders: string[];
 }
@@ -34,6 +42,7 @@ export interface ResolvedPoolOptions {
 export const POOL_DEFAULTS = {
   workers: 1,
   intraOpThreads: 1,
+  jobsPerWorker: 1,
   queueLimit: 1024,
   executionProviders: ['cpu'],
 } as const;
@@ -59,6 +68,7 @@ export function resolvePoolOptions(options: SessionPoolOptions): ResolvedPoolOpt
     models: options.models.map((m) => ({ ...m })),
     workers: integer('workers', options.workers ?? POOL_DEFAULTS.workers, 1),
     intraOpThreads: integer('intraOpThreads', options.intraOpThreads ?? POOL_DEFAULTS.intraOpThreads, 1),
+    jobsPerWorker: integer('jobsPerWorker', options.jobsPerWorker ?? POOL_DEFAULTS.jobsPerWorker, 1),
     queueLimit: integer('queueLimit', options.queueLimit ?? POOL_DEFAULTS.queueLimit, 0),
     executionProviders,
   };

@@ -109,12 +109,26 @@ export function createSessionPool(options: SessionPoolOptions): SessionPool {
     checkDrained();
   };
 
+  /** The live worker holding the fewest jobs, below the limit; among idle ones the longest idle. */
+  const nextSlot = (): WorkerSlot | undefined => {
+    let best: WorkerSlot | undefined;
+    for (const s of slots) {
+      if (!s.live || s.jobs.length >= config.jobsPerWorker) continue;
+      if (
+        best === undefined ||
+        s.jobs.length < best.jobs.length ||
+        (s.jobs.length === best.jobs.length && s.idleSince < best.idleSince)
+      )
+        best = s;
+    }
+    return best;
+  };
+
   const pump = () => {
     while (queue.length > 0) {
-      const slot = slots.filter((s) => s.state === 'idle').sort((a, b) => a.idleSince - b.idleSince)[0];
+      const slot = nextSlot();
       if (slot === undefined) return;
-      const job = queue.shift()!;
-      slot.dispatch(job);
+      slot.dispatch(queue.shift()!);
     }
   };
 
@@ -170,8 +184,7 @@ export function createSessionPool(options: SessionPoolOptions): SessionPool {
         counts.aborted++;
         return Promise.reject(signal.reason);
       }
-      const idle = slots.some((s) => s.state === 'idle');
-      if (!(idle && queue.length === 0) && queue.length >= config.queueLimit) {
+      if (!(nextSlot() && queue.length === 0) && queue.length >= config.queueLimit) {
         return refuse(new PoolOverloadedError(config.queueLimit));
       }
       return new Promise<TensorMap>((resolve, reject) => {
@@ -202,9 +215,9 @@ export function createSessionPool(options: SessionPoolOptions): SessionPool {
     stats() {
       return {
         queued: queue.length,
-        running: slots.filter((s) => s.state === 'busy').length,
+        running: slots.reduce((n, s) => n + s.jobs.length, 0),
         ...counts,
-        workersReady: slots.filter((s) => s.state === 'idle' || s.state === 'busy').length,
+        workersReady: slots.filter((s) => s.live).length,
       };
     },
     close() {

@@ -28,7 +28,10 @@ export interface PoolEvents {
   shouldRespawn(): boolean;
 }
 
-/** `starting` covers loading models and waiting to respawn; `dead` slots never come back. */
+/**
+ * `starting` covers loading models and waiting to respawn; `busy` means the worker holds at least
+ * one job; `dead` slots never come back.
+ */
 export type SlotState = 'starting' | 'idle' | 'busy' | 'dead';
 
 // A worker that keeps dying gives up after this many crashes in a row, with growing pauses.
@@ -65,7 +68,11 @@ export class WorkerSlot {
   everReady = false;
   /** When the slot last became idle; the pool hands work to the longest idle. */
   idleSince = 0;
-  job: Job | undefined;
+  /**
+   * Jobs posted to the worker, in the order it runs them: the first is running, the others wait in
+   * the worker's message port so that it starts the next one without a round trip to this thread.
+   */
+  readonly jobs: Job[] = [];
   readonly #events: PoolEvents;
   readonly #spawn: () => Worker;
   #worker: Worker | undefined;
@@ -96,19 +103,36 @@ export class WorkerSlot {
     worker.on('exit', (code) => this.#onExit(worker, code));
   }
 
+  /** Whether the worker is loaded and can take a job (the pool decides how many it may hold). */
+  get live(): boolean {
+    return this.state === 'idle' || this.state === 'busy';
+  }
+
   dispatch(job: Job): void {
     const worker = this.#worker;
-    if (worker === undefined || this.state !== 'idle') throw new Error(`worker ${this.index} is not idle`);
+    if (worker === undefined || !this.live) throw new Error(`worker ${this.index} is not running`);
     this.state = 'busy';
-    this.job = job;
+    this.jobs.push(job);
     const message: ToWorker = { type: 'run', id: job.id, key: job.key, feeds: job.feeds };
     try {
       worker.postMessage(message, job.transfer);
     } catch (error) {
       // The feeds could not be cloned (not a Float32Array, detached buffer...): the worker never saw them.
-      this.#becomeIdle();
+      this.#finish(job);
       this.#events.onJobDone(job, { error: new InferenceError(job.key, describe(error)) });
     }
+  }
+
+  /** Takes a job off the slot; the slot is idle once it holds none. */
+  #finish(job: Job): void {
+    const at = this.jobs.indexOf(job);
+    if (at >= 0) this.jobs.splice(at, 1);
+    if (this.jobs.length === 0 && this.state === 'busy') this.#becomeIdle();
+  }
+
+  /** Fails every job the worker held (it was stopped or it crashed). */
+  #failAll(error: Error): void {
+    for (const job of this.jobs.splice(0)) this.#events.onJobDone(job, { error });
   }
 
   /** Stops the worker for good: it finishes any native call in flight, then exits. */
@@ -117,10 +141,7 @@ export class WorkerSlot {
     const worker = this.#worker;
     this.#worker = undefined;
     this.state = 'dead';
-    const job = this.job;
-    this.job = undefined;
-    if (job)
-      this.#events.onJobDone(job, { error: new WorkerCrashedError(`worker ${this.index} was stopped`) });
+    this.#failAll(new WorkerCrashedError(`worker ${this.index} was stopped`));
     if (worker) this.#retire(worker);
     await this.#exited;
   }
@@ -136,7 +157,6 @@ export class WorkerSlot {
   }
 
   #becomeIdle(): void {
-    this.job = undefined;
     this.state = 'idle';
     this.idleSince = performance.now();
   }
@@ -163,10 +183,10 @@ export class WorkerSlot {
       }
       case 'result':
       case 'failed': {
-        const job = this.job;
-        if (job === undefined || job.id !== message.id) return;
+        const job = this.jobs.find((j) => j.id === message.id);
+        if (job === undefined) return;
         this.#crashes = 0;
-        this.#becomeIdle();
+        this.#finish(job);
         const outcome =
           message.type === 'result'
             ? { outputs: message.outputs }
@@ -180,12 +200,10 @@ export class WorkerSlot {
   #onExit(worker: Worker, code: number): void {
     if (worker !== this.#worker) return; // stopped on purpose
     this.#worker = undefined;
-    const job = this.job;
-    this.job = undefined;
     this.state = 'dead';
     const detail = this.#lastError === undefined ? `exit code ${code}` : describe(this.#lastError);
     const error = new WorkerCrashedError(`worker ${this.index}: ${detail}`, { cause: this.#lastError });
-    if (job) this.#events.onJobDone(job, { error });
+    this.#failAll(error);
     this.#crashes++;
     if (this.everReady && this.#crashes <= MAX_CONSECUTIVE_CRASHES && this.#events.shouldRespawn()) {
       this.state = 'starting';

@@ -1,4 +1,4 @@
-// One session worker: loads every model of the pool, then runs one job at a time.
+// One session worker: loads every model of the pool, then runs its jobs one at a time, in order.
 // ONNX Runtime's run() blocks the thread it is called on, which is why it lives here.
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
@@ -17,8 +17,8 @@ import type {
 const port = parentPort!;
 const init = workerData as WorkerInit;
 const sessions = new Map<string, ort.InferenceSession>();
-/** Loading models or running a job: native code may be on the stack, so exiting waits. */
-let busy = true;
+/** Loading models (1) or jobs not yet answered: native code may be on the stack, so exiting waits. */
+let busy = 1;
 let stopping = false;
 let crashNext = false;
 
@@ -111,7 +111,7 @@ async function run(message: RunRequest): Promise<void> {
 
 /** Releases the sessions and ends the thread, from JavaScript, with no native call in flight. */
 async function exitWhenIdle(): Promise<void> {
-  if (busy || !stopping) return;
+  if (busy > 0 || !stopping) return;
   for (const session of sessions.values()) await session.release().catch(() => {});
   process.exit(0);
 }
@@ -126,11 +126,13 @@ port.on('message', (message: ToWorker) => {
       crashNext = true;
       return;
     case 'run':
-      busy = true;
+      // Jobs queued behind this one wait in the port; ONNX Runtime's run() blocks this thread, so
+      // they run one at a time, in order.
+      busy++;
       run(message)
         .catch((error: unknown) => post({ type: 'failed', id: message.id, message: describe(error) }))
         .finally(() => {
-          busy = false;
+          busy--;
           void exitWhenIdle();
         });
       return;
@@ -138,5 +140,5 @@ port.on('message', (message: ToWorker) => {
 });
 
 await loadModels();
-busy = false;
+busy--;
 await exitWhenIdle();
