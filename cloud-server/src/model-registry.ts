@@ -240,7 +240,7 @@ export function createModelRegistry(options: RegistryOptions): ModelRegistry {
       listeners.push(listener);
     },
     idle: async () => {
-      await Promise.all(routes.all.map((m) => m.batcher.idle()));
+      await Promise.all(routes.all.flatMap((m) => [m.batcher.idle(), m.full?.batcher.idle()]));
     },
     close: () =>
       serialise(async () => {

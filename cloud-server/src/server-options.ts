@@ -18,6 +18,11 @@ export const ServerOptionsSchema = z
      * starts the next without waiting for the event loop to answer the last. 1 turns this off.
      */
     batchesPerWorker: z.number().int().min(1).max(8).default(2),
+    /**
+     * Also serve each bundle's full.onnx (raw input to logits) over HTTP as `<name>:full`, for
+     * clients that send the input itself. Off by default: it loads a second session per worker.
+     */
+    serveFull: z.boolean().default(false),
     intraOpThreads: z.number().int().min(1).max(64).default(1),
     executionProviders: z.array(z.string()).min(1).default(['cpu']),
     /** Runs waiting for a worker across all models. */

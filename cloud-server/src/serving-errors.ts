@@ -8,6 +8,7 @@ export const ServingErrorCode = {
   DRAINING: 'DRAINING',
   STREAM_LIMIT: 'STREAM_LIMIT',
   DUPLICATE_REQUEST_ID: 'DUPLICATE_REQUEST_ID',
+  BAD_INPUT: 'BAD_INPUT',
 } as const;
 export type ServingErrorCode = (typeof ServingErrorCode)[keyof typeof ServingErrorCode];
 
@@ -31,6 +32,8 @@ const servingStatus: Record<ServingErrorCode, status> = {
   DRAINING: status.UNAVAILABLE,
   // An empty or reused request_id: the stream could not match the answer to its request.
   DUPLICATE_REQUEST_ID: status.INVALID_ARGUMENT,
+  // An input tensor of the wrong size for a full model.
+  BAD_INPUT: status.INVALID_ARGUMENT,
 };
 
 export function statusOfServingCode(code: ServingErrorCode): status {

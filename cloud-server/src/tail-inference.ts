@@ -1,7 +1,7 @@
 // One request through the tail: frame → model → codec → batcher → answer.
 import { decodeFrame } from '@cleave/codec';
 import type { InferResult } from '@cleave/wire';
-import { queueFull } from './dynamic-batcher.js';
+import { type BatchedResult, queueFull } from './dynamic-batcher.js';
 import type { ModelRegistry } from './model-registry.js';
 
 /** The model a call names in its `cleave-model` metadata: "name" or "name@version". */
@@ -44,10 +44,20 @@ export async function inferFrame(
   if (!model.batcher.hasRoom()) throw queueFull();
   const features = model.codec.decodeFeatures(frame);
   const out = await model.batcher.submit(features, deadline);
+  return batchedAnswer(model.name, model.version, out, arrived);
+}
+
+/** The answer to one request from its share of a batch; `arrived` is its performance.now() arrival. */
+export function batchedAnswer(
+  name: string,
+  version: string,
+  out: BatchedResult<Float32Array>,
+  arrived: number,
+): InferResult {
   const { label, score } = softmaxTop(out.value);
   return {
-    model_name: model.name,
-    model_version: model.version,
+    model_name: name,
+    model_version: version,
     label,
     score,
     logits: Array.from(out.value),

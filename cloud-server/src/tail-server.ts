@@ -20,6 +20,7 @@ import { createAdminHandlers } from './admin-service.js';
 import { createAuthInterceptor, createTokenChecker, serverCredentials } from './auth.js';
 import { type HttpRoute, startTailHttp } from './http/http-server.js';
 import { createModelRegistry, type ModelRegistry, type RegistryEvent } from './model-registry.js';
+import { FULL_MODEL_SUFFIX } from './served-model.js';
 import { observeQueueDepth } from './server-metrics.js';
 import { type ResolvedServerOptions, resolveServerOptions, type ServerOptions } from './server-options.js';
 import { createSplitInferenceHandlers, type ServiceState } from './split-inference-service.js';
@@ -67,6 +68,7 @@ export async function createTailServer(
     versionPolicies: options.versionPolicies,
     workers: options.workers,
     batchesPerWorker: options.batchesPerWorker,
+    serveFull: options.serveFull,
     intraOpThreads: options.intraOpThreads,
     poolQueueLimit: options.poolQueueLimit,
     executionProviders: options.executionProviders,
@@ -140,10 +142,17 @@ export async function createTailServer(
   let http: ListeningHttpServer | undefined;
   let poller: NodeJS.Timeout | undefined;
   const stopDepth = observeQueueDepth(() =>
-    registry.models.map((m) => ({
-      model: { model: m.name, version: m.version },
-      queued: m.batcher.stats().queued,
-    })),
+    registry.models.flatMap((m) => [
+      { model: { model: m.name, version: m.version }, queued: m.batcher.stats().queued },
+      ...(m.full
+        ? [
+            {
+              model: { model: `${m.name}${FULL_MODEL_SUFFIX}`, version: m.version },
+              queued: m.full.batcher.stats().queued,
+            },
+          ]
+        : []),
+    ]),
   );
   try {
     if (options.http.enabled) {

@@ -16,6 +16,7 @@ export const SERVE_ENV: EnvBinding[] = [
   { name: 'CLEAVE_SERVE_MODELS', path: 'models', type: 'list' },
   { name: 'CLEAVE_SERVE_WORKERS', path: 'workers', type: 'int' },
   { name: 'CLEAVE_SERVE_BATCHES_PER_WORKER', path: 'batchesPerWorker', type: 'int' },
+  { name: 'CLEAVE_SERVE_FULL', path: 'serveFull', type: 'bool' },
   { name: 'CLEAVE_SERVE_INTRA_OP_THREADS', path: 'intraOpThreads', type: 'int' },
   { name: 'CLEAVE_SERVE_EXECUTION_PROVIDERS', path: 'executionProviders', type: 'list' },
   { name: 'CLEAVE_SERVE_BATCHING', path: 'batching.enabled', type: 'bool' },
@@ -44,6 +45,7 @@ SIGTERM drains in-flight requests, then exits.
   --port PORT          gRPC port (default 50051; 0 = any free port)
   --http-port PORT     KServe v2 HTTP port (default 8000; 0 = any free port)
   --no-http            no HTTP endpoints
+  --serve-full         also serve each bundle's full.onnx over HTTP as <name>:full (input tensor in)
   --model-control MODE none | poll (watch the model folder) | explicit (admin API)
   --workers N          tail worker threads per model version (default 2)
   --batches-per-worker N  batches each worker holds, running and next (default 2; 1 = off)
@@ -69,6 +71,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       port: { type: 'string' },
       'http-port': { type: 'string' },
       'no-http': { type: 'boolean' },
+      'serve-full': { type: 'boolean' },
       'model-control': { type: 'string' },
       workers: { type: 'string' },
       'batches-per-worker': { type: 'string' },
@@ -93,6 +96,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     host: values.host,
     port: values.port === undefined ? undefined : Number(values.port),
     workers: values.workers === undefined ? undefined : Number(values.workers),
+    serveFull: values['serve-full'] ? true : undefined,
     batchesPerWorker:
       values['batches-per-worker'] === undefined ? undefined : Number(values['batches-per-worker']),
     http: {

@@ -5,13 +5,15 @@
 //   GET  /v2/models/{name}[/versions/{v}]            model metadata
 //   GET  /v2/models/{name}[/versions/{v}]/ready
 //   POST /v2/models/{name}[/versions/{v}]/infer      feature frames in, logits out
+// With serveFull, `{name}:full` is the bundle's full model: an FP32 input tensor in, logits out.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HttpError, readBody, sendJson } from '@cleave/wire';
+import { HttpError, type InferResult, readBody, sendJson } from '@cleave/wire';
+import { findFullModel, fullModelBase, inferInput } from '../full-inference.js';
 import type { ModelRegistry, ServedModel } from '../model-registry.js';
 import { recordFailure, recordResult } from '../server-metrics.js';
 import { httpStatusOf, toGrpcStatus } from '../serving-errors.js';
 import { inferFrame } from '../tail-inference.js';
-import { readFrames } from './kserve-codec.js';
+import { framesOf, readRequest, samplesOf } from './kserve-codec.js';
 
 export interface KserveContext {
   registry: ModelRegistry;
@@ -27,30 +29,42 @@ export interface KserveContext {
 
 const MODEL_PATH = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(\/ready|\/infer)?$/;
 
-function metadataOf(model: ServedModel, versions: string[]) {
+function metadataOf(model: ServedModel, versions: string[], full: boolean) {
   const tail = model.bundle.files.tail.spec;
+  const { input } = model.bundle.manifest;
   return {
-    name: model.name,
+    name: full ? `${model.name}:full` : model.name,
     versions,
     platform: 'onnxruntime_onnx',
-    inputs: [{ name: 'frame', datatype: 'BYTES', shape: [-1] }],
+    inputs: full
+      ? [{ name: model.full!.inputName, datatype: 'FP32', shape: [-1, ...input.shape] }]
+      : [{ name: 'frame', datatype: 'BYTES', shape: [-1] }],
     outputs: [
       { name: 'logits', datatype: 'FP32', shape: [-1, model.labels.length] },
       { name: 'label', datatype: 'INT32', shape: [-1] },
     ],
-    parameters: {
-      labels: model.labels,
-      bottleneck_shape: model.codec.shape,
-      bottleneck_bits: model.codec.bits,
-      head_sha256: model.codec.headSha256,
-      tail_input: tail.inputs[0]?.name,
-    },
+    parameters: full
+      ? { labels: model.labels, normalization: input.normalization, source: input.source }
+      : {
+          labels: model.labels,
+          bottleneck_shape: model.codec.shape,
+          bottleneck_bits: model.codec.bits,
+          head_sha256: model.codec.headSha256,
+          tail_input: tail.inputs[0]?.name,
+        },
   };
 }
 
 export function createKserveHandler(ctx: KserveContext) {
-  const versionsOf = (name: string) =>
-    ctx.registry.models.filter((m) => m.name === name).map((m) => m.version);
+  const versionsOf = (name: string, full: boolean) =>
+    ctx.registry.models.filter((m) => m.name === name && (!full || m.full)).map((m) => m.version);
+  /** The served version a path names: a tail, or with `:full` a bundle's full model. */
+  const modelAt = (name: string, version?: string) => {
+    const base = fullModelBase(name);
+    return base === undefined
+      ? { model: ctx.registry.find(name, version), base: name, full: false }
+      : { model: findFullModel(ctx.registry, base, version), base, full: true };
+  };
 
   async function infer(req: IncomingMessage, res: ServerResponse, name: string, version?: string) {
     if (ctx.identify && ctx.identify(req.headers.authorization) === undefined) {
@@ -59,23 +73,32 @@ export function createKserveHandler(ctx: KserveContext) {
     if (!ctx.ready()) throw new HttpError(503, 'server is not ready');
     const body = await readBody(req, ctx.maxBodyBytes);
     const header = req.headers['inference-header-content-length'];
-    const { request, frames } = readFrames(body, Array.isArray(header) ? header[0] : header);
+    const { request, binary } = readRequest(body, Array.isArray(header) ? header[0] : header);
     const timeout = request.parameters?.timeout_ms;
     const deadline =
       typeof timeout === 'number' && timeout > 0 ? performance.now() + timeout : Number.POSITIVE_INFINITY;
-    ctx.inFlight.count += frames.length;
-    let results: Awaited<ReturnType<typeof inferFrame>>[];
+    // Each frame or sample goes to the batcher alone, so it batches with all other traffic.
+    let runs: (() => Promise<InferResult>)[];
+    const base = fullModelBase(name);
+    if (base === undefined) {
+      const declared = version ? { name, version } : { name };
+      runs = framesOf(request, binary).map((f) => () => inferFrame(ctx.registry, f, deadline, declared));
+    } else {
+      const model = findFullModel(ctx.registry, base, version);
+      if (!model) throw new HttpError(404, `model ${name}${version ? `@${version}` : ''} is not served here`);
+      runs = samplesOf(request, binary, model.full).map((x) => () => inferInput(model, x, deadline));
+    }
+    ctx.inFlight.count += runs.length;
+    let results: InferResult[];
     try {
-      results = await Promise.all(
-        frames.map((f) => inferFrame(ctx.registry, f, deadline, version ? { name, version } : { name })),
-      );
+      results = await Promise.all(runs.map((run) => run()));
       for (const r of results) recordResult(r);
     } catch (error) {
       const { code, message } = toGrpcStatus(error);
       recordFailure(code);
       throw new HttpError(httpStatusOf(code), message);
     } finally {
-      ctx.inFlight.count -= frames.length;
+      ctx.inFlight.count -= runs.length;
     }
     const classes = results[0]!.logits?.length ?? 0;
     const served = [...new Set(results.map((r) => r.model_version!))];
@@ -122,14 +145,14 @@ export function createKserveHandler(ctx: KserveContext) {
       return true;
     }
     if (!get) throw new HttpError(405, 'use GET');
-    const model = ctx.registry.find(name, version);
+    const { model, base, full } = modelAt(name, version);
     if (action === '/ready') {
       const ready = model !== undefined && ctx.ready();
       sendJson(res, ready ? 200 : model ? 503 : 404, { name, ready });
       return true;
     }
     if (!model) throw new HttpError(404, `model ${name}${version ? `@${version}` : ''} is not served here`);
-    sendJson(res, 200, metadataOf(model, versionsOf(name)));
+    sendJson(res, 200, metadataOf(model, versionsOf(base, full), full));
     return true;
   };
 }

@@ -1,0 +1,41 @@
+// One request through a bundle's full model (served with `serveFull`): the client sends the
+// normalised input tensor itself, as a client of any other inference server would.
+import type { InferResult } from '@cleave/wire';
+import { queueFull } from './dynamic-batcher.js';
+import type { ModelRegistry, ServedModel } from './model-registry.js';
+import { FULL_MODEL_SUFFIX, type FullModel } from './served-model.js';
+import { ServingError, ServingErrorCode } from './serving-errors.js';
+import { batchedAnswer } from './tail-inference.js';
+
+/** Whether a requested model name means a bundle's full model, and which bundle. */
+export function fullModelBase(name: string): string | undefined {
+  return name.endsWith(FULL_MODEL_SUFFIX) ? name.slice(0, -FULL_MODEL_SUFFIX.length) : undefined;
+}
+
+/** The served version whose full model answers `<base>:full` (newest, or the named version). */
+export function findFullModel(
+  registry: ModelRegistry,
+  base: string,
+  version?: string,
+): (ServedModel & { full: FullModel }) | undefined {
+  const model = registry.find(base, version);
+  return model?.full ? (model as ServedModel & { full: FullModel }) : undefined;
+}
+
+/** Runs one sample (the manifest's input shape, normalised) through the full model. */
+export async function inferInput(
+  model: ServedModel & { full: FullModel },
+  sample: Float32Array,
+  deadline: number,
+): Promise<InferResult> {
+  const arrived = performance.now();
+  const expected = model.full.sampleShape.reduce((a, b) => a * b, 1);
+  if (sample.length !== expected)
+    throw new ServingError(
+      ServingErrorCode.BAD_INPUT,
+      `expected ${expected} values per sample (${model.full.sampleShape.join('×')}), got ${sample.length}`,
+    );
+  if (!model.full.batcher.hasRoom()) throw queueFull();
+  const out = await model.full.batcher.submit(sample, deadline);
+  return batchedAnswer(`${model.name}${FULL_MODEL_SUFFIX}`, model.version, out, arrived);
+}
