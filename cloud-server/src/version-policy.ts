@@ -9,19 +9,44 @@ export const VersionPolicySchema = z.union([
 ]);
 export type VersionPolicy = z.infer<typeof VersionPolicySchema>;
 
-/** Orders dotted numeric versions ("1.10.0" > "1.9.2"); non-numeric parts compare as text. */
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split(/[.-]/);
-  const pb = b.split(/[.-]/);
+/** Compares dot-separated identifiers: numbers numerically, below any text; missing ones as `pad`. */
+function compareParts(pa: readonly string[], pb: readonly string[], pad: string | undefined): number {
   for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const x = pa[i] ?? '0';
-    const y = pb[i] ?? '0';
-    const nx = Number(x);
-    const ny = Number(y);
-    const c = Number.isFinite(nx) && Number.isFinite(ny) ? nx - ny : x.localeCompare(y);
+    const x = pa[i] ?? pad;
+    const y = pb[i] ?? pad;
+    if (x === undefined) return -1; // a shorter pre-release ranks lower (semver 11.4.4)
+    if (y === undefined) return 1;
+    const nx = /^\d+$/.test(x) ? Number(x) : Number.NaN;
+    const ny = /^\d+$/.test(y) ? Number(y) : Number.NaN;
+    let c: number;
+    if (!Number.isNaN(nx) && !Number.isNaN(ny)) c = nx - ny;
+    else if (!Number.isNaN(nx)) c = -1;
+    else if (!Number.isNaN(ny)) c = 1;
+    else c = x < y ? -1 : x > y ? 1 : 0;
     if (c !== 0) return Math.sign(c);
   }
   return 0;
+}
+
+/**
+ * Orders versions as semver does, tolerating fewer parts: dotted numbers compare numerically
+ * ("1.10.0" > "1.9.2", "2" = "2.0.0"), and a pre-release ranks below its release
+ * ("1.0.0-rc.1" < "1.0.0-rc.2" < "1.0.0"). Build metadata after "+" is ignored.
+ */
+export function compareVersions(a: string, b: string): number {
+  const split = (v: string) => {
+    const core = v.split('+')[0]!;
+    const dash = core.indexOf('-');
+    return dash < 0
+      ? { main: core, pre: undefined }
+      : { main: core.slice(0, dash), pre: core.slice(dash + 1) };
+  };
+  const x = split(a);
+  const y = split(b);
+  const main = compareParts(x.main.split('.'), y.main.split('.'), '0');
+  if (main !== 0) return main;
+  if (x.pre === undefined || y.pre === undefined) return x.pre === y.pre ? 0 : x.pre === undefined ? 1 : -1;
+  return compareParts(x.pre.split('.'), y.pre.split('.'), undefined);
 }
 
 /**
