@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { AGENT_ENV } from './commands/agent.js';
 import { SERVE_ENV } from './commands/serve.js';
 import { ConfigError, fromEnv, mergeOptions, readConfigFile } from './config-source.js';
 
@@ -42,5 +43,18 @@ describe('config - sources', () => {
       (e: unknown) => e instanceof ConfigError && e.message.includes('bad.json'),
     );
     assert.throws(() => readConfigFile(join(dir, 'missing.yaml')), /missing.yaml: cannot read/);
+  });
+  it('config - newer options have their environment variables', { timeout: 2000 }, () => {
+    assert.deepEqual(
+      fromEnv(AGENT_ENV, { CLEAVE_AGENT_CLOUD_STREAMS: '8', CLEAVE_AGENT_CLOUD_BALANCING: 'pick_first' }),
+      { agent: { cloud: { streams: 8, balancing: 'pick_first' } } },
+    );
+    assert.deepEqual(
+      fromEnv(SERVE_ENV, { CLEAVE_SERVE_FULL: 'true', CLEAVE_SERVE_BATCHES_PER_WORKER: '3' }),
+      {
+        serveFull: true,
+        batchesPerWorker: 3,
+      },
+    );
   });
 });

@@ -15,6 +15,8 @@ export const AGENT_ENV: EnvBinding[] = [
   { name: 'CLEAVE_AGENT_BUNDLE', path: 'agent.bundleDir', type: 'string' },
   { name: 'CLEAVE_AGENT_CLOUD', path: 'agent.cloud.target', type: 'string' },
   { name: 'CLEAVE_AGENT_CLOUD_TIMEOUT_MS', path: 'agent.cloud.timeoutMs', type: 'int' },
+  { name: 'CLEAVE_AGENT_CLOUD_STREAMS', path: 'agent.cloud.streams', type: 'int' },
+  { name: 'CLEAVE_AGENT_CLOUD_BALANCING', path: 'agent.cloud.balancing', type: 'string' },
   { name: 'CLEAVE_AGENT_SCORE_FUNCTION', path: 'agent.gate.scoreFunction', type: 'string' },
   { name: 'CLEAVE_AGENT_WORKERS', path: 'agent.workers', type: 'int' },
   { name: 'CLEAVE_AGENT_EXECUTION_PROVIDERS', path: 'agent.executionProviders', type: 'list' },
