@@ -1,5 +1,5 @@
 // KServe v2 / Open Inference Protocol endpoints of the tail server, so Triton and KServe clients
-// and plain curl can reach it (docs/http-api.md lists where it departs from the protocol):
+// and plain curl can reach it (docs/serving.md, "Where Cleave departs from the protocol"):
 //   GET  /v2/health/live | /v2/health/ready
 //   GET  /v2                                         server metadata
 //   GET  /v2/models/{name}[/versions/{v}]            model metadata
