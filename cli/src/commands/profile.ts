@@ -20,7 +20,17 @@ import {
   splitModel,
 } from '@cleave/graph';
 import { DEVICE_PROFILES, getRadioProfile, isDeviceProfileName, radioEnergy } from '@cleave/telemetry';
-import { INPUT_OPTIONS, INPUT_OPTIONS_HELP, readLabels, readModelInputs, userError } from './split.js';
+import {
+  EXIT_OPTIONS,
+  EXIT_OPTIONS_HELP,
+  exitFor,
+  exitReport,
+  INPUT_OPTIONS,
+  INPUT_OPTIONS_HELP,
+  readLabels,
+  readModelInputs,
+  userError,
+} from './split.js';
 
 /** Round-trip times assumed per link type (not measured): typical figures, stated in the output. */
 export const ASSUMED_RTT_MS: Record<string, number> = { ethernet: 2, wifi: 10, '5g': 20, lte: 50, '3g': 150 };
@@ -52,7 +62,8 @@ Recommends the cut that minimises --objective.
   --out DIR            the bundle folder for --split
   --labels FILE        class names for --split
   --name NAME          bundle name for --split
-${INPUT_OPTIONS_HELP}`;
+${INPUT_OPTIONS_HELP}With --split (TENSOR must be computed by the recommended cut's head; an exit needs --limit ≥ 80):
+${EXIT_OPTIONS_HELP}`;
 
 const positive = (text: string | undefined, what: string): number | undefined => {
   if (text === undefined) return undefined;
@@ -137,6 +148,7 @@ export async function profileCommand(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       ...INPUT_OPTIONS,
+      ...EXIT_OPTIONS,
       limit: { type: 'string', default: '64' },
       link: { type: 'string', default: 'wifi' },
       'uplink-mbps': { type: 'string' },
@@ -167,6 +179,7 @@ export async function profileCommand(argv: string[]): Promise<number> {
     if (objective !== 'latency' && objective !== 'energy')
       throw new SplitError('--objective: latency or energy');
     if (values.split && !values.out) throw new SplitError('--split needs --out DIR');
+    if (values['exit-at'] !== undefined && !values.split) throw new SplitError('--exit-at needs --split');
     const link = linkModel(values);
     const device = deviceModel(values.device);
     const inputs = await readModelInputs(path, values);
@@ -226,6 +239,7 @@ export async function profileCommand(argv: string[]): Promise<number> {
       writeFileSync(values.json, `${JSON.stringify(json, null, 2)}\n`);
     }
     if (values.split && values.out) {
+      const exit = await exitFor(inputs, chosen.profile.cut.tensor, values);
       const result = await splitModel({
         model: inputs.bytes,
         modelPath: path,
@@ -235,11 +249,16 @@ export async function profileCommand(argv: string[]): Promise<number> {
         normalization: inputs.normalization,
         out: values.out,
         bits: inputs.bits,
+        ...(exit ? { exit: exit.exit } : {}),
         ...(values.name ? { name: values.name } : {}),
         ...(values.labels ? { labels: readLabels(values.labels) } : {}),
       });
       process.stdout.write(
-        `wrote ${values.out}: cut at ${result.cut.tensor}, top-1 agreement with full.onnx ${(result.measurement.agreement * 100).toFixed(2)}%, mean frame ${result.measurement.meanFrameBytes.toFixed(1)} B\n`,
+        [
+          `wrote ${values.out}: cut at ${result.cut.tensor}, top-1 agreement with full.onnx ${(result.measurement.agreement * 100).toFixed(2)}%, mean frame ${result.measurement.meanFrameBytes.toFixed(1)} B`,
+          ...(exit ? exitReport(exit) : []),
+          '',
+        ].join('\n'),
       );
     }
     return 0;

@@ -7,6 +7,8 @@ import { parseArgs } from 'node:util';
 import {
   type CalibrationSet,
   decodeOnnxModel,
+  type ExitFit,
+  fitExit,
   indexGraph,
   loadCalibrationSet,
   modelInputDims,
@@ -30,6 +32,46 @@ export const INPUT_OPTIONS_HELP = `  --calib DIR|FILE     calibration inputs: a 
   --bits N             bits per feature: 1..8 (default 8), or 32 for lossless float32 frames
 `;
 
+export const EXIT_OPTIONS_HELP = `  --exit-at TENSOR     add an early exit to the head: a softmax regression on TENSOR (global-average-
+                       pooled), fitted to the full model's own top-1 on 3 of every 4 calibration
+                       inputs; the 4th chooses its gate. TENSOR must be computed by the head
+  --exit-agreement A   the gate answers on the device only where, on the held-out inputs, the exit
+                       agrees with the full model on at least A of its answers (default 0.99)
+`;
+
+export const EXIT_OPTIONS = {
+  'exit-at': { type: 'string' },
+  'exit-agreement': { type: 'string', default: '0.99' },
+} as const;
+
+/** Fits the exit `--exit-at` asks for at the cut `at` (undefined without --exit-at). */
+export async function exitFor(
+  inputs: ModelInputs,
+  at: string,
+  values: { 'exit-at'?: string | undefined; 'exit-agreement'?: string | undefined },
+): Promise<ExitFit | undefined> {
+  const exitAt = values['exit-at'];
+  if (exitAt === undefined) return undefined;
+  const agreement = Number(values['exit-agreement'] ?? 0.99);
+  return fitExit({
+    model: inputs.bytes,
+    at,
+    exitAt,
+    samples: inputs.calib.samples,
+    inputDims: inputs.inputDims,
+    agreement,
+  });
+}
+
+/** What the exit does, for the command's report. */
+export function exitReport(fit: ExitFit): string[] {
+  const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
+  return [
+    `  exit      at ${fit.exit.tensor} [${fit.tensorDims.join(', ')}], fitted on ${fit.fitSamples} inputs, gate chosen on ${fit.heldOut} held out`,
+    `    on the held-out inputs: answers ${pct(fit.coverage)} (max-softmax ≥ ${fit.threshold.toFixed(4)}), agreeing with full.onnx on ${pct(fit.answeredAgreement)} of them (${pct(fit.heldOutAgreement)} if it answered all)`,
+  ];
+}
+
 export const SPLIT_HELP = `cleave split MODEL.onnx --at TENSOR --calib DIR|FILE --out DIR [options]
 
 Cuts an ONNX image classifier (one input [batch, C, H, W], one logits output) at TENSOR, which
@@ -44,7 +86,7 @@ full.onnx and manifest.json. \`cleave profile\` lists the valid cut points and w
 ${INPUT_OPTIONS_HELP}  --labels FILE        class names, one per line (or a JSON array); default class_0..class_{K-1}
   --name NAME          bundle name (default: the --out folder's name)
   --version V          bundle version (default 1.0.0)
-`;
+${EXIT_OPTIONS_HELP}`;
 
 export const INPUT_OPTIONS = {
   calib: { type: 'string' },
@@ -121,6 +163,7 @@ export async function splitCommand(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       ...INPUT_OPTIONS,
+      ...EXIT_OPTIONS,
       at: { type: 'string' },
       out: { type: 'string' },
       labels: { type: 'string' },
@@ -148,6 +191,7 @@ export async function splitCommand(argv: string[]): Promise<number> {
     if (values.out === undefined) throw new SplitError('--out DIR is required');
     const inputs = await readModelInputs(path, values);
     const started = performance.now();
+    const exit = await exitFor(inputs, values.at, values);
     const result = await splitModel({
       model: inputs.bytes,
       modelPath: path,
@@ -157,6 +201,7 @@ export async function splitCommand(argv: string[]): Promise<number> {
       normalization: inputs.normalization,
       out: values.out,
       bits: inputs.bits,
+      ...(exit ? { exit: exit.exit } : {}),
       ...(values.name ? { name: values.name } : {}),
       ...(values.version ? { version: values.version } : {}),
       ...(values.labels ? { labels: readLabels(values.labels) } : {}),
@@ -172,6 +217,7 @@ export async function splitCommand(argv: string[]): Promise<number> {
         `    top-1 agreement with full.onnx  ${(m.agreement * 100).toFixed(2)}%`,
         `    largest logit difference        ${m.maxLogitDiff.toExponential(2)}`,
         `    mean frame                      ${m.meanFrameBytes.toFixed(1)} B (Shannon bound ${m.shannonBytes.toFixed(1)} B, packed ${m.packedBytes} B)`,
+        ...(exit ? exitReport(exit) : []),
         `  serve it: cleave serve --models ${JSON.stringify(values.out.replace(/\/?[^/]+\/?$/, '') || '.')}`,
         '',
       ].join('\n'),

@@ -69,7 +69,7 @@ function downstream(index: GraphIndex, from: string): Set<string> {
   return out;
 }
 
-const describeCut = (c: CutPoint) => `${c.tensor} (after ${c.op}${c.node ? ` ${c.node}` : ''})`;
+export const describeCut = (c: CutPoint) => `${c.tensor} (after ${c.op}${c.node ? ` ${c.node}` : ''})`;
 
 /**
  * Why `tensor` is not a valid cut, with the valid cuts nearest to it; undefined when it is valid.

@@ -20,7 +20,18 @@ export {
   LOGITS_NAME,
   probeModel,
 } from './cut-graph.js';
-export { type CutPoint, explainInvalidCut, validCutPoints } from './cut-points.js';
+export { type CutPoint, describeCut, explainInvalidCut, validCutPoints } from './cut-points.js';
+export {
+  checkExitTensor,
+  EXIT_LOGITS,
+  type ExitFit,
+  type ExitOptions,
+  exitActivations,
+  exitBranch,
+  fitExit,
+  HOLDOUT_EVERY,
+  poolActivations,
+} from './exit-classifier.js';
 export {
   CodeHistogram,
   frequencyTable,
@@ -53,6 +64,15 @@ export {
 } from './profile-cuts.js';
 export { modelInputDims, probeShapes } from './shape-probe.js';
 export {
+  ABSENT_CLASS_LOGIT,
+  chooseThreshold,
+  fitSoftmaxRegression,
+  GATE_SCORES,
+  type GateChoice,
+  regressionLogits,
+  type SoftmaxRegression,
+} from './softmax-regression.js';
+export {
   type BottleneckCalibration,
   type CutIo,
   calibrateBottleneck,
@@ -62,6 +82,7 @@ export {
 } from './split-calibration.js';
 export {
   checkFeatureShape,
+  type ExitBranch,
   resolveCut,
   SplitError,
   type SplitOptions,

@@ -32,6 +32,8 @@ export interface SplitMeasurement {
   samples: number;
   /** Share of samples whose split top-1 equals the full model's. */
   agreement: number;
+  /** Per sample, in order: 1 where the split top-1 equals the full model's. */
+  agrees: Uint8Array;
   /** Largest |split logit − full logit| over every sample and class. */
   maxLogitDiff: number;
   meanFrameBytes: number;
@@ -140,7 +142,8 @@ export async function measureSplit(
     : undefined;
   const scratch = new Uint8Array(per);
   const inputs = batches(samples, io.inputDims);
-  let agree = 0;
+  const agrees = new Uint8Array(samples.length);
+  let seen = 0;
   let maxLogitDiff = 0;
   let frameBytes = 0;
   let shannon = 0;
@@ -171,14 +174,16 @@ export async function measureSplit(
     for (let i = 0; i < n; i++) {
       const a = split.subarray(i * io.classes, (i + 1) * io.classes);
       const b = reference.subarray(i * io.classes, (i + 1) * io.classes);
-      if (argmax(a) === argmax(b)) agree++;
+      if (argmax(a) === argmax(b)) agrees[seen + i] = 1;
       for (let k = 0; k < io.classes; k++) maxLogitDiff = Math.max(maxLogitDiff, Math.abs(a[k]! - b[k]!));
     }
+    seen += n;
   }
   const count = samples.length;
   return {
     samples: count,
-    agreement: agree / count,
+    agreement: agrees.reduce((a, b) => a + b, 0) / count,
+    agrees,
     maxLogitDiff,
     meanFrameBytes: frameBytes / count,
     shannonBytes: shannon / count,

@@ -49,8 +49,25 @@ export interface SplitOptions {
   labels?: readonly string[];
   /** 1..8 bits per quantised feature (default 8), or 32 for lossless float32 frames. */
   bits?: number;
-  /** An exit branch to append to the head (exit-classifier.ts), with its gate. */
-  exit?: { branch: HeadBranch; gate: Manifest['gates']['exit']; accuracy: number; coverage: number };
+  /** An exit branch to append to the head (exit-classifier.ts fitExit), with its gate. */
+  exit?: ExitBranch;
+}
+
+export interface ExitBranch {
+  branch: HeadBranch;
+  gate: Manifest['gates']['exit'];
+  /** Top-1 agreement of the exit with the full model on the held-out samples, answering all. */
+  accuracy: number;
+  /** Share of the held-out samples the default gate answers. */
+  coverage: number;
+  /** Where the exit reads, the agreement target, and how many samples it was fitted to. */
+  tensor?: string;
+  target?: number;
+  fitSamples?: number;
+  /** Agreement on the held-out samples the gate answers. */
+  answeredAgreement?: number;
+  /** The held-out calibration samples (by index): whether the gate answers, whether the exit agrees. */
+  heldOut?: readonly { sample: number; answered: boolean; agrees: boolean }[];
 }
 
 export interface SplitResult {
@@ -162,6 +179,12 @@ export async function splitModel(options: SplitOptions): Promise<SplitResult> {
 
   const name = options.name ?? basename(options.out);
   const exit = options.exit;
+  // Exit answers where its gate does, the split elsewhere, on the held-out samples.
+  const held = exit?.heldOut;
+  const cascade =
+    held && held.length > 0
+      ? held.filter((h) => (h.answered ? h.agrees : measurement.agrees[h.sample] === 1)).length / held.length
+      : measurement.agreement;
   const source = options.modelPath ? basename(options.modelPath) : 'model.onnx';
   const manifest: Omit<Manifest, 'files'> = {
     schemaVersion: 1,
@@ -207,17 +230,26 @@ export async function splitModel(options: SplitOptions): Promise<SplitResult> {
       source: options.calib.description,
       cut: cut.tensor,
       model: source,
+      ...(exit?.tensor ? { exitAt: exit.tensor } : {}),
+      ...(exit?.target !== undefined ? { exitAgreementTarget: exit.target } : {}),
+      ...(exit?.fitSamples !== undefined ? { exitFitSamples: exit.fitSamples } : {}),
+      ...(held ? { exitHeldOutSamples: held.length } : {}),
     },
     metrics: {
-      evaluatedOn: `calibration set (${options.calib.description}); accuracy = top-1 agreement with full.onnx, no labels`,
+      evaluatedOn: `calibration set (${options.calib.description}); accuracy = top-1 agreement with full.onnx, no labels${
+        held
+          ? `; exit, exitCoverage and cascade on the ${held.length} held-out samples (every 4th) the exit was not fitted to but whose gate thresholds were chosen on them`
+          : ''
+      }`,
       teacherAccuracy: 1,
       accuracy: {
         full: 1,
         split: measurement.agreement,
-        cascade: measurement.agreement,
-        ...(exit ? { exit: exit.accuracy } : {}),
+        cascade,
+        ...(exit ? { exit: exit.accuracy, 'exit-cascade': cascade } : {}),
       },
       exitCoverage: exit?.coverage ?? 0,
+      ...(exit?.answeredAgreement !== undefined ? { exitAnsweredAccuracy: exit.answeredAgreement } : {}),
       meanFrameBytes: measurement.meanFrameBytes,
       shannonBytes: measurement.shannonBytes,
       packedBytes: measurement.packedBytes,
