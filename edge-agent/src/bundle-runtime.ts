@@ -11,6 +11,7 @@ import {
   createSessionPool,
   loadBundle,
   type SessionPool,
+  scoreFunction,
 } from '@cleave/models';
 import { z } from 'zod';
 import { type AgentInput, createInputPreparer, type InputPreparer } from './agent-input.js';
@@ -21,7 +22,6 @@ import { createDualStage } from './dual-stage.js';
 import { createExitGate } from './exit-gate.js';
 import { BundleSwapError, issuesOf } from './live-config.js';
 import { createOffloadPolicy } from './offload-policy.js';
-import { scoreFunction } from './score-functions.js';
 
 /** A loaded bundle with its worker pool; requests hold it while they use it. */
 export interface BundleRuntime {

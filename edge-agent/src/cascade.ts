@@ -1,7 +1,7 @@
 // One request through the cascade, cheapest stage first:
 // cache → head (exit gate) → dual A / B → cloud tail → best local answer, degraded.
 import type { BottleneckCodec } from '@cleave/codec';
-import type { Manifest, SessionPool } from '@cleave/models';
+import { type Manifest, type SessionPool, softmax } from '@cleave/models';
 import { injectTraceContextIntoRecord } from '@cleave/telemetry';
 import { status } from '@grpc/grpc-js';
 import { SpanStatusCode } from '@opentelemetry/api';
@@ -16,7 +16,6 @@ import type { HardExampleStore } from './hard-examples.js';
 import { type OffloadClient, OffloadError, type OffloadResult } from './offload-client.js';
 import type { OffloadPolicy } from './offload-policy.js';
 import { dHash, exactKey, type ResultCache } from './result-cache.js';
-import { softmax } from './score-functions.js';
 
 export interface CascadeParts {
   manifest: Manifest;

@@ -1,6 +1,6 @@
 // Dual complementary CNNs: A answers when sure; otherwise B runs and the more confident wins.
 import type { SessionPool } from '@cleave/models';
-import { argmax, type ScoreFunction, softmax } from './score-functions.js';
+import { argmax, type GateScoreFunction as ScoreFunction, softmax } from '@cleave/models';
 
 export interface DualResult {
   label: number;

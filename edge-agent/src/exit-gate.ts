@@ -1,5 +1,5 @@
 // The early-exit gate: answer on the device when score(exit logits) >= threshold.
-import { argmax, type ScoreFunction, scoreFunction, softmax } from './score-functions.js';
+import { argmax, type GateScoreFunction as ScoreFunction, scoreFunction, softmax } from '@cleave/models';
 
 export interface GateDecision {
   pass: boolean;

@@ -1,3 +1,4 @@
+export { argmax, registerScoreFunction, scoreFunction, scoreFunctionNames, softmax } from '@cleave/models';
 export { type Agent, type AgentStats, createAgent, type SwapResult } from './agent.js';
 export { type AgentInput, createInputPreparer, InputError, type InputPreparer } from './agent-input.js';
 export {
@@ -101,12 +102,5 @@ export {
   hammingDistance,
   type ResultCache,
 } from './result-cache.js';
-export {
-  argmax,
-  registerScoreFunction,
-  scoreFunction,
-  scoreFunctionNames,
-  softmax,
-} from './score-functions.js';
 export { type Calibration, type CalibrationTarget, calibrateThreshold } from './threshold-calibration.js';
 export { inferRequestWireBytes } from './wire-size.js';

@@ -4,7 +4,7 @@
 // (softmax-regression.ts) is fitted to the FULL model's own top-1 on every 4th-but-one sample
 // (distillation: no labels). The held-out quarter chooses the gate thresholds and gives honest
 // numbers. The classifier becomes a head branch GlobalAveragePool → Flatten → Gemm → exit_logits.
-import { stackBatch } from '@cleave/models';
+import { argmax, SCORE_FUNCTIONS, scoreFunction, softmax, stackBatch } from '@cleave/models';
 import type { HeadBranch } from './cut-graph.js';
 import { probeModel } from './cut-graph.js';
 import { describeCut } from './cut-points.js';
@@ -12,13 +12,10 @@ import { type GraphIndex, indexGraph, nodesNeeded } from './graph-index.js';
 import { openModels } from './model-runner.js';
 import { decodeOnnxModel, floatTensor, floatValueInfo, makeNode, OnnxDataType } from './onnx-proto.js';
 import {
-  argmax,
   chooseThreshold,
   fitSoftmaxRegression,
-  GATE_SCORES,
   regressionLogits,
   type SoftmaxRegression,
-  softmax,
 } from './softmax-regression.js';
 import { resolveCut, SplitError, type SplitOptions } from './split-model.js';
 
@@ -191,7 +188,9 @@ export async function fitExit(options: ExitOptions): Promise<ExitFit> {
   const probs = heldIdx.map((i) => softmax(exitLogits[i]!));
   const heldAgrees = heldIdx.map((i) => agrees[i]!);
   const thresholds: Record<string, number> = {};
-  const choices = Object.entries(GATE_SCORES).map(([name, score]) => {
+  // Thresholds for every score function the agent's gate knows, with the agent's own definitions.
+  const choices = SCORE_FUNCTIONS.map((name) => {
+    const score = scoreFunction(name);
     const choice = chooseThreshold(probs.map(score), heldAgrees, target);
     if (choice) thresholds[name] = choice.threshold;
     return { name, choice };
@@ -202,7 +201,7 @@ export async function fitExit(options: ExitOptions): Promise<ExitFit> {
       `the exit at "${options.exitAt}" does not reach ${(target * 100).toFixed(1)}% agreement with the full model even on its most confident held-out sample (${(share(heldIdx) * 100).toFixed(1)}% overall): exit at a later tensor, lower --exit-agreement, or calibrate on more inputs`,
     );
   }
-  const score = GATE_SCORES['max-softmax'];
+  const score = scoreFunction('max-softmax');
   const heldOut = heldIdx.map((sample, j) => ({
     sample,
     answered: score(probs[j]!) >= gate.threshold,

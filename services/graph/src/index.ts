@@ -67,7 +67,6 @@ export {
   ABSENT_CLASS_LOGIT,
   chooseThreshold,
   fitSoftmaxRegression,
-  GATE_SCORES,
   type GateChoice,
   regressionLogits,
   type SoftmaxRegression,

@@ -3,14 +3,12 @@
 // threshold choices worked out by hand.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { argmax } from '@cleave/models';
 import {
   ABSENT_CLASS_LOGIT,
-  argmax,
   chooseThreshold,
   fitSoftmaxRegression,
-  GATE_SCORES,
   regressionLogits,
-  softmax,
 } from './softmax-regression.js';
 
 /** A deterministic generator (mulberry32) and normal deviates from it. */
@@ -71,14 +69,5 @@ describe('graph - exit classifier (softmax regression)', () => {
     assert.equal(chooseThreshold([0.9, 0.5], [false, true], 0.9), undefined);
     // Answering everything: the threshold is the lowest score itself.
     assert.equal(chooseThreshold([0.9, 0.5], [true, true], 0.9)!.threshold, 0.5);
-  });
-
-  it('gate - the score functions match the agent definitions', { timeout: 1000 }, () => {
-    const p = softmax([2, 1, 0, -1]);
-    assert.ok(Math.abs(p.reduce((a, b) => a + b, 0) - 1) < 1e-12);
-    assert.equal(GATE_SCORES['max-softmax'](p), p[0]);
-    assert.ok(Math.abs(GATE_SCORES.margin(p) - (p[0]! - p[1]!)) < 1e-15);
-    const uniform = softmax([0, 0, 0, 0]);
-    assert.ok(Math.abs(GATE_SCORES.entropy(uniform)) < 1e-12);
   });
 });

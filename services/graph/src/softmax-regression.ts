@@ -137,34 +137,6 @@ export function regressionLogits(model: SoftmaxRegression, row: ArrayLike<number
   return out;
 }
 
-export function softmax(logits: ArrayLike<number>): Float64Array {
-  let max = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]!);
-  const out = Float64Array.from(logits, (v) => Math.exp(v - max));
-  const sum = out.reduce((a, b) => a + b, 0);
-  return out.map((v) => v / sum);
-}
-
-export function argmax(values: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
-  return best;
-}
-
-/** The agent's gate scores (edge-agent/src/score-functions.ts), higher = more confident. */
-export const GATE_SCORES = {
-  'max-softmax': (p: Float64Array) => Math.max(...p),
-  margin: (p: Float64Array) => {
-    const [a = 0, b = 0] = [...p].sort((x, y) => y - x);
-    return a - b;
-  },
-  entropy: (p: Float64Array) => {
-    let h = 0;
-    for (const v of p) if (v > 1e-12) h -= v * Math.log(v);
-    return 1 - h / Math.log(p.length);
-  },
-} as const;
-
 export interface GateChoice {
   threshold: number;
   /** Share of the samples with score ≥ threshold. */

@@ -43,6 +43,14 @@ export {
   WorkerCrashedError,
 } from './pool-errors.js';
 export {
+  argmax,
+  registerScoreFunction,
+  type ScoreFunction as GateScoreFunction,
+  scoreFunction,
+  scoreFunctionNames,
+  softmax,
+} from './score-functions.js';
+export {
   createSessionPool,
   type RunOptions,
   type SessionPool,

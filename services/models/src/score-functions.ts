@@ -1,5 +1,6 @@
 // Confidence scores of a logit vector, higher = more confident, keyed by name so a gate can be
-// configured by string. Same definitions as training/cleave_train/gates.py.
+// configured by string. Same definitions as training/cleave_train/gates.py. The agent's gates and
+// the split tool's exit calibration (@cleave/graph) both use these, so a threshold means the same.
 
 export type ScoreFunction = (probs: Float64Array) => number;
 

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createExitGate } from './exit-gate.js';
 import { scoreFunction, scoreFunctionNames, softmax } from './score-functions.js';
 
 describe('gates - score functions', () => {
@@ -22,11 +21,5 @@ describe('gates - score functions', () => {
   });
   it('gates - an unknown score function is an error that lists the known ones', { timeout: 1000 }, () => {
     assert.throws(() => scoreFunction('nope'), /known: max-softmax, margin, entropy/);
-  });
-  it('gates - the exit gate passes at and above its threshold only', { timeout: 1000 }, () => {
-    const gate = createExitGate({ scoreFunction: 'max-softmax', threshold: 0.9 });
-    assert.equal(gate.decide([10, 0, 0]).pass, true);
-    assert.equal(gate.decide([1, 0.9, 0]).pass, false);
-    assert.equal(gate.decide([1, 0.9, 0]).label, 0);
   });
 });
