@@ -1,12 +1,15 @@
 // `cleave bench serve` (npm run bench:serve): in one run, (1) the tail's raw ONNX Runtime
 // throughput at batch 32 in this process, (2) a separate `cleave serve` process fed by 64 agents
-// on loopback, each keeping 32 requests in flight, and (3) the same with batching off.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
+// on loopback, each keeping 32 requests in flight, and (3) the same with batching off. With
+// --fc-tail W it measures a bundle made on the spot whose tail is a VGG-style fully connected
+// classifier (bench/fc-tail-bundle.ts) instead of a shipped bundle.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadBundle } from '@cleave/models';
 import * as ort from 'onnxruntime-node';
+import { type FcTailBundle, makeFcTailBundle } from '../bench/fc-tail-bundle.js';
 import { DEFAULT_BUNDLE, DEFAULT_MODELS_DIR, REPO_ROOT } from '../paths.js';
 import { makeRealFrames } from '../real-frames.js';
 import { startServeProcess } from '../serve-process.js';
@@ -35,9 +38,36 @@ export async function benchServe(argv: string[]): Promise<number> {
       'in-flight': { type: 'string', default: '32' },
       workers: { type: 'string', default: String(availableParallelism()) },
       'batches-per-worker': { type: 'string', default: '2' },
+      'fc-tail': { type: 'string' },
       json: { type: 'string' },
     },
   });
+  if (values['fc-tail'] === undefined) return measure(values, undefined);
+  const width = Number(values['fc-tail']);
+  if (!Number.isInteger(width) || width < 16) throw new Error('--fc-tail needs a width (an integer >= 16)');
+  const dir = mkdtempSync(join(tmpdir(), 'cleave-fc-tail-'));
+  try {
+    process.stderr.write(`making a bundle with a ${width}-wide fully connected tail in ${dir}\n`);
+    const fc = await makeFcTailBundle(dir, width);
+    return await measure({ ...values, models: dir, bundle: fc.name }, fc);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function measure(
+  values: {
+    bundle: string;
+    models: string;
+    seconds: string;
+    agents: string;
+    'in-flight': string;
+    workers: string;
+    'batches-per-worker': string;
+    json?: string | undefined;
+  },
+  fc: FcTailBundle | undefined,
+): Promise<number> {
   const seconds = Number(values.seconds);
   const inFlight = Number(values['in-flight']);
   const agents = Number(values.agents);
@@ -125,6 +155,7 @@ export async function benchServe(argv: string[]): Promise<number> {
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version },
     note: 'agents, server and raw run share this machine; ratios compare runs of the same invocation',
     bundle: `${m.name}@${m.version}`,
+    ...(fc ? { tail: fc.description } : {}),
     frameBytes: frames[0]!.byteLength,
     serverWorkers: workers,
     serverBatchesPerWorker: batchesPerWorker,
