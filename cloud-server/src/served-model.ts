@@ -49,6 +49,7 @@ export interface ServedModelOptions {
   /** Also serve each bundle's full.onnx (same workers, its own batcher), as `<name>:full`. */
   serveFull: boolean;
   intraOpThreads: number;
+  intraOpSpinning: boolean;
   poolQueueLimit: number;
   executionProviders: readonly string[];
   batching: Omit<BatcherOptions<Float32Array, Float32Array>, 'run' | 'maxConcurrentBatches' | 'onBatch'>;
@@ -69,6 +70,7 @@ export async function loadServedModel(
     workers: options.workers,
     jobsPerWorker: options.batchesPerWorker,
     intraOpThreads: options.intraOpThreads,
+    intraOpSpinning: options.intraOpSpinning,
     queueLimit: options.poolQueueLimit,
     executionProviders: [...options.executionProviders],
   });

@@ -24,6 +24,8 @@ export const ServerOptionsSchema = z
      */
     serveFull: z.boolean().default(false),
     intraOpThreads: z.number().int().min(1).max(64).default(1),
+    /** ONNX Runtime's intra-op spinning; turn off when intraOpThreads > 1 shares cores with others. */
+    intraOpSpinning: z.boolean().default(true),
     executionProviders: z.array(z.string()).min(1).default(['cpu']),
     /** Runs waiting for a worker across all models. */
     poolQueueLimit: z.number().int().min(1).default(256),

@@ -70,6 +70,7 @@ export async function createTailServer(
     batchesPerWorker: options.batchesPerWorker,
     serveFull: options.serveFull,
     intraOpThreads: options.intraOpThreads,
+    intraOpSpinning: options.intraOpSpinning,
     poolQueueLimit: options.poolQueueLimit,
     executionProviders: options.executionProviders,
     batching: options.batching.enabled

@@ -18,6 +18,7 @@ export const SERVE_ENV: EnvBinding[] = [
   { name: 'CLEAVE_SERVE_BATCHES_PER_WORKER', path: 'batchesPerWorker', type: 'int' },
   { name: 'CLEAVE_SERVE_FULL', path: 'serveFull', type: 'bool' },
   { name: 'CLEAVE_SERVE_INTRA_OP_THREADS', path: 'intraOpThreads', type: 'int' },
+  { name: 'CLEAVE_SERVE_INTRA_OP_SPINNING', path: 'intraOpSpinning', type: 'bool' },
   { name: 'CLEAVE_SERVE_EXECUTION_PROVIDERS', path: 'executionProviders', type: 'list' },
   { name: 'CLEAVE_SERVE_BATCHING', path: 'batching.enabled', type: 'bool' },
   { name: 'CLEAVE_SERVE_MAX_BATCH_SIZE', path: 'batching.maxBatchSize', type: 'int' },

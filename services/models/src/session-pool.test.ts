@@ -269,6 +269,16 @@ describe('session pool', () => {
     await wrongHash.close();
   });
 
+  it('session pool - runs with ONNX Runtime spinning off and gives the same answer', opts, async () => {
+    const feeds = affineFeeds([[1, 0]]);
+    const answer = (intraOpSpinning: boolean) =>
+      withPool({ intraOpThreads: 2, intraOpSpinning }, async (pool) => [
+        ...(await pool.run('affine', feeds)).y!.data,
+      ]);
+    assert.deepEqual(await answer(false), [1.5, 2, 2]);
+    assert.deepEqual(await answer(true), [1.5, 2, 2]);
+  });
+
   it('session pool - validates its options', opts, () => {
     assert.throws(() => createSessionPool({ models: [] }), RangeError);
     assert.throws(() => createSessionPool({ models: models(), workers: 0 }), RangeError);

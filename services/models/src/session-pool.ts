@@ -68,6 +68,7 @@ export function createSessionPool(options: SessionPoolOptions): SessionPool {
     module: workerModule,
     models: config.models,
     intraOpThreads: config.intraOpThreads,
+    intraOpSpinning: config.intraOpSpinning,
     executionProviders: config.executionProviders,
   };
   const queue: Job[] = [];

@@ -54,6 +54,8 @@ async function loadModels(): Promise<void> {
   const options: ort.InferenceSession.SessionOptions = {
     intraOpNumThreads: init.intraOpThreads,
     interOpNumThreads: 1,
+    // Session config entries (onnxruntime_session_options_config_keys.h), honoured by the Node binding.
+    extra: { session: { intra_op: { allow_spinning: init.intraOpSpinning ? '1' : '0' } } },
     executionProviders: init.executionProviders,
     graphOptimizationLevel: 'all',
   };

@@ -14,6 +14,8 @@ export interface WorkerInit {
   module: string;
   models: WorkerModel[];
   intraOpThreads: number;
+  /** ONNX Runtime's session.intra_op.allow_spinning. */
+  intraOpSpinning: boolean;
   executionProviders: string[];
 }
 
