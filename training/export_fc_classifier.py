@@ -3,7 +3,7 @@
 
 Two 3x3 convolutions with max-pooling give 64x7x7 features; the classifier is VGG's: Flatten,
 Linear(3136, W), ReLU, Linear(W, W), ReLU, Linear(W, 10). Cut before the classifier, the tail is
-almost all weights (W = 4096: 29.5 M parameters, 118 MB), so at batch 1 it is bound by reading
+almost all weights (W = 4096: 29.7 M parameters, ~119 MB), so at batch 1 it is bound by reading
 them and batch 32 reads them once for 32 samples. The weights are PyTorch's default
 initialisation, seeded: the model is for throughput, its accuracy means nothing.
 

@@ -49,6 +49,11 @@ describe('config - sources', () => {
       fromEnv(AGENT_ENV, { CLEAVE_AGENT_CLOUD_STREAMS: '8', CLEAVE_AGENT_CLOUD_BALANCING: 'pick_first' }),
       { agent: { cloud: { streams: 8, balancing: 'pick_first' } } },
     );
+    // Budgets are numbers, not only integers.
+    assert.deepEqual(fromEnv(AGENT_ENV, { CLEAVE_AGENT_ENERGY_BUDGET_MJ: '2.5' }), {
+      agent: { policy: { energyBudgetMj: 2.5 } },
+    });
+    assert.throws(() => fromEnv(AGENT_ENV, { CLEAVE_AGENT_LATENCY_BUDGET_MS: 'soon' }), /expected a number/);
     assert.deepEqual(
       fromEnv(SERVE_ENV, { CLEAVE_SERVE_FULL: 'true', CLEAVE_SERVE_BATCHES_PER_WORKER: '3' }),
       {

@@ -33,7 +33,7 @@ export function readConfigFile(path: string): Obj {
 export interface EnvBinding {
   name: string;
   path: string;
-  type: 'string' | 'int' | 'bool' | 'list';
+  type: 'string' | 'int' | 'number' | 'bool' | 'list';
 }
 
 function coerce(binding: EnvBinding, raw: string): unknown {
@@ -43,6 +43,12 @@ function coerce(binding: EnvBinding, raw: string): unknown {
     case 'int': {
       const n = Number(raw);
       if (!Number.isInteger(n)) throw new ConfigError(`${binding.name}=${raw}: expected an integer`);
+      return n;
+    }
+    case 'number': {
+      const n = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(n))
+        throw new ConfigError(`${binding.name}=${raw}: expected a number`);
       return n;
     }
     case 'bool':

@@ -17,7 +17,7 @@ export interface BatcherOptions<I, O> {
   onBatch?: (size: number) => void;
   /** Requests allowed to wait; one more is refused with QUEUE_FULL. */
   queueLimit: number;
-  /** Batches in flight at once (one per worker keeps every worker busy). */
+  /** Batches in flight at once (workers × batchesPerWorker: each worker runs one and holds the next). */
   maxConcurrentBatches: number;
 }
 

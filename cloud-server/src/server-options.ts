@@ -27,7 +27,7 @@ export const ServerOptionsSchema = z
     /** ONNX Runtime's intra-op spinning; turn off when intraOpThreads > 1 shares cores with others. */
     intraOpSpinning: z.boolean().default(true),
     executionProviders: z.array(z.string()).min(1).default(['cpu']),
-    /** Runs waiting for a worker across all models. */
+    /** Runs waiting for a worker in one model version's pool. */
     poolQueueLimit: z.number().int().min(1).default(256),
     batching: z
       .object({

@@ -36,7 +36,7 @@ export class OffloadError extends Error {
 export interface OffloadClientOptions {
   /** host:port, or any grpc-js target: dns:///tail.example:50051, ipv4:10.0.0.1:50051,10.0.0.2:50051. */
   target: string;
-  /** name@version sent once per stream as `cleave-model` metadata, so frames need not name it. */
+  /** The model name (optionally name@version) sent once per stream as `cleave-model` metadata. */
   model?: string;
   /** Writes allowed to wait for the transport's 'drain' (over all streams); more fail at once. */
   maxQueuedWrites: number;

@@ -23,8 +23,8 @@ export const AGENT_ENV: EnvBinding[] = [
   { name: 'CLEAVE_AGENT_ID', path: 'agent.id', type: 'string' },
   { name: 'CLEAVE_AGENT_DEVICE', path: 'agent.energy.device', type: 'string' },
   { name: 'CLEAVE_AGENT_LINK', path: 'agent.energy.link', type: 'string' },
-  { name: 'CLEAVE_AGENT_LATENCY_BUDGET_MS', path: 'agent.policy.latencyBudgetMs', type: 'int' },
-  { name: 'CLEAVE_AGENT_ENERGY_BUDGET_MJ', path: 'agent.policy.energyBudgetMj', type: 'int' },
+  { name: 'CLEAVE_AGENT_LATENCY_BUDGET_MS', path: 'agent.policy.latencyBudgetMs', type: 'number' },
+  { name: 'CLEAVE_AGENT_ENERGY_BUDGET_MJ', path: 'agent.policy.energyBudgetMj', type: 'number' },
   { name: 'CLEAVE_AGENT_HTTP_HOST', path: 'http.host', type: 'string' },
   { name: 'CLEAVE_AGENT_HTTP_PORT', path: 'http.port', type: 'int' },
 ];

@@ -1,7 +1,7 @@
 // `cleave split --exit-at TENSOR`: an early exit for a user's own model, with no training
 // framework. ONNX Runtime extracts TENSOR (a tensor the head computes) on the calibration samples;
 // it is global-average-pooled to one value per channel, and a softmax regression
-// (softmax-regression.ts) is fitted to the FULL model's own top-1 on every 4th-but-one sample
+// (softmax-regression.ts) is fitted to the FULL model's own top-1 on the 3 of every 4 samples
 // (distillation: no labels). The held-out quarter chooses the gate thresholds and gives honest
 // numbers. The classifier becomes a head branch GlobalAveragePool → Flatten → Gemm → exit_logits.
 import { argmax, SCORE_FUNCTIONS, scoreFunction, softmax, stackBatch } from '@cleave/models';
