@@ -62,7 +62,8 @@ Recommends the cut that minimises --objective.
   --out DIR            the bundle folder for --split
   --labels FILE        class names for --split
   --name NAME          bundle name for --split
-${INPUT_OPTIONS_HELP}With --split (TENSOR must be computed by the recommended cut's head; an exit needs --limit ≥ 80):
+${INPUT_OPTIONS_HELP}Here --limit defaults to 64 (profiling needs few inputs), or to 256 with --exit-at.
+With --split (TENSOR must be computed by the recommended cut's head; an exit needs ≥ 80 inputs):
 ${EXIT_OPTIONS_HELP}`;
 
 const positive = (text: string | undefined, what: string): number | undefined => {
@@ -149,7 +150,7 @@ export async function profileCommand(argv: string[]): Promise<number> {
     options: {
       ...INPUT_OPTIONS,
       ...EXIT_OPTIONS,
-      limit: { type: 'string', default: '64' },
+      limit: { type: 'string' },
       link: { type: 'string', default: 'wifi' },
       'uplink-mbps': { type: 'string' },
       'downlink-mbps': { type: 'string' },
@@ -169,6 +170,8 @@ export async function profileCommand(argv: string[]): Promise<number> {
     process.stdout.write(PROFILE_HELP);
     return 0;
   }
+  // Profiling needs few inputs; an exit is fitted on 3 of every 4 and gated on the 4th.
+  values.limit ??= values['exit-at'] === undefined ? '64' : '256';
   const [path] = positionals;
   if (path === undefined) {
     process.stderr.write(`cleave profile: which model?\n\n${PROFILE_HELP}`);
