@@ -1,47 +1,23 @@
 // jobsPerWorker > 1: a worker holds its next job in its message port while it runs the current one.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WorkerCrashedError } from './pool-errors.js';
-import { createSessionPool, poolSlotsForTesting, type SessionPool } from './session-pool.js';
-import { affineModel, matMulChainModel } from './testing/onnx-fixture.js';
+import { createSessionPool, poolSlotsForTesting } from './session-pool.js';
 import { crashPoolWorker } from './testing/pool-crash.js';
+import { affineFeeds, createPoolFixture, heavyFeeds, type PoolFixture } from './testing/pool-fixture.js';
 
 const opts = { timeout: 60_000 };
-let dir: string;
-const models = () => [
-  { key: 'affine', path: join(dir, 'affine.onnx') },
-  { key: 'chain', path: join(dir, 'chain.onnx') },
-];
-const heavy = () => ({ x: { data: new Float32Array(1024 * 512).fill(0.01), dims: [1024, 512] } });
-const affine = (a: number, b: number) => ({ x: { data: Float32Array.from([a, b]), dims: [1, 2] } });
-
-async function withPool<T>(
-  options: Partial<Parameters<typeof createSessionPool>[0]>,
-  body: (pool: SessionPool) => Promise<T>,
-) {
-  const pool = createSessionPool({ models: models(), ...options });
-  try {
-    await pool.ready;
-    return await body(pool);
-  } finally {
-    await pool.close();
-  }
-}
+let fx: PoolFixture;
+const models = () => fx.models();
+const heavy = heavyFeeds;
+const affine = (a: number, b: number) => affineFeeds([[a, b]]);
+const withPool: PoolFixture['withPool'] = (options, body) => fx.withPool(options, body);
 
 describe('session pool - jobs per worker', () => {
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'cleave-pool-pipe-'));
-    const weight = Float32Array.from([1, 2, 3, 4, 5, 6]);
-    const bias = Float32Array.from([0.5, 0, -1]);
-    await writeFile(join(dir, 'affine.onnx'), affineModel({ weight, bias, inFeatures: 2, outFeatures: 3 }));
-    await writeFile(join(dir, 'chain.onnx'), matMulChainModel({ size: 512, depth: 8 }));
+    fx = await createPoolFixture();
   });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => fx.close());
 
   it(
     'session pool - a worker holds two jobs and runs them in order; the third waits in the pool',

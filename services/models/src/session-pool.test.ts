@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BundleError } from './bundle-error.js';
@@ -12,52 +11,23 @@ import {
   PoolOverloadedError,
   WorkerCrashedError,
 } from './pool-errors.js';
-import { createSessionPool, type SessionPool } from './session-pool.js';
-import { splitBatch, stackBatch } from './tensor-batch.js';
+import { createSessionPool } from './session-pool.js';
+import { splitBatch } from './tensor-batch.js';
 import { writeFixtureBundle } from './testing/bundle-fixture.js';
-import { affineModel, matMulChainModel } from './testing/onnx-fixture.js';
 import { crashPoolWorker } from './testing/pool-crash.js';
+import { affineFeeds, createPoolFixture, heavyFeeds, type PoolFixture } from './testing/pool-fixture.js';
 
 const opts = { timeout: 60_000 };
-let dir: string;
-const models = () => [
-  { key: 'affine', path: join(dir, 'affine.onnx') },
-  { key: 'chain', path: join(dir, 'chain.onnx') },
-];
-// A run of about 50-100 ms on one core: long enough to see jobs queue behind it.
-const heavy = () => ({ x: { data: new Float32Array(1024 * 512).fill(0.01), dims: [1024, 512] } });
-const affineFeeds = (rows: number[][]) => ({
-  x: stackBatch(
-    rows.map((r) => Float32Array.from(r)),
-    [2],
-  ),
-});
-
-async function withPool<T>(
-  options: Partial<Parameters<typeof createSessionPool>[0]>,
-  body: (pool: SessionPool) => Promise<T>,
-) {
-  const pool = createSessionPool({ models: models(), ...options });
-  try {
-    await pool.ready;
-    return await body(pool);
-  } finally {
-    await pool.close();
-  }
-}
+let fx: PoolFixture;
+const models = () => fx.models();
+const heavy = heavyFeeds;
+const withPool: PoolFixture['withPool'] = (options, body) => fx.withPool(options, body);
 
 describe('session pool', () => {
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'cleave-pool-'));
-    // y = x · [[1, 2, 3], [4, 5, 6]] + [0.5, 0, -1]
-    const weight = Float32Array.from([1, 2, 3, 4, 5, 6]);
-    const bias = Float32Array.from([0.5, 0, -1]);
-    await writeFile(join(dir, 'affine.onnx'), affineModel({ weight, bias, inFeatures: 2, outFeatures: 3 }));
-    await writeFile(join(dir, 'chain.onnx'), matMulChainModel({ size: 512, depth: 8 }));
+    fx = await createPoolFixture();
   });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => fx.close());
 
   it('session pool - runs a real ONNX model in a worker', opts, async () => {
     await withPool({}, async (pool) => {
@@ -225,7 +195,7 @@ describe('session pool', () => {
   });
 
   it('session pool - refuses a corrupted ONNX file with ONNX_INVALID naming it', opts, async () => {
-    const bundleDir = join(dir, 'corrupt');
+    const bundleDir = join(fx.dir, 'corrupt');
     await writeFixtureBundle(bundleDir, { extraRoles: [] });
     const tail = join(bundleDir, 'tail.onnx');
     const garbage = Buffer.from('this is not an ONNX model');
@@ -253,14 +223,14 @@ describe('session pool', () => {
   });
 
   it('session pool - refuses a missing file and bytes that do not match the given sha256', opts, async () => {
-    const missing = createSessionPool({ models: [{ key: 'm', path: join(dir, 'absent.onnx') }] });
+    const missing = createSessionPool({ models: [{ key: 'm', path: join(fx.dir, 'absent.onnx') }] });
     await assert.rejects(
       missing.ready,
       (e: unknown) => e instanceof BundleError && e.code === 'FILE_MISSING',
     );
     await missing.close();
     const wrongHash = createSessionPool({
-      models: [{ key: 'm', path: join(dir, 'affine.onnx'), sha256: '0'.repeat(64) }],
+      models: [{ key: 'm', path: join(fx.dir, 'affine.onnx'), sha256: '0'.repeat(64) }],
     });
     await assert.rejects(
       wrongHash.ready,
