@@ -3,19 +3,16 @@
 // head → real frame → InferStream → tail, and the answer equals head → codec → tail run here.
 // The same CLI refuses a cut inside a residual block and lists the valid cut points near it.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { type ServeProcess, startServeProcess } from '@cleave/cli/serve-process';
 import { createAgent, softmax } from '@cleave/edge-agent';
 import { decodeImagePixels, normalizePixels, openModels } from '@cleave/graph';
 import { bundleCodec, loadBundle } from '@cleave/models';
-import { exportFixtures, IMAGENET, writeImageFolder } from './support.js';
+import { runCleave as cleave, exportFixtures, IMAGENET, writeImageFolder } from './support.js';
 
-const CLI = join(import.meta.dirname, '..', '..', 'cli', 'bin', 'cleave.js');
 const CUT = '/features/features.7/conv/conv.2/Conv_output_0';
 const INSIDE_RESIDUAL = '/features/features.3/conv/conv.0/conv.0.0/Conv_output_0';
 const LABELS = [
@@ -30,18 +27,6 @@ const LABELS = [
   'bag',
   'boot',
 ];
-
-async function cleave(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args], {
-      timeout: 180_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
 
 describe('byom - cleave split → cleave serve → agent', { timeout: 600_000 }, () => {
   let dir: string;

@@ -59,3 +59,18 @@ export async function exportFixtures(
   );
   return stdout;
 }
+
+const CLI = join(import.meta.dirname, '..', '..', 'cli', 'bin', 'cleave.js');
+
+/** Runs the `cleave` CLI as a user would (a separate process); never throws on a non-zero exit. */
+export async function runCleave(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args], {
+      timeout: 180_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: e.code ?? 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
