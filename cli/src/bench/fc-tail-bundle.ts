@@ -5,14 +5,13 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FASHION_MNIST_LABELS, loadFashionMnist } from '@cleave/dataset';
-import { splitModel } from '@cleave/graph';
-import { REPO_ROOT } from '../paths.js';
+import { FASHION_MNIST_LABELS, imageAt, loadFashionMnist } from '@cleave/dataset';
+import { normalizePixels, splitModel } from '@cleave/graph';
+import type { Manifest } from '@cleave/models';
+import { DEFAULT_BUNDLE, REPO_ROOT } from '../paths.js';
 
 /** The features after the second pooling, 64×7×7: the classifier's input. */
 export const FC_TAIL_CUT = '/features/features.5/MaxPool_output_0';
-// The Fashion-MNIST normalisation of the training recipe (training/cleave_train/data.py).
-const NORMALIZATION = { scale: 1 / 255, mean: [0.286], std: [0.353] };
 
 export interface FcTailBundle {
   name: string;
@@ -30,13 +29,14 @@ export async function makeFcTailBundle(dir: string, width: number, calibCount = 
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   // Calibration on validation images (never the test images the benchmark then sends).
+  // The shipped Fashion-MNIST bundles' normalisation, as their manifest states it.
+  const manifest = JSON.parse(
+    readFileSync(join(REPO_ROOT, 'models', DEFAULT_BUNDLE, 'manifest.json'), 'utf8'),
+  ) as Manifest;
+  const normalization = manifest.input.normalization;
   const data = await loadFashionMnist({ split: 'validation', limit: calibCount });
-  const per = 28 * 28;
   const samples = Array.from({ length: data.count }, (_, i) =>
-    Float32Array.from(
-      data.images.subarray(i * per, (i + 1) * per),
-      (p) => (p * NORMALIZATION.scale - NORMALIZATION.mean[0]!) / NORMALIZATION.std[0]!,
-    ),
+    normalizePixels(imageAt(data, i), 1, normalization),
   );
   const name = `fmnist-fc${width}`;
   const tailParameters = 3136 * width + width + width * width + width + width * 10 + 10;
@@ -50,7 +50,7 @@ export async function makeFcTailBundle(dir: string, width: number, calibCount = 
       description: `${data.count} Fashion-MNIST validation images`,
       fromImages: false,
     },
-    normalization: NORMALIZATION,
+    normalization,
     out: join(dir, name),
     name,
     labels: FASHION_MNIST_LABELS,
