@@ -30,7 +30,7 @@ import {
   readLabels,
   readModelInputs,
   userError,
-} from './split.js';
+} from '../model-inputs.js';
 
 /** Round-trip times assumed per link type (not measured): typical figures, stated in the output. */
 export const ASSUMED_RTT_MS: Record<string, number> = { ethernet: 2, wifi: 10, '5g': 20, lte: 50, '3g': 150 };

@@ -2,75 +2,21 @@
 // classifier at a valid cut point and write a bundle the agent and `cleave serve` run unchanged
 // (docs/bring-your-own-model.md). The work is in @cleave/graph; this file reads the options.
 import { readFileSync } from 'node:fs';
-import { basename, extname } from 'node:path';
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
+import { decodeOnnxModel, indexGraph, SplitError, splitModel, validCutPoints } from '@cleave/graph';
 import {
-  type CalibrationSet,
-  decodeOnnxModel,
-  type ExitFit,
-  fitExit,
-  indexGraph,
-  loadCalibrationSet,
-  modelInputDims,
-  type Normalization,
-  OnnxModelError,
-  SplitError,
-  splitModel,
-  validCutPoints,
-} from '@cleave/graph';
-
-export const INPUT_OPTIONS_HELP = `  --calib DIR|FILE     calibration inputs: a folder of .png/.jpg/.jpeg/.webp images (subfolders
-                       too; decoded like the agent decodes uploads, resized to the model's input,
-                       normalised with --scale/--mean/--std), or already-normalised float32
-                       tensors of the input shape: .npy ([N, C, H, W]), .json (array of samples)
-                       or any other file as raw little-endian float32
-  --limit N            use at most N calibration inputs (default 256)
-  --scale S            pixel scale before normalising (default 1/255)
-  --mean A,B,C         per-channel mean after scaling (default ImageNet 0.485,0.456,0.406)
-  --std A,B,C          per-channel std (default ImageNet 0.229,0.224,0.225)
-  --input-shape C,H,W  one input's shape, when the model's input dims are not fixed
-  --bits N             bits per feature: 1..8 (default 8), or 32 for lossless float32 frames
-`;
-
-export const EXIT_OPTIONS_HELP = `  --exit-at TENSOR     add an early exit to the head: a softmax regression on TENSOR (global-average-
-                       pooled), fitted to the full model's own top-1 on 3 of every 4 calibration
-                       inputs; the 4th chooses its gate. TENSOR must be computed by the head
-  --exit-agreement A   the gate answers on the device only where, on the held-out inputs, the exit
-                       agrees with the full model on at least A of its answers (default 0.99)
-`;
-
-export const EXIT_OPTIONS = {
-  'exit-at': { type: 'string' },
-  'exit-agreement': { type: 'string', default: '0.99' },
-} as const;
-
-/** Fits the exit `--exit-at` asks for at the cut `at` (undefined without --exit-at). */
-export async function exitFor(
-  inputs: ModelInputs,
-  at: string,
-  values: { 'exit-at'?: string | undefined; 'exit-agreement'?: string | undefined },
-): Promise<ExitFit | undefined> {
-  const exitAt = values['exit-at'];
-  if (exitAt === undefined) return undefined;
-  const agreement = Number(values['exit-agreement'] ?? 0.99);
-  return fitExit({
-    model: inputs.bytes,
-    at,
-    exitAt,
-    samples: inputs.calib.samples,
-    inputDims: inputs.inputDims,
-    agreement,
-  });
-}
-
-/** What the exit does, for the command's report. */
-export function exitReport(fit: ExitFit): string[] {
-  const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
-  return [
-    `  exit      at ${fit.exit.tensor} [${fit.tensorDims.join(', ')}], fitted on ${fit.fitSamples} inputs, gate chosen on ${fit.heldOut} held out`,
-    `    on the held-out inputs: answers ${pct(fit.coverage)} (max-softmax ≥ ${fit.threshold.toFixed(4)}), agreeing with full.onnx on ${pct(fit.answeredAgreement)} of them (${pct(fit.heldOutAgreement)} if it answered all)`,
-  ];
-}
+  EXIT_OPTIONS,
+  EXIT_OPTIONS_HELP,
+  exitFor,
+  exitReport,
+  INPUT_OPTIONS,
+  INPUT_OPTIONS_HELP,
+  readLabels,
+  readModelInputs,
+  userError,
+} from '../model-inputs.js';
+import { LEARN_OPTIONS, LEARN_OPTIONS_HELP, splitLearn } from '../split-learn.js';
 
 export const SPLIT_HELP = `cleave split MODEL.onnx --at TENSOR --calib DIR|FILE --out DIR [options]
 
@@ -86,76 +32,7 @@ full.onnx and manifest.json. \`cleave profile\` lists the valid cut points and w
 ${INPUT_OPTIONS_HELP}  --labels FILE        class names, one per line (or a JSON array); default class_0..class_{K-1}
   --name NAME          bundle name (default: the --out folder's name)
   --version V          bundle version (default 1.0.0)
-${EXIT_OPTIONS_HELP}`;
-
-export const INPUT_OPTIONS = {
-  calib: { type: 'string' },
-  limit: { type: 'string', default: '256' },
-  scale: { type: 'string' },
-  mean: { type: 'string' },
-  std: { type: 'string' },
-  'input-shape': { type: 'string' },
-  bits: { type: 'string', default: '8' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-const numbers = (text: string, what: string): number[] => {
-  const out = text.split(',').map((s) => Number(s.trim()));
-  if (out.length === 0 || out.some((n) => !Number.isFinite(n)))
-    throw new SplitError(`${what}: expected numbers, got "${text}"`);
-  return out;
-};
-
-export interface ModelInputs {
-  bytes: Uint8Array;
-  inputDims: number[];
-  normalization: Normalization;
-  calib: CalibrationSet;
-  bits: number;
-}
-
-/** Reads the model and the calibration inputs as the shared options say. */
-export async function readModelInputs(
-  path: string,
-  values: { [K in keyof typeof INPUT_OPTIONS]?: string | boolean | undefined },
-): Promise<ModelInputs> {
-  const bytes = readFileSync(path);
-  const index = indexGraph(decodeOnnxModel(bytes));
-  const shape = values['input-shape'];
-  const inputDims = modelInputDims(
-    index,
-    typeof shape === 'string' ? numbers(shape, '--input-shape') : undefined,
-  );
-  const normalization: Normalization = {
-    scale: typeof values.scale === 'string' ? numbers(values.scale, '--scale')[0]! : 1 / 255,
-    mean: typeof values.mean === 'string' ? numbers(values.mean, '--mean') : [0.485, 0.456, 0.406],
-    std: typeof values.std === 'string' ? numbers(values.std, '--std') : [0.229, 0.224, 0.225],
-  };
-  if (typeof values.calib !== 'string') throw new SplitError('--calib DIR|FILE is required');
-  const limit = Number(values.limit ?? 256);
-  if (!Number.isInteger(limit) || limit < 1) throw new SplitError(`--limit: expected a positive integer`);
-  const calib = await loadCalibrationSet(values.calib, inputDims, normalization, limit);
-  const bits = Number(values.bits ?? 8);
-  return { bytes, inputDims, normalization, calib, bits };
-}
-
-export function readLabels(path: string): string[] {
-  const text = readFileSync(path, 'utf8');
-  if (extname(path).toLowerCase() === '.json') return (JSON.parse(text) as unknown[]).map(String);
-  return text
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter((l) => l !== '');
-}
-
-/** Prints a refusal the user can act on; anything else propagates. */
-export function userError(error: unknown): number {
-  if (error instanceof SplitError || error instanceof OnnxModelError) {
-    process.stderr.write(`cleave: ${error.message}\n`);
-    return 2;
-  }
-  throw error;
-}
+${EXIT_OPTIONS_HELP}${LEARN_OPTIONS_HELP}`;
 
 export async function splitCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -164,6 +41,7 @@ export async function splitCommand(argv: string[]): Promise<number> {
     options: {
       ...INPUT_OPTIONS,
       ...EXIT_OPTIONS,
+      ...LEARN_OPTIONS,
       at: { type: 'string' },
       out: { type: 'string' },
       labels: { type: 'string' },
@@ -189,6 +67,7 @@ export async function splitCommand(argv: string[]): Promise<number> {
       return values.at === undefined ? 2 : 0;
     }
     if (values.out === undefined) throw new SplitError('--out DIR is required');
+    if (values.learn) return await splitLearn(path, values.at, values.out, values);
     const inputs = await readModelInputs(path, values);
     const started = performance.now();
     const exit = await exitFor(inputs, values.at, values);

@@ -132,7 +132,14 @@ export async function loadCalibrationSet(
   let samples: Float32Array[];
   const ext = extname(path).toLowerCase();
   if (ext === '.npy') {
-    samples = split(parseNpy(bytes).data, per, path);
+    const npy = parseNpy(bytes);
+    const sample = npy.shape.slice(1);
+    if (npy.shape.length >= 2 && sample.reduce((a, b) => a * b, 1) !== per) {
+      throw new Error(
+        `holds samples of shape [${sample.join(', ')}], and the model takes [${dims.join(', ')}]: resize or re-export the inputs (.npy is [N, ${dims.join(', ')}])`,
+      );
+    }
+    samples = split(npy.data, per, path);
   } else if (ext === '.json') {
     const json = JSON.parse(bytes.toString('utf8')) as unknown;
     if (!Array.isArray(json)) throw new Error(`${path}: expected a JSON array of samples`);

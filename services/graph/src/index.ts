@@ -40,6 +40,21 @@ export {
   TABLE_PRECISION_BITS,
 } from './feature-stats.js';
 export { type GraphIndex, indexGraph, nodesNeeded } from './graph-index.js';
+export {
+  type LearnOptions,
+  type LearnResult,
+  learnBottleneck,
+  MIN_LEARN_INPUTS,
+  type TrainerResult,
+} from './learn-bottleneck.js';
+export {
+  checkTrainer,
+  LearnError,
+  LearnInterrupted,
+  type TrainerCommand,
+  type TrainerEvent,
+  writeNpy,
+} from './learn-trainer.js';
 export { macNodes, nodeMacs, sumMacs } from './macs.js';
 export { type ModelRunner, openModels, type RunnerOptions } from './model-runner.js';
 export {
@@ -50,6 +65,7 @@ export {
   OnnxModelError,
   type TensorMsg,
 } from './onnx-proto.js';
+export { manifestInput, type PreparedCut, prepareCut } from './prepare-cut.js';
 export {
   type CutPrediction,
   type CutProfile,
@@ -76,6 +92,7 @@ export {
   type CutIo,
   calibrateBottleneck,
   codecFor,
+  headOutputs,
   measureSplit,
   type SplitMeasurement,
 } from './split-calibration.js';

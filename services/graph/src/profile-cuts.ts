@@ -13,7 +13,7 @@ import { macNodes, sumMacs } from './macs.js';
 import { openModels } from './model-runner.js';
 import { probeShapes } from './shape-probe.js';
 import { codecFor } from './split-calibration.js';
-import { checkFeatureShape } from './split-model.js';
+import { checkFeatureShape } from './split-errors.js';
 
 export interface CutProfile {
   cut: CutPoint;

@@ -34,6 +34,8 @@ export interface SplitMeasurement {
   agreement: number;
   /** Per sample, in order: 1 where the split top-1 equals the full model's. */
   agrees: Uint8Array;
+  /** Per sample, in order: the split's top-1. */
+  labels: Int32Array;
   /** Largest |split logit − full logit| over every sample and class. */
   maxLogitDiff: number;
   meanFrameBytes: number;
@@ -58,7 +60,7 @@ const argmax = (row: ArrayLike<number>) => {
 };
 
 /** Runs the head over every sample in batches, once, or from a cache on later passes. */
-function headFeatures(runner: ModelRunner, io: CutIo, samples: readonly Float32Array[]) {
+export function headOutputs(runner: ModelRunner, io: CutIo, samples: readonly Float32Array[]) {
   const per = io.featureDims.reduce((a, b) => a * b, 1);
   const cache: Float32Array[] | undefined = samples.length * per * 4 <= CACHE_BYTES ? [] : undefined;
   let filled = false;
@@ -85,7 +87,7 @@ export async function calibrateBottleneck(
   samples: readonly Float32Array[],
   bits: number,
 ): Promise<{ calibration: BottleneckCalibration; features: () => AsyncGenerator<Float32Array> }> {
-  const features = headFeatures(runner, io, samples);
+  const features = headOutputs(runner, io, samples);
   const ranges = new RangeObserver(io.featureDims);
   for await (const batch of features()) ranges.observe(batch);
   const seen = ranges.ranges();
@@ -143,6 +145,7 @@ export async function measureSplit(
   const scratch = new Uint8Array(per);
   const inputs = batches(samples, io.inputDims);
   const agrees = new Uint8Array(samples.length);
+  const labels = new Int32Array(samples.length);
   let seen = 0;
   let maxLogitDiff = 0;
   let frameBytes = 0;
@@ -174,7 +177,8 @@ export async function measureSplit(
     for (let i = 0; i < n; i++) {
       const a = split.subarray(i * io.classes, (i + 1) * io.classes);
       const b = reference.subarray(i * io.classes, (i + 1) * io.classes);
-      if (argmax(a) === argmax(b)) agrees[seen + i] = 1;
+      labels[seen + i] = argmax(a);
+      if (labels[seen + i] === argmax(b)) agrees[seen + i] = 1;
       for (let k = 0; k < io.classes; k++) maxLogitDiff = Math.max(maxLogitDiff, Math.abs(a[k]! - b[k]!));
     }
     seen += n;
@@ -184,6 +188,7 @@ export async function measureSplit(
     samples: count,
     agreement: agrees.reduce((a, b) => a + b, 0) / count,
     agrees,
+    labels,
     maxLogitDiff,
     meanFrameBytes: frameBytes / count,
     shannonBytes: shannon / count,

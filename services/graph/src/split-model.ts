@@ -3,31 +3,25 @@
 // that loadBundle, the agent and `cleave serve` take as it is.
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
-import { checkFloat32Count, FLOAT32_BITS, MAX_DIM, MAX_ELEMENTS, MAX_RANK } from '@cleave/codec';
+import { FLOAT32_BITS } from '@cleave/codec';
 import type { Bundle, Manifest } from '@cleave/models';
 import { tensorSpec, writeBundle } from './bundle-writer.js';
 import type { CalibrationSet, Normalization } from './calibration-input.js';
-import { cutModel, fullModel, type HeadBranch } from './cut-graph.js';
-import { type CutPoint, explainInvalidCut, validCutPoints } from './cut-points.js';
+import type { HeadBranch } from './cut-graph.js';
+import type { CutPoint } from './cut-points.js';
 import { TABLE_PRECISION_BITS } from './feature-stats.js';
-import { type GraphIndex, indexGraph, nodesNeeded } from './graph-index.js';
-import { macNodes, sumMacs } from './macs.js';
 import { openModels } from './model-runner.js';
-import { decodeOnnxModel, encodeOnnxModel } from './onnx-proto.js';
-import { modelInputDims, probeShapes } from './shape-probe.js';
+import { manifestInput, prepareCut } from './prepare-cut.js';
 import {
   type BottleneckCalibration,
-  type CutIo,
   calibrateBottleneck,
   codecFor,
   measureSplit,
   type SplitMeasurement,
 } from './split-calibration.js';
+import { SplitError } from './split-errors.js';
 
-/** A cut that cannot be made, or options that cannot work; the message says what to do. */
-export class SplitError extends Error {
-  override readonly name = 'SplitError';
-}
+export { checkFeatureShape, resolveCut, SplitError } from './split-errors.js';
 
 export interface SplitOptions {
   /** The ONNX model's bytes. */
@@ -80,87 +74,24 @@ export interface SplitResult {
   macs: { head: number; tail: number; full: number };
 }
 
-/** Parses the model and checks the cut: the valid cut or a SplitError naming the nearest valid ones. */
-export function resolveCut(index: GraphIndex, at: string): { cut: CutPoint; cuts: CutPoint[] } {
-  const cuts = validCutPoints(index);
-  if (cuts.length === 0)
-    throw new SplitError('this graph has no valid cut point between its input and output');
-  const why = explainInvalidCut(index, at, cuts);
-  if (why !== undefined) throw new SplitError(why);
-  return { cut: cuts.find((c) => c.tensor === at)!, cuts };
-}
-
-/** Checks that the features fit a feature frame at these bits. */
-export function checkFeatureShape(dims: readonly number[], bits: number, at: string): void {
-  const count = dims.reduce((a, b) => a * b, 1);
-  const why =
-    dims.length < 1 || dims.length > MAX_RANK
-      ? `a frame carries 1..${MAX_RANK} dims`
-      : dims.some((d) => d > MAX_DIM)
-        ? `a frame's dims are at most ${MAX_DIM}`
-        : count > MAX_ELEMENTS
-          ? `a frame carries at most ${MAX_ELEMENTS} values`
-          : undefined;
-  if (why)
-    throw new SplitError(`cannot send "${at}" of shape [${dims.join(', ')}] in a feature frame: ${why}`);
-  if (bits === FLOAT32_BITS) {
-    try {
-      checkFloat32Count(count);
-    } catch (error) {
-      throw new SplitError(
-        `cannot send "${at}" as float32: ${(error as Error).message}; cut later or use --bits 8`,
-      );
-    }
-  }
-}
-
 export async function splitModel(options: SplitOptions): Promise<SplitResult> {
   const bits = options.bits ?? 8;
   if (!(bits === FLOAT32_BITS || (Number.isInteger(bits) && bits >= 1 && bits <= 8))) {
     throw new SplitError(`bits must be 1..8 or 32 (lossless float32), got ${bits}`);
   }
-  const index = indexGraph(decodeOnnxModel(options.model));
-  const { cut, cuts } = resolveCut(index, options.at);
-  const inputDims = modelInputDims(index, options.inputDims);
-  if (inputDims.length !== 3 || inputDims[0]! > 4) {
-    throw new SplitError(
-      `expected an image classifier with input [C, H, W] (C ≤ 4), got [${inputDims.join(', ')}]`,
-    );
-  }
   const samples = options.calib.samples;
-  if (samples.length === 0) throw new SplitError('the calibration set is empty');
-
-  const counted = macNodes(index);
-  const shapes = await probeShapes(index, inputDims, samples[0]!, [
-    cut.tensor,
-    ...counted.map((m) => m.output),
-  ]);
-  const featureDims = shapes.get(cut.tensor)!;
-  const logitsDims = shapes.get(index.outputName)!;
-  if (logitsDims.length !== 1)
-    throw new SplitError(`expected logits [batch, K], the output has [batch, ${logitsDims.join(', ')}]`);
-  checkFeatureShape(featureDims, bits, cut.tensor);
-  const classes = logitsDims[0]!;
-  const labels = options.labels
-    ? [...options.labels]
-    : Array.from({ length: classes }, (_, k) => `class_${k}`);
-  if (labels.length !== classes) throw new SplitError(`${labels.length} labels for ${classes} classes`);
-
-  const cutShapes = { input: inputDims, features: featureDims, logits: logitsDims };
-  const models = cutModel(index, cut.tensor, cutShapes, options.exit?.branch);
-  const bytes = {
-    head: encodeOnnxModel(models.head),
-    tail: encodeOnnxModel(models.tail),
-    full: encodeOnnxModel(fullModel(index, cutShapes)),
-  };
-  const headIds = nodesNeeded(index, [cut.tensor]);
-  const tailIds = nodesNeeded(index, [index.outputName], new Set([cut.tensor]));
-  const macs = {
-    head: sumMacs(index, headIds, shapes),
-    tail: sumMacs(index, tailIds, shapes),
-    full: sumMacs(index, nodesNeeded(index, [index.outputName]), shapes),
-  };
-  const io: CutIo = { ...models.names, inputDims, featureDims, classes };
+  const prepared = await prepareCut({
+    model: options.model,
+    at: options.at,
+    sample: samples[0],
+    inputDims: options.inputDims,
+    labels: options.labels,
+    bits,
+    branch: options.exit?.branch,
+  });
+  const { cut, cuts, io, labels, bytes, macs } = prepared;
+  const { inputDims, classes } = io;
+  const featureDims = [...io.featureDims];
 
   const runner = await openModels(bytes);
   let calibration: BottleneckCalibration;
@@ -195,18 +126,7 @@ export async function splitModel(options: SplitOptions): Promise<SplitResult> {
       `${source} cut by cleave split at ${cut.tensor} (${cut.op}), features [${featureDims.join(', ')}] at ${bits} bits`,
     task: 'image-classification',
     labels,
-    input: {
-      name: io.input,
-      shape: inputDims,
-      dtype: 'float32',
-      layout: 'NCHW',
-      source: { width: inputDims[2]!, height: inputDims[1]!, channels: inputDims[0]! },
-      normalization: {
-        scale: options.normalization.scale,
-        mean: [...options.normalization.mean],
-        std: [...options.normalization.std],
-      },
-    },
+    input: manifestInput(io, options.normalization),
     bottleneck: {
       tensor: io.features,
       shape: featureDims,

@@ -1,0 +1,219 @@
+"""The label-free bottleneck trainer behind `cleave split --learn` (BottleFit / head-network
+distillation, generalised to any cut):
+
+- the user's head runs once over every input and its features at the cut are cached, with the
+  full model's own logits (head -> tail) as the only supervision: no labels;
+- stage 1: encoder + decoder reconstruct the cut's features (MSE relative to their variance);
+  the quantiser's per-channel ranges are calibrated half-way, and quantisation-aware training
+  (straight-through estimator, quant.FakeQuant) is on from then;
+- stage 2: encoder + decoder are distilled from the full model's logits through the user's
+  frozen tail (KL at T = 4, plus cross-entropy on the full model's own top-1), with an optional
+  rate term (bottleneck.soft_rate_bits);
+- one input in ten (by position) is held out: it never trains, and the per-channel entropy tables
+  and the reported agreement are measured on it.
+
+The shipped recipe's students (fit.train_student) are the labelled, tail-tuning case of the same
+two stages; both share the quantiser, the tables and the rANS reference (quant.py, rans.py).
+"""
+import json
+import math
+import os
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import quant
+from .bottleneck import BottleneckDecoder, BottleneckEncoder, as_4d, soft_rate_bits
+from .fit import cosine_lr
+
+HOLDOUT_EVERY = 10
+PRECISION_BITS = 12
+BATCH = 128
+
+
+def emit(event, **fields):
+    """One progress event, a JSON line on stdout (the TypeScript driver draws the bars)."""
+    print(json.dumps({"event": event, **fields}), flush=True)
+
+
+def split_indices(n):
+    held = np.arange(n) % HOLDOUT_EVERY == HOLDOUT_EVERY - 1
+    return np.flatnonzero(~held), np.flatnonzero(held)
+
+
+@torch.no_grad()
+def cache_features(head, tail, inputs, device, bs=256):
+    """The head's features at the cut (float16 when large) and the full model's logits."""
+    n = len(inputs)
+    feats, logits = None, torch.empty(0)
+    t0 = time.time()
+    for i in range(0, n, bs):
+        x = torch.from_numpy(np.ascontiguousarray(inputs[i:i + bs], dtype=np.float32)).to(device)
+        f = head(x)
+        if feats is None:
+            half = n * f[0].numel() * 4 > (1 << 30)
+            feats = torch.empty((n, *f.shape[1:]), dtype=torch.float16 if half else torch.float32, device=device)
+            logits = torch.empty((n, 0), device=device)
+        out = tail(f)
+        if logits.shape[1] == 0:
+            logits = torch.empty((n, out.shape[1]), device=device)
+        feats[i:i + len(f)] = f.to(feats.dtype)
+        logits[i:i + len(f)] = out
+        emit("progress", stage="features", done=min(n, i + bs), total=n, seconds=round(time.time() - t0, 1))
+    return feats, logits
+
+
+class Bottleneck(torch.nn.Module):
+    """Encoder, quantiser and decoder: what the head gains and the tail gains, joined for training."""
+
+    def __init__(self, shape):
+        super().__init__()
+        self.shape = shape
+        self.encoder = BottleneckEncoder(shape)
+        self.decoder = BottleneckDecoder(shape)
+        self.quant = quant.FakeQuant(shape.channels, shape.bits)
+
+    def quantise(self, z):
+        return self.quant(as_4d(z)).reshape(z.shape)
+
+    def forward(self, f):
+        z = self.encoder(f)
+        return z, self.decoder(self.quantise(z))
+
+
+@torch.no_grad()
+def calibrate(model, feats, idx, n=4000):
+    model.eval()
+    sample = idx[:n]
+    z = torch.cat([model.encoder(feats[sample[i:i + 500]].float()) for i in range(0, len(sample), 500)])
+    model.quant.calibrate(as_4d(z))
+
+
+@torch.no_grad()
+def evaluate(model, tail, feats, logits, idx, bs=500):
+    """Hard quantisation exactly as the codec does it (quant.quantize_np), then the tail."""
+    model.eval()
+    lo, hi = model.quant.lo.cpu().numpy(), model.quant.hi.cpu().numpy()
+    codes, labels = [], []
+    for i in range(0, len(idx), bs):
+        sel = idx[i:i + bs]
+        z = model.encoder(feats[sel].float())
+        q, z_hat = quant.quantize_np(as_4d(z).cpu().numpy(), lo, hi, model.shape.bits)
+        out = tail(model.decoder(torch.from_numpy(z_hat).to(z.device).reshape(z.shape)))
+        codes.append(q)
+        labels.append(out.argmax(1).cpu().numpy())
+    codes, labels = np.concatenate(codes), np.concatenate(labels)
+    full = logits[idx].argmax(1).cpu().numpy()
+    tables = quant.frequency_tables(codes, model.shape.bits, PRECISION_BITS)
+    shannon = quant.shannon_bits(codes, tables, PRECISION_BITS) / 8
+    return {"agreement": float((labels == full).mean()), "labels": labels, "fullLabels": full, "codes": codes,
+            "tables": tables, "shannonBytes": float(shannon.mean())}
+
+
+def distill(out, teacher, temp=4.0, alpha=0.7):
+    """Label-free distillation: KL to the full model's softened logits, plus cross-entropy on its
+    own top-1 (the labelled recipe's alpha, with the full model's answer in place of the label)."""
+    kd = F.kl_div(F.log_softmax(out / temp, 1), F.softmax(teacher / temp, 1), reduction="batchmean")
+    return alpha * kd * temp * temp + (1 - alpha) * F.cross_entropy(out, teacher.argmax(1))
+
+
+class Interrupted(Exception):
+    pass
+
+
+def train(model, tail, feats, logits, train_idx, held_idx, plan, ckpt, device, label="train"):
+    """Runs the two stages from wherever `ckpt` (a dict or None) left off; calls plan['save'] after
+    every epoch with the state to resume from. Returns the held-out evaluation of the result."""
+    e1, e2, rate_weight = plan["stage1"], plan["stage2"], plan.get("rate_weight", 0.0)
+    var = float(feats[train_idx[:4000]].float().var())
+    gen = torch.Generator().manual_seed(plan["seed"])
+    state = {"stage": 1, "epoch": 0, "history": []}
+    if ckpt:
+        model.load_state_dict(ckpt["model"])
+        model.quant.enabled = ckpt["quant_enabled"]
+        state = {k: ckpt[k] for k in ("stage", "epoch", "history")}
+        gen.set_state(ckpt["generator"])
+    steps_per_epoch = math.ceil(len(train_idx) / BATCH)
+    for stage, epochs in ((1, e1), (2, e2)):
+        if state["stage"] > stage:
+            continue
+        params = list(model.encoder.parameters()) + list(model.decoder.parameters())
+        base = 2e-3 if stage == 1 else 1e-3
+        opt = torch.optim.Adam(params, lr=base)
+        if ckpt and ckpt.get("optimiser") and ckpt["stage"] == stage:
+            opt.load_state_dict(ckpt["optimiser"])
+        if stage == 2 and state["epoch"] == 0:
+            calibrate(model, feats, train_idx)
+        total = epochs * steps_per_epoch
+        for epoch in range(state["epoch"], epochs):
+            model.train()
+            t0, loss_sum, rate_sum, seen = time.time(), 0.0, 0.0, 0
+            order = torch.from_numpy(train_idx)[torch.randperm(len(train_idx), generator=gen)]
+            for b in range(steps_per_epoch):
+                step = epoch * steps_per_epoch + b
+                if stage == 1 and not model.quant.enabled and step >= total // 2:
+                    calibrate(model, feats, train_idx)
+                    model.train()
+                sel = order[b * BATCH:(b + 1) * BATCH]
+                f = feats[sel.to(feats.device)].float()
+                cosine_lr(opt, base, step, total, warmup=min(100, total // 10 + 1))
+                z, f_hat = model(f)
+                if stage == 1:
+                    loss = F.mse_loss(f_hat, f) / var
+                else:
+                    loss = distill(tail(f_hat), logits[sel.to(logits.device)])
+                if rate_weight > 0 and model.quant.enabled:
+                    rate = soft_rate_bits(z, model.quant) / 8
+                    loss = loss + rate_weight * rate
+                    rate_sum += float(rate) * len(sel)
+                if not torch.isfinite(loss):
+                    raise FloatingPointError(f"stage {stage} loss is {float(loss)} at step {step}")
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(params, 5.0)
+                opt.step()
+                loss_sum += float(loss) * len(sel)
+                seen += len(sel)
+            if not model.quant.enabled:
+                calibrate(model, feats, train_idx)
+            ev = evaluate(model, tail, feats, logits, held_idx)
+            record = {"label": label, "stage": stage, "epoch": epoch + 1, "of": epochs, "loss": loss_sum / seen,
+                      "agreement": ev["agreement"], "bytes": ev["shannonBytes"],
+                      "seconds": round(time.time() - t0, 1)}
+            if rate_weight > 0:
+                record["rateBytes"] = rate_sum / seen
+            state["history"].append(record)
+            emit("epoch", **record)
+            state["epoch"] = epoch + 1
+            plan["save"]({"model": model.state_dict(), "quant_enabled": model.quant.enabled,
+                          "stage": stage, "epoch": epoch + 1, "history": state["history"],
+                          "optimiser": opt.state_dict(), "generator": gen.get_state()})
+            if plan.get("stop") and plan["stop"]():
+                raise Interrupted()
+        state = {"stage": stage + 1, "epoch": 0, "history": state["history"]}
+        ckpt = None
+    ev = evaluate(model, tail, feats, logits, held_idx)
+    ev["history"] = state["history"]
+    return ev
+
+
+def to_device(module, device):
+    module.to(device)
+    module.eval()
+    for p in module.parameters():
+        p.requires_grad_(False)
+    return module
+
+
+def estimated_payload(shape, shannon_bytes):
+    """rANS spends the Shannon bound plus its 4-byte final state (measured: +3.4..3.5 B)."""
+    return shannon_bytes + 4
+
+
+def save_json(path, value):
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(value, f)
+    os.replace(tmp, path)
