@@ -29,7 +29,7 @@ from cleave_train.bottleneck import BottleneckShape, default_channels, default_s
 from cleave_train.learn import emit  # noqa: E402
 from cleave_train.nets import count_macs  # noqa: E402
 
-QUICK_INPUTS = 3000
+QUICK_INPUTS = 4000
 SEARCH_INPUTS = 8000
 MIN_INPUTS = 200
 
@@ -38,7 +38,7 @@ def epochs_for(n_train, quick, override):
     if override:
         return {"stage1": max(1, math.ceil(override / 2)), "stage2": override}
     if quick:
-        return {"stage1": 2, "stage2": 3}
+        return {"stage1": 3, "stage2": 8}
     # About 60k samples of stage 1 and 150k of stage 2, whatever the number of inputs.
     return {"stage1": min(20, max(2, math.ceil(60000 / n_train))), "stage2": min(40, max(3, math.ceil(150000 / n_train)))}
 

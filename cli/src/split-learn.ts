@@ -1,8 +1,10 @@
 // `cleave split MODEL --at CUT --learn --calib DATA --out DIR`: a label-free learned bottleneck for
 // the user's own model (docs/bring-your-own-model.md). @cleave/graph's learnBottleneck does the
 // work; this file reads the flags, draws the progress and turns Ctrl-C into a resumable stop.
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { LearnInterrupted, learnBottleneck, SplitError } from '@cleave/graph';
+import { LearnInterrupted, type LearnResult, learnBottleneck, SplitError } from '@cleave/graph';
 import { learnProgress } from './learn-progress.js';
 import { type INPUT_OPTIONS, readLabels, readModelInputs } from './model-inputs.js';
 import { REPO_ROOT } from './paths.js';
@@ -22,8 +24,10 @@ measure agreement. The bundle's frames carry the bottleneck instead of the cut t
   --epochs E           stage-2 epochs (stage 1 gets half); default from the number of inputs
   --rate-weight W      add W × estimated payload bytes to the stage-2 loss (default 0)
   --device cpu|cuda    where PyTorch trains (default cpu)
-  --quick              at most 3,000 inputs and 2 + 3 epochs: a smoke run (CI)
+  --quick              at most 4,000 inputs and 3 + 8 epochs: a short run (CI)
   --resume             continue from the checkpoint a stopped run left in OUT.learn/
+  --json FILE          also write the run as JSON: the trainer's epochs, search, timings and its
+                       own held-out labels, and the measurement made here with the real codec
 `;
 
 export const LEARN_OPTIONS = {
@@ -36,6 +40,7 @@ export const LEARN_OPTIONS = {
   device: { type: 'string' },
   quick: { type: 'boolean' },
   resume: { type: 'boolean' },
+  json: { type: 'string' },
 } as const;
 
 type Values = {
@@ -102,6 +107,8 @@ export async function splitLearn(path: string, at: string, out: string, values: 
       signal: controller.signal,
     });
     progress.stop();
+    if (typeof values.json === 'string')
+      writeFileSync(values.json, `${JSON.stringify(learnReport(r, path, at), null, 2)}\n`);
     const m = r.measurement;
     const t = r.trainer;
     const b = r.bundle.manifest;
@@ -135,4 +142,22 @@ export async function splitLearn(path: string, at: string, out: string, values: 
   } finally {
     process.off('SIGINT', onSigint);
   }
+}
+
+/** `--json`: what was run, on what machine, and every figure the command printed, with the trainer's labels. */
+function learnReport(r: LearnResult, model: string, at: string) {
+  const { entropy: _tables, ...trainer } = r.trainer;
+  const { agrees: _agrees, labels, ...measurement } = r.measurement;
+  return {
+    command: `cleave split ${process.argv.slice(3).join(' ')}`,
+    model,
+    cut: at,
+    featureDims: r.featureDims,
+    bundle: { name: r.bundle.manifest.name, version: r.bundle.manifest.version, dir: r.bundle.dir },
+    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version },
+    seconds: r.seconds,
+    trainer,
+    measurement: { ...measurement, labels: Array.from(labels) },
+    trainerMatch: r.trainerMatch,
+  };
 }

@@ -8,12 +8,10 @@
 //  - every shipped bundle's full.onnx, cut where the recipe's early bundles cut.
 // And an op the converter does not know is refused with its type, the node and the supported ops.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import {
   cutModel,
   decodeOnnxModel,
@@ -28,18 +26,13 @@ import {
   writeNpy,
 } from '@cleave/graph';
 import { stackBatch } from '@cleave/models';
+import { python } from './learn-support.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const RUN = join(ROOT, 'training', 'run_onnx_torch.py');
 const EXPORT = join(ROOT, 'test', 'fixtures', 'export_torchvision.py');
 const SAMPLES = 16;
 const EARLY_CUT = '/down1/down1.2/Relu_output_0';
-
-const python = async (args: string[]) =>
-  promisify(execFile)('/usr/bin/python3', args, {
-    timeout: 240_000,
-    env: { ...process.env, OMP_NUM_THREADS: '1' },
-  });
 
 /** Seeded inputs: a fixed linear-congruential sequence mapped to [-2, 2). */
 function inputs(dims: readonly number[], count: number): Float32Array[] {

@@ -60,13 +60,17 @@ export async function exportFixtures(
   return stdout;
 }
 
-const CLI = join(import.meta.dirname, '..', '..', 'cli', 'bin', 'cleave.js');
+export const CLI = join(import.meta.dirname, '..', '..', 'cli', 'bin', 'cleave.js');
 
 /** Runs the `cleave` CLI as a user would (a separate process); never throws on a non-zero exit. */
-export async function runCleave(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function runCleave(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args], {
-      timeout: 180_000,
+      timeout: options.timeoutMs ?? 180_000,
+      env: { ...process.env, ...options.env },
     });
     return { code: 0, stdout, stderr };
   } catch (error) {
