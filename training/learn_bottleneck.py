@@ -25,7 +25,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from cleave_train import learn, onnx_torch, splice  # noqa: E402
-from cleave_train.bottleneck import BottleneckShape, default_channels, default_stride  # noqa: E402
+from cleave_train.bottleneck import BottleneckShape  # noqa: E402
 from cleave_train.learn import emit  # noqa: E402
 from cleave_train.nets import count_macs  # noqa: E402
 
@@ -104,20 +104,22 @@ def main():
              message=f"--learn needs features of shape [C, H, W] or [F] at the cut, this cut gives {features}; cut elsewhere")
         return 2
     nonneg = bool(feats[train_idx[:4000]].min() >= 0)
-    stride = args.stride or default_stride(features)
+    stride = args.stride or 1
     ckpt_path = os.path.join(work, "checkpoint.pt")
     ckpt = torch.load(ckpt_path, map_location=device) if args.resume and os.path.exists(ckpt_path) else None
     if ckpt:
         emit("resumed", stage=ckpt["stage"], epoch=ckpt["epoch"])
     search = None
-    if args.target_bytes and not args.channels:
+    if args.target_bytes and not (args.channels and args.bits):
         search = run_search(args, work, features, stride, nonneg, feats, logits, train_idx, held_idx, tail, device)
         seconds["search"] = round(sum(p["seconds"] for p in search["probes"]), 1)
         chosen = search["chosen"]
         channels, bits = chosen["channels"], chosen["bits"]
     else:
-        channels = args.channels or default_channels(features, stride)
-        bits = args.bits or 4
+        if not (args.channels and args.bits):
+            emit("error", kind="shape", message="give --channels and --bits, or --target-bytes")
+            return 2
+        channels, bits = args.channels, args.bits
     shape = BottleneckShape(features, channels, bits, stride, nonneg)
     if ckpt and ckpt.get("shape") != shape.to_json():
         emit("note", message="the checkpoint is for another bottleneck shape; starting afresh")

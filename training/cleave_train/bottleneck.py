@@ -1,5 +1,7 @@
 """A learned bottleneck for any cut: encoder (after the head) and decoder (before the tail), with
-their shapes derived from the features at the cut, plus a differentiable rate estimate.
+their shapes derived from the features at the cut, plus a differentiable rate estimate. The
+default channels, bits and stride are chosen on the TypeScript side (@cleave/graph's
+learned-estimate.ts), which `cleave profile` shares.
 
 The shipped recipe's student (nets.Encoder / nets.Decoder) is the case of a 48x14x14 cut: conv
 48->32 stride 2 and a 1x1 conv to C channels; a 1x1 conv back up, a transposed conv to 14x14 and a
@@ -42,17 +44,6 @@ class BottleneckShape:
 
     def to_json(self):
         return asdict(self)
-
-
-def default_stride(features):
-    """Halve the spatial size when there is room to (the recipe's 14x14 -> 7x7); never below 4x4."""
-    return 2 if len(features) == 3 and min(features[1:]) >= 8 else 1
-
-
-def default_channels(features, stride):
-    """A quarter of the cut's channels (at least 2) at 4 bits: agreement first; --target-bytes or
-    --channels/--bits trade it for rate."""
-    return max(2, round(features[0] / 4)) if len(features) == 3 else max(2, round(features[0] / 16))
 
 
 def _width(cut_channels, ratio):

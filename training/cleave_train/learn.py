@@ -33,7 +33,7 @@ from .fit import cosine_lr
 HOLDOUT_EVERY = 10
 PRECISION_BITS = 12
 BATCH = 64
-LR = (5e-3, 2e-3)
+LR = (2e-3, 2e-3)
 
 
 def emit(event, **fields):

@@ -10,6 +10,7 @@ import {
   type CutPrediction,
   type DeviceModel,
   decodeOnnxModel,
+  defaultBottleneck,
   indexGraph,
   type LinkModel,
   type Objective,
@@ -57,6 +58,8 @@ Recommends the cut that minimises --objective.
   --device NAME        ${Object.keys(DEVICE_PROFILES).join(' | ')} (default rpi4)
   --objective O        latency | energy (default latency)
   --repeats N          timed runs per model (default 10)
+  --learned            predict latency and energy with the learned bottleneck's frame (the 'learned B'
+                       column) instead of the plain cut's, for choosing a cut for --learn
   --json FILE          also write every figure as JSON
   --split              write the bundle of the recommended cut (needs --out; --labels, --name as split)
   --out DIR            the bundle folder for --split
@@ -107,6 +110,9 @@ function deviceModel(name: string): DeviceModel {
   return { name, speedFactor: p.speedFactor, busyWatts: p.idleWatts + (p.maxWatts - p.idleWatts) / 4 };
 }
 
+/** The default --learn bottleneck's frame (bit-packed codes + header): an estimate, an upper bound. */
+const learnedFrame = (dims: readonly number[]) => defaultBottleneck(dims)?.frameBytes.toFixed(0) ?? '-';
+
 /** The InferResponse for K logits, approximately: ids, names, label, score, timings, 4 B a logit. */
 export const responseBytes = (classes: number) => 64 + 4 * classes;
 
@@ -121,6 +127,7 @@ function table(predictions: readonly CutPrediction[], marks: Map<CutPrediction, 
     p.deviceHeadMs.toFixed(2),
     p.profile.tailMs.toFixed(2),
     p.profile.frameBytes.toFixed(0),
+    learnedFrame(p.profile.featureDims),
     p.latencyMs.toFixed(1),
     p.energyMj.toFixed(1),
     marks.get(p) ?? '',
@@ -133,6 +140,7 @@ function table(predictions: readonly CutPrediction[], marks: Map<CutPrediction, 
     'on device',
     'tail ms',
     'frame B',
+    'learned B',
     'e2e ms',
     'energy mJ',
     '',
@@ -161,6 +169,7 @@ export async function profileCommand(argv: string[]): Promise<number> {
       repeats: { type: 'string', default: '10' },
       json: { type: 'string' },
       split: { type: 'boolean' },
+      learned: { type: 'boolean' },
       out: { type: 'string' },
       labels: { type: 'string' },
       name: { type: 'string' },
@@ -191,7 +200,14 @@ export async function profileCommand(argv: string[]): Promise<number> {
       bits: inputs.bits,
       repeats: Number(values.repeats),
     });
-    const predictions = predictCuts(profile.cuts, device, link, wireBytes, responseBytes(profile.classes));
+    // With --learned every sendable cut is predicted with the learned frame it would get.
+    const cuts = values.learned
+      ? profile.cuts.map((c) => ({
+          ...c,
+          frameBytes: defaultBottleneck(c.featureDims)?.frameBytes ?? c.frameBytes,
+        }))
+      : profile.cuts;
+    const predictions = predictCuts(cuts, device, link, wireBytes, responseBytes(profile.classes));
     const best = {
       latency: recommendCut(predictions, 'latency'),
       energy: recommendCut(predictions, 'energy'),
@@ -212,6 +228,7 @@ export async function profileCommand(argv: string[]): Promise<number> {
         }), ${device.busyWatts.toFixed(2)} W while busy (estimated)`,
         `link ${link.name}: up ${link.uplinkMbps} Mbit/s, down ${link.downlinkMbps} Mbit/s, RTT ${link.rttMs} ms${values['rtt-ms'] === undefined ? ' (assumed)' : ''}; radio energy modeled (one transfer from idle, with its tail)`,
         `tail times are this machine's; frames are ${inputs.bits}-bit features through the codec; full model here: ${profile.fullMs.toFixed(2)} ms`,
+        `learned B: the frame cleave split --learn's default bottleneck would send (a quarter of the channels at 4 bits, half the height and width from 8×8 up), estimated before training as its codes bit-packed plus the frame header: an upper bound, since the entropy coder takes it lower${values.learned ? '; --learned: e2e ms and energy use it (the encoder and decoder add a little compute, not counted)' : ''}`,
         '',
         table(predictions, marks),
         '',
@@ -230,11 +247,22 @@ export async function profileCommand(argv: string[]): Promise<number> {
           rttMs: link.rttMs,
         },
         bits: inputs.bits,
+        learnedFrames: {
+          method:
+            'estimated: the default --learn bottleneck, codes bit-packed plus the frame header (an upper bound)',
+          usedForPrediction: values.learned === true,
+        },
         fullMs: profile.fullMs,
         fullMacs: profile.fullMacs,
         objective,
         recommended: { latency: best.latency.profile.cut.tensor, energy: best.energy.profile.cut.tensor },
-        cuts: predictions.map((p) => ({ ...p, profile: undefined, ...p.profile, cut: p.profile.cut.tensor })),
+        cuts: predictions.map((p) => ({
+          ...p,
+          profile: undefined,
+          ...p.profile,
+          cut: p.profile.cut.tensor,
+          learnedFrameBytes: defaultBottleneck(p.profile.featureDims)?.frameBytes,
+        })),
         unsendable: profile.cuts
           .filter((c) => c.unsendable)
           .map((c) => ({ cut: c.cut.tensor, why: c.unsendable })),

@@ -55,6 +55,7 @@ export {
   type TrainerEvent,
   writeNpy,
 } from './learn-trainer.js';
+export { type BottleneckPlan, defaultBottleneck } from './learned-estimate.js';
 export { macNodes, nodeMacs, sumMacs } from './macs.js';
 export { type ModelRunner, openModels, type RunnerOptions } from './model-runner.js';
 export {

@@ -18,6 +18,7 @@ import {
   type TrainerEvent,
   writeNpy,
 } from './learn-trainer.js';
+import { type BottleneckPlan, defaultBottleneck } from './learned-estimate.js';
 import { openModels } from './model-runner.js';
 import { manifestInput, prepareCut } from './prepare-cut.js';
 import {
@@ -124,14 +125,16 @@ function checkOptions(o: LearnOptions): void {
     );
 }
 
-function trainerArgs(o: LearnOptions, work: string): string[] {
+function trainerArgs(o: LearnOptions, work: string, plan: BottleneckPlan): string[] {
   const args = ['--work', work, '--device', o.device ?? 'cpu', '--min-inputs', String(MIN_LEARN_INPUTS)];
   const add = (flag: string, v: number | undefined) => {
     if (v !== undefined) args.push(flag, String(v));
   };
-  add('--channels', o.channels);
-  add('--bits', o.bits);
-  add('--stride', o.stride);
+  // With --target-bytes the trainer searches channels and bits (unless given); else the plan's.
+  const search = o.targetBytes !== undefined;
+  add('--channels', search ? o.channels : plan.channels);
+  add('--bits', search ? o.bits : plan.bits);
+  add('--stride', plan.stride);
   add('--target-bytes', o.targetBytes);
   add('--epochs', o.epochs);
   add('--rate-weight', o.rateWeight);
@@ -154,7 +157,8 @@ export async function learnBottleneck(options: LearnOptions): Promise<LearnResul
     bits: 8,
   });
   const { cut, io, bytes, macs } = prepared;
-  if (io.featureDims.length !== 1 && io.featureDims.length !== 3)
+  const plan = defaultBottleneck(io.featureDims, options);
+  if (plan === undefined)
     throw new LearnError(
       `--learn needs features of shape [C, H, W] or [F] at the cut; "${cut.tensor}" gives [${io.featureDims.join(', ')}]: cut at another tensor (cleave split MODEL --at list)`,
     );
@@ -170,7 +174,7 @@ export async function learnBottleneck(options: LearnOptions): Promise<LearnResul
     writeNpy(join(work, 'inputs.npy'), samples, io.inputDims);
     await runTrainer(
       options.trainer,
-      trainerArgs(options, work),
+      trainerArgs(options, work, plan),
       options.onEvent ?? (() => {}),
       options.signal,
     );
