@@ -13,8 +13,11 @@ import {
 
 export interface BundleOutputs {
   labels: Uint8Array;
-  /** Softmax of the exit branch, per image. */
+  /** Softmax of the exit branch, per image (uniform when the head has no exit branch). */
   exit: Float64Array[];
+  hasExit: boolean;
+  /** Mean bytes of the feature frames the codec made, per image. */
+  meanFrameBytes: number;
   /** Tail answers on codec round-tripped features. */
   splitPred: number[];
   /** Teacher (`full.onnx`) answers, when the bundle has it. */
@@ -44,6 +47,8 @@ export async function bundleOutputs(bundle: Bundle, data: ImageSet): Promise<Bun
   const out: BundleOutputs = {
     labels: data.labels,
     exit: [],
+    hasExit: true,
+    meanFrameBytes: 0,
     splitPred: [],
     ...(has('full') ? { fullPred: [] } : {}),
     ...(hasDual ? { dualA: [], dualB: [] } : {}),
@@ -55,6 +60,7 @@ export async function bundleOutputs(bundle: Bundle, data: ImageSet): Promise<Bun
     const { scale, mean, std } = m.input.normalization;
     const perImage = m.input.shape.reduce((a, b) => a * b, 1);
     const inputOf = (role: FileRole) => bundle.files[role]!.spec.inputs[0]!.name;
+    let frameBytes = 0;
     for (let start = 0; start < data.count; start += BATCH) {
       const n = Math.min(BATCH, data.count - start);
       const x = Float32Array.from(
@@ -68,12 +74,17 @@ export async function bundleOutputs(bundle: Bundle, data: ImageSet): Promise<Bun
       // Through the real codec, so the tail sees exactly what a served frame would give it.
       for (let i = 0; i < n; i++) {
         const sample = feats.subarray(i * codec.elementCount, (i + 1) * codec.elementCount);
-        deq.set(codec.decode(codec.encode(sample)).features, i * codec.elementCount);
+        const frame = codec.encode(sample);
+        frameBytes += frame.byteLength;
+        deq.set(codec.decode(frame).features, i * codec.elementCount);
       }
       const tail = await pool.run('tail', {
         [inputOf('tail')]: { data: deq, dims: [n, ...m.bottleneck.shape] },
       });
-      for (const row of rows(head.exit_logits!.data, n)) out.exit.push(softmax(row));
+      // A head without an exit branch (a `cleave split` bundle): a uniform exit never passes a gate.
+      out.hasExit = head.exit_logits !== undefined;
+      const exitLogits = head.exit_logits?.data ?? new Float32Array(n * classes);
+      for (const row of rows(exitLogits, n)) out.exit.push(softmax(row));
       for (const row of rows(tail.logits!.data, n)) out.splitPred.push(argmax(row));
       if (out.fullPred) {
         const full = await pool.run('full', feed('full'));
@@ -86,6 +97,7 @@ export async function bundleOutputs(bundle: Bundle, data: ImageSet): Promise<Bun
         for (const row of rows(b.logits!.data, n)) out.dualB.push(softmax(row));
       }
     }
+    out.meanFrameBytes = frameBytes / data.count;
   } finally {
     await pool.close();
   }

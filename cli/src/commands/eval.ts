@@ -58,7 +58,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const exitCascade = evaluateCascade(base, exitT, NEVER);
   const cascade = evaluateCascade({ ...base, ...dual }, exitT, dualT);
   const exitAnswered = exit.scores.map((s, i) => (s >= exitT ? i : -1)).filter((i) => i >= 0);
-  const accuracy: Record<string, number> = { split: acc(o.splitPred), exit: acc(exit.pred) };
+  const accuracy: Record<string, number> = { split: acc(o.splitPred) };
+  if (o.hasExit) accuracy.exit = acc(exit.pred);
   if (o.fullPred) accuracy.full = acc(o.fullPred);
   if (dual.dualA && dual.dualB) {
     const { dualA: a, dualB: b } = dual;
@@ -79,14 +80,15 @@ export async function evalCommand(argv: string[]): Promise<number> {
   };
   if (values.json)
     process.stdout.write(
-      `${JSON.stringify({ bundle: `${m.name}@${m.version}`, images: n, ...metrics }, null, 2)}\n`,
+      `${JSON.stringify({ bundle: `${m.name}@${m.version}`, images: n, ...metrics, meanFrameBytesOnTest: o.meanFrameBytes }, null, 2)}\n`,
     );
   else {
     const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
     const rows = Object.entries(accuracy).map(([k, v]) => `  ${k.padEnd(14)} ${pct(v)}`);
     process.stdout.write(
       `${m.name}@${m.version} on ${n} test images (gate ${fnName}: exit ${exitT.toFixed(4)}, dual ${dualT.toFixed(4)})\n` +
-        `${rows.join('\n')}\n  on device      ${pct(metrics.deviceCoverage)} (exit ${pct(metrics.exitCoverage)}, dual ${pct(metrics.dualCoverage)})\n`,
+        `${rows.join('\n')}\n  on device      ${pct(metrics.deviceCoverage)} (exit ${pct(metrics.exitCoverage)}, dual ${pct(metrics.dualCoverage)})\n` +
+        `  mean frame     ${o.meanFrameBytes.toFixed(1)} B\n`,
     );
   }
   if (values.write) {
