@@ -139,7 +139,14 @@ function addNode(tree: string, arch: ReleaseArch, work: string): void {
   cpSync(join(unpacked, 'package', 'LICENSE'), join(tree, 'node', 'LICENSE'));
 }
 
-export async function packEdge(options: { arch: ReleaseArch; out: string }): Promise<PackedRelease> {
+export interface PackEdgeOptions {
+  arch: ReleaseArch;
+  out: string;
+  /** gzip's level, 1 (fast) to 9; 6 by default, as gzip's own. */
+  gzipLevel?: number;
+}
+
+export async function packEdge(options: PackEdgeOptions): Promise<PackedRelease> {
   const { arch } = options;
   const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string })
     .version;
@@ -163,7 +170,22 @@ export async function packEdge(options: { arch: ReleaseArch; out: string }): Pro
     mkdirSync(options.out, { recursive: true });
     const tarball = join(resolve(options.out), `${folder}.tar.gz`);
     // Owner and group are the device's business, not this machine's.
-    run('tar', ['--owner=0', '--group=0', '--numeric-owner', '-czf', tarball, '-C', work, folder], work);
+    const gzip = `gzip -${options.gzipLevel ?? 6}`;
+    run(
+      'tar',
+      [
+        '--owner=0',
+        '--group=0',
+        '--numeric-owner',
+        `--use-compress-program=${gzip}`,
+        '-cf',
+        tarball,
+        '-C',
+        work,
+        folder,
+      ],
+      work,
+    );
     const sha256 = await sha256Of(tarball);
     writeFileSync(`${tarball}.sha256`, `${sha256}  ${basename(tarball)}\n`);
     return { tarball, sha256, bytes: statSync(tarball).size, folder };
