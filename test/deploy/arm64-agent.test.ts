@@ -137,7 +137,7 @@ describe('deploy - arm64 agent: release tarball, install.sh, qemu-aarch64, a rea
     assert.equal(unpack.status, 0, unpack.stderr);
     tree = join(work, packed.folder);
     console.log(
-      `# arm64 tarball: ${(packed.bytes / 2 ** 20).toFixed(1)} MiB (gzip -1), packed in ${(packMs / 1000).toFixed(0)} s`,
+      `arm64 tarball: ${(packed.bytes / 2 ** 20).toFixed(1)} MiB (gzip -1), packed in ${(packMs / 1000).toFixed(0)} s`,
     );
 
     server = await startServeProcess(['--models', MODELS_DIR, '--model', DEFAULT_BUNDLE, '--workers', '1']);
@@ -182,7 +182,7 @@ describe('deploy - arm64 agent: release tarball, install.sh, qemu-aarch64, a rea
     armExit = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
     const port = await agentReady(arm, armOutput);
     armBase = `http://127.0.0.1:${port}`;
-    console.log(`# arm64 agent ready under qemu in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    console.log(`arm64 agent ready under qemu in ${((performance.now() - started) / 1000).toFixed(0)} s`);
 
     // The x86 agent: the same configuration from the staged agent.yaml, on this checkout.
     const staged = parse(readFileSync(join(stage, 'etc/cleave/agent.yaml'), 'utf8'));
@@ -293,7 +293,7 @@ describe('deploy - arm64 agent: release tarball, install.sh, qemu-aarch64, a rea
     const armMs = performance.now() - t0;
     const x86Png = await inferAll(x86Base, 'image/png', pngs, '?mode=cloud-only');
     const x86Tensor = await inferAll(x86Base, 'application/octet-stream', tensors);
-    console.log(`# arm64 under qemu: ${(armMs / (2 * IMAGES)).toFixed(0)} ms per request`);
+    console.log(`arm64 under qemu: ${(armMs / (2 * IMAGES)).toFixed(0)} ms per request`);
 
     for (const a of [...armPng, ...x86Png]) {
       assert.equal(a.source, 'cloud', 'cloud-only: the tail server answered');
