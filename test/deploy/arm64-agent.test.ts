@@ -206,6 +206,13 @@ describe('deploy - arm64 agent: release tarball, install.sh, qemu-aarch64, a rea
   });
 
   it('arm64 - the tarball holds arm64 binaries only, Node included, and no dev dependency', () => {
+    // The scan can fail: on this checkout's onnxruntime-node it finds x86-64, Windows and macOS builds.
+    const checkout = findNativeBinaries(join(ROOT, 'node_modules', 'onnxruntime-node'));
+    assert.deepEqual([...new Set(foreignBinaries(checkout, 'arm64').map((b) => b.kind))].sort(), [
+      'elf-x64',
+      'mach-o',
+      'pe',
+    ]);
     const binaries = findNativeBinaries(tree);
     assert.deepEqual(foreignBinaries(binaries, 'arm64'), [], 'no binary for another processor');
     const paths = binaries.map((b) => b.path);
@@ -293,7 +300,12 @@ describe('deploy - arm64 agent: release tarball, install.sh, qemu-aarch64, a rea
     const armMs = performance.now() - t0;
     const x86Png = await inferAll(x86Base, 'image/png', pngs, '?mode=cloud-only');
     const x86Tensor = await inferAll(x86Base, 'application/octet-stream', tensors);
-    console.log(`arm64 under qemu: ${(armMs / (2 * IMAGES)).toFixed(0)} ms per request`);
+    const counts = new Map<string, number>();
+    for (const a of armTensor) counts.set(a.source, (counts.get(a.source) ?? 0) + 1);
+    const bySource = [...counts].map(([source, n]) => `${source} ${n}`).join(', ');
+    console.log(
+      `arm64 under qemu: ${(armMs / (2 * IMAGES)).toFixed(0)} ms per request; tensor path answered by ${bySource}`,
+    );
 
     for (const a of [...armPng, ...x86Png]) {
       assert.equal(a.source, 'cloud', 'cloud-only: the tail server answered');
