@@ -39,6 +39,10 @@ export function spawnInArm64Root(
   argv: string[],
   options: { cwd: string; env: Record<string, string> },
 ): ChildProcess {
+  // Those folders are covered by new mounts in the namespace, so the stage cannot live there.
+  for (const covered of ['/opt/', '/etc/', '/var/lib/', '/var/cache/']) {
+    if (`${stage}/`.startsWith(covered)) throw new Error(`the stage ${stage} must not be under ${covered}`);
+  }
   return spawn(
     'unshare',
     [
