@@ -19,6 +19,12 @@ deps=(
   "systemd:command -v systemd-analyze"
   "iproute2:command -v ip && command -v tc"
   "openssl:command -v openssl"
+  # The arm64 agent test (test/deploy/arm64-agent.test.ts): qemu-aarch64 runs arm64 programs,
+  # and the cross packages give them arm64 glibc, libstdc++ and libgcc under /usr/aarch64-linux-gnu.
+  "qemu-user:command -v qemu-aarch64"
+  "libc6-arm64-cross:test -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1"
+  "libstdc++6-arm64-cross:test -e /usr/aarch64-linux-gnu/lib/libstdc++.so.6"
+  "libgcc-s1-arm64-cross:test -e /usr/aarch64-linux-gnu/lib/libgcc_s.so.1"
 )
 
 missing=()

@@ -11,27 +11,10 @@ import { after, before, describe, it } from 'node:test';
 import { resolveAgentOptions } from '@cleave/edge-agent';
 import { parse } from 'yaml';
 import { ROOT } from './k8s-support.js';
+import { unitDirectives as directives } from './systemd-unit.js';
 
 const EDGE = join(ROOT, 'deploy', 'edge');
 const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
-
-/** [section, key, value] of every directive in a systemd unit. */
-function directives(text: string): [string, string, string][] {
-  let section = '';
-  const out: [string, string, string][] = [];
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
-    const s = /^\[(\w+)\]$/.exec(line);
-    if (s) section = s[1]!;
-    else {
-      const m = /^([A-Za-z]+)=(.*)$/.exec(line);
-      assert.ok(m && section, `a directive in a section: ${line}`);
-      out.push([section, m[1]!, m[2]!]);
-    }
-  }
-  return out;
-}
 
 describe('deploy - edge: install script, systemd unit, udev rule, agent.yaml', { timeout: 60_000 }, () => {
   let stage = '';
