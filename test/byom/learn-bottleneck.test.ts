@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type ServeProcess, startServeProcess } from '@cleave/cli/serve-process';
+import { CRC_BYTES, frameHeaderByteLength } from '@cleave/codec';
 import { createAgent } from '@cleave/edge-agent';
 import { codecFor, headOutputs, measureSplit, openModels, parseNpy, writeNpy } from '@cleave/graph';
 import { loadBundle } from '@cleave/models';
@@ -48,7 +49,8 @@ async function measureBundle(dir: string, samples: Float32Array[]) {
       max: m.bottleneck.quantization.max,
       ...(m.bottleneck.entropy ? { entropy: m.bottleneck.entropy } : {}),
     };
-    const codec = codecFor(m.bottleneck.shape, m.bottleneck.bits, calibration, bundle.headFingerprint);
+    const headSha = m.files.find((f) => f.role === 'head')!.sha256;
+    const codec = codecFor(m.bottleneck.shape, m.bottleneck.bits, calibration, headSha);
     return await measureSplit(runner, io, samples, codec, calibration, headOutputs(runner, io, samples));
   } finally {
     await runner.close();
@@ -156,7 +158,7 @@ describe('byom - cleave split --learn on a model trained here', { timeout: 900_0
     server = undefined;
   });
 
-  it('--quick - Ctrl-C leaves a checkpoint and no bundle; --resume finishes from it', {
+  it('--quick --target-bytes - Ctrl-C leaves a checkpoint and no bundle; --resume finishes from it', {
     timeout: 300_000,
   }, async () => {
     const out = join(dir, 'models', 'quick');
@@ -170,6 +172,8 @@ describe('byom - cleave split --learn on a model trained here', { timeout: 900_0
       join(dir, 'train.npy'),
       '--learn',
       '--quick',
+      '--target-bytes',
+      '120',
       '--out',
       out,
     ];
@@ -197,11 +201,16 @@ describe('byom - cleave split --learn on a model trained here', { timeout: 900_0
     const r = await cleave([...args.slice(1), '--resume'], { env, timeoutMs: 240_000 });
     const seconds = (performance.now() - started) / 1000;
     assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /reusing the --target-bytes search/);
     assert.match(r.stderr, /resumed at stage 1, after epoch 1/);
+    assert.match(r.stdout, /search {6}\d+ch×\db /);
     process.stdout.write(`# --quick resumed run: ${seconds.toFixed(1)} s\n`);
     assert.ok(!existsSync(`${out}.learn`), 'the work folder outlived the run');
+    // The search's choice fits the target: the payload is the frame less its header and CRC.
     const bundle = await loadBundle(out);
-    assert.deepEqual(bundle.manifest.bottleneck.shape, [8, 7, 7]);
+    const m = bundle.manifest;
+    const payload = m.metrics.meanFrameBytes - (frameHeaderByteLength(m.bottleneck.shape, 120) + CRC_BYTES);
+    assert.ok(payload <= 120 * 1.05, `mean payload ${payload} B for a target of 120 B`);
   });
 
   it('bad input - each refused with the problem and the fix, leaving no bundle', {

@@ -210,12 +210,13 @@ def train(model, tail, feats, logits, train_idx, held_idx, plan, ckpt, device, l
             if rate_weight > 0:
                 record["rateBytes"] = rate_sum / seen
             state["history"].append(record)
-            emit("epoch", **record)
             state["epoch"] = epoch + 1
+            # Saved before it is reported: a stop that follows the report finds the checkpoint.
             plan["save"]({"model": model.state_dict(), "quant_enabled": model.quant.enabled,
                           "stage": stage, "epoch": epoch + 1, "history": state["history"],
                           "optimiser": opt.state_dict(), "generator": gen.get_state(),
                           **({"ema": ema.state_dict()} if ema is not model else {})})
+            emit("epoch", **record)
             if plan.get("stop") and plan["stop"]():
                 raise Interrupted()
         if ema is not model:
