@@ -22,7 +22,8 @@ export const INPUT_OPTIONS_HELP = `  --calib DIR|FILE     calibration inputs: a 
                        tensors of the input shape: .npy ([N, C, H, W]), .json (array of samples)
                        or any other file as raw little-endian float32
   --limit N            use at most N calibration inputs (default 256; every input with --learn)
-  --scale S            pixel scale before normalising (default 1/255)
+  --scale S            pixel scale before normalising (default 1/255; 1 for tensors given no
+                       --mean or --std)
   --mean A,B,C         per-channel mean after scaling (default ImageNet 0.485,0.456,0.406 for an
                        image folder; 0 for .npy/.json/raw tensors, which are already normalised)
   --std A,B,C          per-channel std (default ImageNet 0.229,0.224,0.225 for an image folder; 1
@@ -120,8 +121,10 @@ export async function readModelInputs(
   const fromImages = statSync(calibPath).isDirectory();
   // Tensors (.npy, .json, raw) are already normalised: the identity unless the user says otherwise.
   const channels = inputDims[0] ?? 1;
+  // Given a mean or std, the user describes pixel normalisation: pixels scale by 1/255 first.
+  const pixels = fromImages || typeof values.mean === 'string' || typeof values.std === 'string';
   const normalization: Normalization = {
-    scale: typeof values.scale === 'string' ? numbers(values.scale, '--scale')[0]! : fromImages ? 1 / 255 : 1,
+    scale: typeof values.scale === 'string' ? numbers(values.scale, '--scale')[0]! : pixels ? 1 / 255 : 1,
     mean:
       typeof values.mean === 'string'
         ? numbers(values.mean, '--mean')
