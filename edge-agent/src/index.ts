@@ -1,4 +1,24 @@
 export { argmax, registerScoreFunction, scoreFunction, scoreFunctionNames, softmax } from '@cleave/models';
+export {
+  type AdaptivePlanner,
+  type AdaptivePlannerOptions,
+  createAdaptivePlanner,
+  type GateObservation,
+  type PlanChange,
+} from './adaptive-planner.js';
+export {
+  choosePlan,
+  createCoverageTracker,
+  estimatePlans,
+  offloads,
+  PLANS,
+  type Plan,
+  type PlanEstimate,
+  type PlanInputs,
+  radioPerOffloadMj,
+  type StageCosts,
+  usesDual,
+} from './adaptive-plans.js';
 export { type Agent, type AgentStats, createAgent, type SwapResult } from './agent.js';
 export { type AgentInput, createInputPreparer, InputError, type InputPreparer } from './agent-input.js';
 export {

@@ -5,41 +5,31 @@
 // (the agent's own estimator) and the mean bytes per offload. It is told only the SLO, the board
 // it runs on and its radio type; it measures the rest.
 import {
+  createAdaptivePlanner,
   createAgent,
   createOffloadClient,
   inferRequestWireBytes,
-  NOMINAL_LINK_MBPS,
   type OffloadClient,
-} from '@cleave/edge-agent';
-import type { Bundle } from '@cleave/models';
-import {
-  choosePlan,
-  createCoverageTracker,
-  estimatePlans,
   offloads,
   type Plan,
-  type PlanEstimate,
-  radioPerOffloadMj,
+  type PlanChange,
   usesDual,
-} from './adaptive-plans.js';
+} from '@cleave/edge-agent';
+import type { Bundle } from '@cleave/models';
 import { costKey, type ModelCosts } from './compute-costs.js';
 import { onDeviceMj, onDeviceMs } from './device-model.js';
 import { agentOutcome, createLocalFull, type Executor, offloadOptions } from './executors.js';
 import type { Slo } from './records.js';
 
-const REPLAN_EVERY = 10;
-/** Arrivals it takes to estimate the camera's rate; before that, offloads are taken as isolated. */
-const RATE_SAMPLES = 5;
-
 export interface PolicyExecutor extends Executor {
-  plans: { at: number; plan: string; estimates: Record<string, number> }[];
+  plans: PlanChange[];
 }
 
 export async function createPolicyExecutor(o: {
   bundleDir: string;
   teacher: Bundle;
   target: string;
-  /** The full-model server, for raw-input offloads. */
+  /** The cloud server's full model, for raw-input offloads. */
   inputTarget: string;
   timeoutMs: number;
   slo: Slo;
@@ -69,89 +59,42 @@ export async function createPolicyExecutor(o: {
     if (v === undefined) throw new Error(`no measured cost for ${key}`);
     return v;
   };
-  const metrics = m.metrics as { exitCoverage: number; dualCoverage?: number; meanFrameBytes: number };
-  const prior = {
-    exit: metrics.exitCoverage,
-    dual: metrics.dualCoverage ?? 0,
-    // Not in the manifest: assume B runs whenever A is unsure of an input the exit left.
-    bRuns: 1 - metrics.exitCoverage - (metrics.dualCoverage ?? 0),
+  const stages = {
+    head: here(costKey(name, 'head')),
+    dualA: here(costKey(name, 'dual-a')),
+    dualB: here(costKey(name, 'dual-b')),
+    full: here(teacherKey),
+    encode: here(costKey(name, 'encode')),
   };
-  // The bundle's figures come from 10,000 test images: a few frames should not overturn them.
-  const coverage = createCoverageTracker(prior, 200);
-  const nominal = NOMINAL_LINK_MBPS[o.radio] ?? { up: 10, down: 10 };
-  let bytesUp = metrics.meanFrameBytes + 20;
-  let bytesDown = 60;
-  let offloadsSeen = 0;
-  // Raw-input offloads: their own client, round-trip estimate (EWMA, as the agent's SRTT) and sizes.
-  let inputClient: OffloadClient | undefined;
-  let inputRttMs: number | undefined;
+  const onDevice = (f: (device: string, hereMs: number) => number) => ({
+    head: f(o.device, stages.head),
+    dualA: f(o.device, stages.dualA),
+    dualB: f(o.device, stages.dualB),
+    full: f(o.device, stages.full),
+    encode: f(o.device, stages.encode),
+  });
   const { width, height, channels } = m.input.source;
-  const input = { up: inferRequestWireBytes('1', width * height * channels, o.timeoutMs), down: 60 };
-  const arrivals: number[] = [];
-  const plans: PolicyExecutor['plans'] = [];
-  let current: PlanEstimate | undefined;
+  // Serialized bytes of a raw-input offload: estimated until one is answered.
+  let inputBytesUp = inferRequestWireBytes('1', width * height * channels, o.timeoutMs);
+  const planner = createAdaptivePlanner({
+    metrics: m.metrics as { exitCoverage: number; dualCoverage?: number; meanFrameBytes: number },
+    mj: onDevice(onDeviceMj),
+    ms: onDevice(onDeviceMs),
+    radio: o.radio,
+    sloMs: o.slo.latencyMs,
+    inputBytes: { up: inputBytesUp, down: 60 },
+    link: () => agent.stats().policy.link,
+    ...(o.fixedPlan ? { fixedPlan: o.fixedPlan } : {}),
+  });
+  // Raw-input offloads have their own client.
+  let inputClient: OffloadClient | undefined;
   let dualOn = true;
 
-  function replan(k: number): void {
-    const stage = (hereMs: number) => ({
-      mj: onDeviceMj(o.device, hereMs),
-      ms: onDeviceMs(o.device, hereMs),
-    });
-    const s = {
-      head: stage(here(costKey(name, 'head'))),
-      dualA: stage(here(costKey(name, 'dual-a'))),
-      dualB: stage(here(costKey(name, 'dual-b'))),
-      full: stage(here(teacherKey)),
-      encode: stage(here(costKey(name, 'encode'))),
-    };
-    const pick = (f: 'mj' | 'ms') => ({
-      head: s.head[f],
-      dualA: s.dualA[f],
-      dualB: s.dualB[f],
-      full: s.full[f],
-      encode: s.encode[f],
-    });
-    const link = agent.stats().policy.link;
-    const transferMs = Number.isFinite(link.uplinkBps) ? ((bytesUp * 8) / link.uplinkBps) * 1000 : 0;
-    const recent = arrivals.slice(-REPLAN_EVERY);
-    const span = (recent.at(-1)! - recent[0]!) / 1000;
-    const estimates = estimatePlans({
-      mj: pick('mj'),
-      ms: pick('ms'),
-      coverage: coverage.current(),
-      radioMj: (rate) => radioPerOffloadMj(o.radio, { up: bytesUp, down: bytesDown }, nominal, rate),
-      inputRadioMj: (rate) => radioPerOffloadMj(o.radio, input, nominal, rate),
-      offloadMs: link.samples > 0 ? link.srttMs + link.serverMs + transferMs : undefined,
-      inputOffloadMs: inputRttMs,
-      arrivalsPerSec: recent.length >= RATE_SAMPLES && span > 0 ? (recent.length - 1) / span : undefined,
-      sloMs: o.slo.latencyMs,
-    });
-    const chosen = o.fixedPlan ? estimates.find((e) => e.plan === o.fixedPlan)! : choosePlan(estimates);
-    if (chosen.plan !== current?.plan)
-      plans.push({
-        at: k,
-        plan: chosen.plan,
-        estimates: Object.fromEntries(estimates.map((e) => [e.plan, e.energyMj])),
-      });
-    current = chosen;
-  }
-
-  let sinceStart = 0;
   return {
-    plans,
-    startRun() {
-      // The warm-up's back-to-back requests say nothing about the camera's rate.
-      arrivals.length = 0;
-      sinceStart = 0;
-      // Plan changes are reported from the run's first frame.
-      plans.length = 0;
-      current = undefined;
-    },
+    plans: planner.plans,
+    startRun: () => planner.startRun(),
     async infer(pixels, startMs) {
-      arrivals.push(startMs);
-      if (sinceStart % REPLAN_EVERY === 0 || sinceStart === RATE_SAMPLES) replan(sinceStart);
-      sinceStart++;
-      const plan = current!.plan;
+      const plan = planner.next(startMs);
       if (plan === 'local-full') {
         const r = await local.run(pixels);
         return {
@@ -172,10 +115,8 @@ export async function createPolicyExecutor(o: {
         const sent = performance.now();
         try {
           const r = await inputClient.infer(pixels, o.timeoutMs);
-          const rtt = performance.now() - sent;
-          inputRttMs = inputRttMs === undefined ? rtt : 0.875 * inputRttMs + 0.125 * rtt;
-          input.up = r.wireBytes;
-          input.down = r.responseBytes;
+          planner.observeInputOffload(performance.now() - sent, r.wireBytes, r.responseBytes);
+          inputBytesUp = r.wireBytes;
           return {
             label: r.result.label,
             source: 'cloud',
@@ -198,7 +139,7 @@ export async function createPolicyExecutor(o: {
             deviceMs: l.ms,
             models: [teacherKey],
             codecMs: 0,
-            bytesUp: input.up,
+            bytesUp: inputBytesUp,
             bytesDown: 0,
             sentMs: sent - o.runStart(),
             plan,
@@ -215,18 +156,13 @@ export async function createPolicyExecutor(o: {
       );
       const sure = a.gate.score >= a.gate.threshold && (a.source === 'exit' || a.source === 'dual');
       const dualRuns = a.timings.dualRuns ?? 0;
-      coverage.observe({
+      planner.observeGates({
         exitPass: sure && a.source === 'exit',
         dualRan: dualRuns > 0,
         dualPass: sure && a.source === 'dual',
         bRan: dualRuns === 2,
       });
-      if (a.bytesSent.wire > 0) {
-        offloadsSeen++;
-        const w = offloadsSeen === 1 ? 1 : 0.1;
-        bytesUp = (1 - w) * bytesUp + w * a.bytesSent.wire;
-        bytesDown = (1 - w) * bytesDown + w * (a.bytesReceived ?? bytesDown);
-      }
+      if (a.bytesSent.wire > 0) planner.observeOffload(a.bytesSent.wire, a.bytesReceived);
       const out = { ...agentOutcome(name, a, startMs, o.runStart()), plan };
       // Unsure on the device and not answered by the cloud (local plan, or the link could not
       // make the goal): the teacher answers here.

@@ -6,10 +6,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { imageAt, loadFashionMnist } from '@cleave/dataset';
+import type { Plan } from '@cleave/edge-agent';
 import { type Bundle, loadBundle } from '@cleave/models';
 import { requestOrder } from '../commands/demo.js';
 import { runWithConcurrency } from '../run-pool.js';
-import type { Plan } from './adaptive-plans.js';
 import { createPolicyExecutor, type PolicyExecutor } from './adaptive-policy.js';
 import {
   createAgentExecutor,

@@ -9,11 +9,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { imageAt, loadFashionMnist } from '@cleave/dataset';
-import { inferRequestWireBytes } from '@cleave/edge-agent';
+import { inferRequestWireBytes, radioPerOffloadMj } from '@cleave/edge-agent';
 import { decodeOnnxModel, indexGraph, predictCuts, profileCuts } from '@cleave/graph';
 import sharp from 'sharp';
 import { REPO_ROOT } from '../paths.js';
-import { radioPerOffloadMj } from './adaptive-plans.js';
 import { busyWatts, deviceProfile } from './device-model.js';
 
 export const SWEEP_BANDWIDTHS = [0.25, 0.5, 1, 2, 5, 10, 20, 50, 100];

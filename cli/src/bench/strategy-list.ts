@@ -2,8 +2,8 @@
 // strategy (compared in every regime), the cache variant (a duplicated stream, so a different
 // workload: reported, not compared), or the adaptive policy (one run per device).
 import { join } from 'node:path';
+import { PLANS } from '@cleave/edge-agent';
 import type { Manifest } from '@cleave/models';
-import { PLANS } from './adaptive-plans.js';
 import type { Slo, StrategySpec } from './records.js';
 
 export type StrategyRole = 'fixed' | 'cache' | 'policy';
