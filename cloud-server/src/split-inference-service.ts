@@ -11,6 +11,7 @@ import {
 import type { Metadata, ServerDuplexStream, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import { IDENTITY_METADATA_KEY } from './auth.js';
+import { fullModelBase, inferImage } from './full-inference.js';
 import type { ModelRegistry, ServedModel } from './model-registry.js';
 import { recordFailure, recordOutcome, recordResult } from './server-metrics.js';
 import { type RequestSpan, requestContext, startRequestSpan } from './server-tracing.js';
@@ -77,7 +78,11 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
     state.inFlight.count++;
     try {
       if (state.draining()) throw new ServingError(ServingErrorCode.DRAINING, 'server is draining');
-      const result = await inferFrame(registry, req.frame, deadline, declared);
+      // A call that names a full model sends input images; any other sends feature frames.
+      const result =
+        declared && fullModelBase(declared.name) !== undefined
+          ? await inferImage(registry, declared, req.frame, deadline)
+          : await inferFrame(registry, req.frame, deadline, declared);
       // Each request lands in exactly one outcome: a caller that went away is not a success.
       if (cancelled())
         recordOutcome('cancelled', {

@@ -3,8 +3,7 @@
 // keeps them swappable at run time (live-config.ts): a request uses the parts of its moment.
 import { readFileSync } from 'node:fs';
 import type { BottleneckCodec } from '@cleave/codec';
-import type { Bundle } from '@cleave/models';
-import type { AgentInput } from './agent-input.js';
+import type { AgentInput, Bundle } from '@cleave/models';
 import { recordAnswer } from './agent-metrics.js';
 import { type AgentOptions, type ResolvedAgentOptions, resolveAgentOptions } from './agent-options.js';
 import type { Answer, AnswerSource, InferenceMode } from './answer.js';

@@ -5,16 +5,18 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BottleneckCodec } from '@cleave/codec';
 import {
+  type AgentInput,
   type Bundle,
   bundleCodec,
   bundleSessionModels,
+  createInputPreparer,
   createSessionPool,
+  type InputPreparer,
   loadBundle,
   type SessionPool,
   scoreFunction,
 } from '@cleave/models';
 import { z } from 'zod';
-import { type AgentInput, createInputPreparer, type InputPreparer } from './agent-input.js';
 import type { ResolvedAgentOptions } from './agent-options.js';
 import type { Answer } from './answer.js';
 import { createCascade } from './cascade.js';

@@ -5,9 +5,9 @@
 //   GET  /healthz
 //   GET  /metrics          Prometheus text, when the entry point passes its handler
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { type AgentInput, InputError } from '@cleave/models';
 import { HttpError, listenHttp, readBody, sendJson as send } from '@cleave/wire';
 import type { Agent } from './agent.js';
-import { type AgentInput, InputError } from './agent-input.js';
 import { INFERENCE_MODES, type InferenceMode } from './answer.js';
 
 export interface HttpApiOptions {

@@ -1,4 +1,14 @@
-export { argmax, registerScoreFunction, scoreFunction, scoreFunctionNames, softmax } from '@cleave/models';
+export {
+  type AgentInput,
+  argmax,
+  createInputPreparer,
+  InputError,
+  type InputPreparer,
+  registerScoreFunction,
+  scoreFunction,
+  scoreFunctionNames,
+  softmax,
+} from '@cleave/models';
 export {
   type AdaptivePlanner,
   type AdaptivePlannerOptions,
@@ -20,7 +30,6 @@ export {
   usesDual,
 } from './adaptive-plans.js';
 export { type Agent, type AgentStats, createAgent, type SwapResult } from './agent.js';
-export { type AgentInput, createInputPreparer, InputError, type InputPreparer } from './agent-input.js';
 export {
   type AgentOptions,
   AgentOptionsError,

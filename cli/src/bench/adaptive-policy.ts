@@ -18,7 +18,7 @@ import {
 import type { Bundle } from '@cleave/models';
 import { costKey, type ModelCosts } from './compute-costs.js';
 import { onDeviceMj, onDeviceMs } from './device-model.js';
-import { agentOutcome, createLocalFull, type Executor, offloadOptions } from './executors.js';
+import { agentOutcome, createLocalFull, type Executor, fullModelName, offloadOptions } from './executors.js';
 import type { Slo } from './records.js';
 
 export interface PolicyExecutor extends Executor {
@@ -111,7 +111,7 @@ export async function createPolicyExecutor(o: {
         };
       }
       if (plan === 'input-offload') {
-        inputClient ??= createOffloadClient(offloadOptions(o.inputTarget));
+        inputClient ??= createOffloadClient(offloadOptions(o.inputTarget, fullModelName(o.teacher)));
         const sent = performance.now();
         try {
           const r = await inputClient.infer(pixels, o.timeoutMs);

@@ -1,4 +1,4 @@
-// The bench's processes: `cleave serve`, the full-model server and the edge runner, each a child
+// The bench's processes: `cleave serve` (the tails, and the teacher's full model) and the edge runner, each a child
 // process, run under a prefix that puts it in its network namespace (`ip netns exec NAME`) or
 // none. `ip netns exec` execs the command, so the child's pid is the node process itself.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -32,7 +32,7 @@ function tail(child: ChildProcess, onLine?: (line: string) => void): () => strin
 
 export interface CleaveServer {
   child: ChildProcess;
-  /** The ready file's JSON ({ port, httpPort } for `cleave serve`, { port } for the full server). */
+  /** The ready file's JSON ({ port, httpPort } for `cleave serve`). */
   ready: { port: number };
   stop(): Promise<number | null>;
 }

@@ -1,7 +1,7 @@
 // One executor per fixed strategy: it answers test image k and says what that cost the device.
 //  - local: the teacher (full.onnx) in a worker pool on the device;
 //  - offload: the raw pixels, or a lossless WebP of them, over one InferStream (the agent's own
-//    offload client) to the full-model server;
+//    offload client) to the teacher's full model on `cleave serve --serve-full`;
 //  - agent: createAgent on a bundle, in cloud-only mode (the split: head, frame, tail) or in
 //    cascade mode (exit gate, dual CNNs, then the cloud), with or without the result cache.
 import { type Answer, createAgent, createOffloadClient } from '@cleave/edge-agent';
@@ -30,6 +30,9 @@ function argmax(row: ArrayLike<number>): number {
   for (let k = 1; k < row.length; k++) if (row[k]! > row[best]!) best = k;
   return best;
 }
+
+/** The name the cloud serves a bundle's full model under, for raw-input offloads. */
+export const fullModelName = (bundle: Bundle) => `${bundle.manifest.name}:full`;
 
 /** The teacher on the device. Also the policy's local answer for inputs its gates are unsure of. */
 export function createLocalFull(teacher: Bundle) {
@@ -72,8 +75,9 @@ export async function createLocalExecutor(teacher: Bundle): Promise<Executor> {
   };
 }
 
-export const offloadOptions = (target: string) => ({
+export const offloadOptions = (target: string, model?: string) => ({
   target,
+  ...(model ? { model } : {}),
   maxQueuedWrites: 4096,
   keepaliveTimeMs: 30_000,
   keepaliveTimeoutMs: 10_000,
@@ -88,7 +92,7 @@ export function createOffloadExecutor(
   timeoutMs: number,
   runStart: () => number,
 ): Executor {
-  const client = createOffloadClient(offloadOptions(target));
+  const client = createOffloadClient(offloadOptions(target, fullModelName(teacher)));
   const { width, height, channels } = teacher.manifest.input.source;
   return {
     async infer(pixels) {

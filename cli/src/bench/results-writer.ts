@@ -73,7 +73,7 @@ export function writeResults(o: {
   const latencyCascade = cfg.cascadeBundles.includes(o.policy.name) ? o.policy.name : cfg.cascadeBundles[0]!;
   const notes = [
     'Edge, cloud and (with the shaper) the link share one machine; other work on it shows in the latencies. Timings are compared within this run.',
-    'Full offload goes to the bench full-model server (cli/src/bench/full-model-server.ts): the teacher behind the same SplitInference InferStream, no dynamic batching; `cleave serve` serves tails only.',
+    "Full offload goes to the teacher's full model on `cleave serve --serve-full` (`<name>:full` over the same SplitInference InferStream), in a process of its own with no dynamic batching.",
     'dir' in o.naive
       ? `Naive split: full.onnx cut by @cleave/graph's splitModel (\`cleave split\`) at ${o.naive.tensor} [${o.naive.featureDims.join(', ')}], the deepest valid cut the bottleneck heads also compute; 8-bit per-channel quantisation and static rANS tables from ${o.naive.calibrationImages} validation images (${o.naive.meanFrameBytes.toFixed(0)} B per frame there, top-1 agreement with full.onnx ${(o.naive.agreement * 100).toFixed(1)}%); served by \`cleave serve\` like the other bundles.`
       : `Naive split not run: ${o.naive.error}`,

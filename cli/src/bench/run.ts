@@ -1,6 +1,6 @@
 // `cleave bench run` (npm run bench): the orchestrator. It times the device models, sets up the
-// link (netem in namespaces, else the shaper), starts the cloud (`cleave serve` for the tails, the
-// full-model server for the teacher) in the cloud's namespace, runs the edge as a child process
+// link (netem in namespaces, else the shaper), starts the cloud (`cleave serve` for the tails, and
+// `cleave serve --serve-full` for the teacher) in the cloud's namespace, runs the edge as a child process
 // in the edge's namespace — once without emulation for the rate/accuracy pass, then once per
 // link for the camera runs — then the scale runs, and writes results.json, report.md and plots.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -137,13 +137,23 @@ export async function benchRun(argv: string[]): Promise<number> {
       served,
       ...[...cfg.bundles, ...('dir' in naive ? [NAIVE_BUNDLE] : [])].flatMap((b) => ['--model', b]),
     ]);
+    // The teacher for the full-offload strategies: `cleave serve --serve-full` in a process of its
+    // own, unbatched (at a camera's rate every batch would be 1), answering `<name>:full`.
     const full = await startCleaveServer(link.cloudPrefix, [
-      'bench',
-      'full-server',
-      '--bundle',
-      teacherDir,
+      'serve',
       '--host',
       host,
+      '--port',
+      '0',
+      '--no-http',
+      '--workers',
+      '1',
+      '--no-batching',
+      '--serve-full',
+      '--models',
+      cfg.modelsDir,
+      '--model',
+      policy.name,
     ]);
     try {
       const targets = async () => ({

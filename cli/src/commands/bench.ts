@@ -1,6 +1,5 @@
 // `cleave bench [run|serve|soak]`: benchmarks that write JSON. Figures come from here, not from tests.
 import { edgeCommand } from '../bench/edge-runner.js';
-import { fullServerCommand } from '../bench/full-model-server.js';
 import { benchRun } from '../bench/run.js';
 import { benchServe } from './bench-serve.js';
 import { benchSoak } from './bench-soak.js';
@@ -17,9 +16,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
   if (name === 'serve') return benchServe(rest);
   if (name === 'soak') return benchSoak(rest);
   if (name === 'run') return benchRun(rest);
-  // The bench's own processes, started by `cleave bench run`.
+  // The bench's own process, started by `cleave bench run`.
   if (name === 'edge') return edgeCommand(rest);
-  if (name === 'full-server') return fullServerCommand(rest);
   if (name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(HELP);
     return 0;

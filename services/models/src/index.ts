@@ -10,6 +10,13 @@ export {
   loadBundle,
   sha256File,
 } from './bundle-loader.js';
+export {
+  type AgentInput,
+  createInputPreparer,
+  InputError,
+  type InputPreparer,
+  type InputPreparerOptions,
+} from './input-preparer.js';
 export { checkManifestRules, checkPlainFileName, requiredAccuracyKeys } from './manifest-rules.js';
 export {
   ACCURACY_KEYS,

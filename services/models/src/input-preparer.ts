@@ -1,6 +1,8 @@
-// What an app can hand the agent, and how it becomes the head's input tensor.
-import type { Manifest } from '@cleave/models';
+// What an app can hand a model (the agent's head, the server's full model), and how it becomes
+// the input tensor the manifest describes.
+
 import sharp from 'sharp';
+import type { Manifest } from './manifest-schema.js';
 
 export type AgentInput =
   /** Raw pixels, row-major, `channels × height × width` bytes as the manifest's source says. */
@@ -20,7 +22,12 @@ export interface InputPreparer {
   prepare(input: AgentInput): Promise<{ tensor: Float32Array; pixels?: Uint8Array }>;
 }
 
-export function createInputPreparer(manifest: Manifest): InputPreparer {
+export interface InputPreparerOptions {
+  /** Refuse an encoded image of another size instead of resizing it (a server counting input bytes). */
+  exactSize?: boolean;
+}
+
+export function createInputPreparer(manifest: Manifest, options: InputPreparerOptions = {}): InputPreparer {
   const { width, height, channels } = manifest.input.source;
   const { scale, mean, std } = manifest.input.normalization;
   const pixelCount = width * height * channels;
@@ -41,6 +48,11 @@ export function createInputPreparer(manifest: Manifest): InputPreparer {
       let img = sharp(bytes, { limitInputPixels: 64 * 1024 * 1024, failOn: 'error' }).flatten({
         background: '#000',
       });
+      if (options.exactSize) {
+        const meta = await img.metadata();
+        if (meta.width !== width || meta.height !== height)
+          throw new Error(`expected a ${width}×${height} image, got ${meta.width}×${meta.height}`);
+      }
       img = channels === 1 ? img.toColourspace('b-w') : img.removeAlpha();
       const { data, info } = await img
         .resize(width, height, { fit: 'fill' })
