@@ -19,7 +19,7 @@ export {
   type ServerOptions,
   ServerOptionsSchema,
 } from './server-options.js';
-export { ServingError, ServingErrorCode, statusName, toGrpcStatus } from './serving-errors.js';
+export { ServingError, ServingErrorCode } from './serving-errors.js';
 export {
   type DeclaredModel,
   inferFrame,

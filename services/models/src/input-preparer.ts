@@ -14,6 +14,8 @@ export type AgentInput =
 
 export class InputError extends Error {
   override name = 'InputError';
+  /** Its row in @cleave/wire's error-status table. */
+  readonly code = 'BAD_INPUT';
 }
 
 export interface InputPreparer {

@@ -1,4 +1,13 @@
 export {
+  ERROR_CODE_STATUS,
+  type ErrorCode,
+  type ErrorStatus,
+  grpcStatusOfCode,
+  httpStatusOfGrpc,
+  isErrorCode,
+  statusOfError,
+} from './error-status.js';
+export {
   HEALTH_SERVICE_NAME,
   HealthImplementation,
   healthProtoPath,
