@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { makeRealFrames } from '@cleave/cli/real-frames';
+import { makeRealFrames } from '@cleave/bench';
 import { createTailServer, type TailServer } from '@cleave/cloud-server';
 import { imageAt, loadFashionMnist } from '@cleave/dataset';
 import { type Agent, createAgent, type HttpApi, startHttpApi } from '@cleave/edge-agent';

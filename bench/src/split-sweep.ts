@@ -12,8 +12,8 @@ import { imageAt, loadFashionMnist } from '@cleave/dataset';
 import { inferRequestWireBytes, radioPerOffloadMj } from '@cleave/edge-agent';
 import { decodeOnnxModel, indexGraph, predictCuts, profileCuts } from '@cleave/graph';
 import sharp from 'sharp';
-import { REPO_ROOT } from '../paths.js';
 import { busyWatts, deviceProfile } from './device-model.js';
+import { REPO_ROOT } from './paths.js';
 
 export const SWEEP_BANDWIDTHS = [0.25, 0.5, 1, 2, 5, 10, 20, 50, 100];
 const SIZE = 224;

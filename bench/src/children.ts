@@ -6,14 +6,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const CLI_BIN = join(import.meta.dirname, '..', '..', 'bin', 'cleave.js');
-
 function spawnCleave(
+  bin: string,
   prefix: readonly string[],
   args: readonly string[],
   env: NodeJS.ProcessEnv,
 ): ChildProcess {
-  const command = [...prefix, process.execPath, CLI_BIN, ...args];
+  const command = [...prefix, process.execPath, bin, ...args];
   return spawn(command[0]!, command.slice(1), {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...env },
@@ -37,15 +36,54 @@ export interface CleaveServer {
   stop(): Promise<number | null>;
 }
 
+/** `cleave serve` on loopback with free ports (the CLI's startServeProcess). */
+export interface ServeProcess {
+  child: ChildProcess;
+  port: number;
+  /** KServe v2 HTTP port; null with --no-http. */
+  httpPort: number | null;
+  /** SIGTERM (or `signal`), then wait for exit; resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export type StartServe = (
+  args: string[],
+  options?: { timeoutMs?: number; env?: NodeJS.ProcessEnv },
+) => Promise<ServeProcess>;
+
+/** Starts `cleave` subcommands as child processes; the CLI says where its binary is. */
+export interface CleaveLauncher {
+  startServe: StartServe;
+  startServer(
+    prefix: readonly string[],
+    args: readonly string[],
+    options?: { timeoutMs?: number; env?: NodeJS.ProcessEnv },
+  ): Promise<CleaveServer>;
+  run(
+    prefix: readonly string[],
+    args: readonly string[],
+    options: { timeoutMs: number; onLine?: (line: string) => void; env?: NodeJS.ProcessEnv },
+  ): Promise<void>;
+}
+
+export function createCleaveLauncher(bin: string, startServe: StartServe): CleaveLauncher {
+  return {
+    startServe,
+    startServer: (prefix, args, options) => startCleaveServer(bin, prefix, args, options),
+    run: (prefix, args, options) => runCleave(bin, prefix, args, options),
+  };
+}
+
 /** Starts a long-running cleave subcommand that writes `--ready-file` once it serves. */
-export async function startCleaveServer(
+async function startCleaveServer(
+  bin: string,
   prefix: readonly string[],
   args: readonly string[],
   options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<CleaveServer> {
   const dir = mkdtempSync(join(tmpdir(), 'cleave-bench-'));
   const readyFile = join(dir, 'ready.json');
-  const child = spawnCleave(prefix, [...args, '--ready-file', readyFile], options.env ?? {});
+  const child = spawnCleave(bin, prefix, [...args, '--ready-file', readyFile], options.env ?? {});
   const stderr = tail(child);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const deadline = Date.now() + (options.timeoutMs ?? 120_000);
@@ -82,12 +120,13 @@ export async function startCleaveServer(
 }
 
 /** Runs a cleave subcommand to completion; rejects with its stderr when it fails or overruns. */
-export function runCleave(
+function runCleave(
+  bin: string,
   prefix: readonly string[],
   args: readonly string[],
   options: { timeoutMs: number; onLine?: (line: string) => void; env?: NodeJS.ProcessEnv },
 ): Promise<void> {
-  const child = spawnCleave(prefix, args, options.env ?? {});
+  const child = spawnCleave(bin, prefix, args, options.env ?? {});
   const stderr = tail(child, options.onLine);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {

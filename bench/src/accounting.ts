@@ -9,10 +9,10 @@
 //    the middle one is charged, so the first transfer pays a promotion only if the radio had
 //    time to demote since the previous period's last one, and the last tail ends at the next.
 import { createRadioEnergyModel } from '@cleave/telemetry';
-import { percentile } from '../demo-report.js';
 import type { ModelCosts } from './compute-costs.js';
 import { onDeviceMj, onDeviceMs } from './device-model.js';
 import type { LinkProfile } from './link-profiles.js';
+import { percentile } from './percentile.js';
 import type { CameraRun, RequestRecord } from './records.js';
 
 export const CDF_POINTS = [1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99, 100];

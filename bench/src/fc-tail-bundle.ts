@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { FASHION_MNIST_LABELS, imageAt, loadFashionMnist } from '@cleave/dataset';
 import { normalizePixels, splitModel } from '@cleave/graph';
 import type { Manifest } from '@cleave/models';
-import { DEFAULT_BUNDLE, REPO_ROOT } from '../paths.js';
+import { DEFAULT_BUNDLE, REPO_ROOT } from './paths.js';
 
 /** The features after the second pooling, 64×7×7: the classifier's input. */
 export const FC_TAIL_CUT = '/features/features.5/MaxPool_output_0';

@@ -1,15 +1,16 @@
 // Scale: N virtual agents (each its own connection and InferStream, as separate devices would
 // be) against one `cleave serve` on loopback, with dynamic batching on and off. Each agent keeps
 // `inFlightPerAgent` requests in flight for `seconds`, sending real frames (the bundle's head on
-// test images, the agent's codec). The load generator is bench-serve-load's driveAgents.
+// test images, the agent's codec). The load generator is serve-load's driveAgents.
 import { join } from 'node:path';
 import { loadBundle } from '@cleave/models';
-import { driveAgents } from '../commands/bench-serve-load.js';
-import { makeRealFrames } from '../real-frames.js';
-import { startServeProcess } from '../serve-process.js';
+import type { CleaveLauncher } from './children.js';
+import { makeRealFrames } from './real-frames.js';
 import type { ScaleRun } from './results-schema.js';
+import { driveAgents } from './serve-load.js';
 
 export async function runScale(o: {
+  cleave: CleaveLauncher;
   modelsDir: string;
   bundle: string;
   agents: readonly number[];
@@ -22,7 +23,7 @@ export async function runScale(o: {
   const { frames } = await makeRealFrames(bundle, 512);
   const runs: ScaleRun[] = [];
   for (const batching of [true, false]) {
-    const server = await startServeProcess([
+    const server = await o.cleave.startServe([
       '--models',
       o.modelsDir,
       '--model',

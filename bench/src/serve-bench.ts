@@ -9,11 +9,11 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadBundle } from '@cleave/models';
 import * as ort from 'onnxruntime-node';
-import { type FcTailBundle, makeFcTailBundle } from '../bench/fc-tail-bundle.js';
-import { DEFAULT_BUNDLE, DEFAULT_MODELS_DIR, REPO_ROOT } from '../paths.js';
-import { makeRealFrames } from '../real-frames.js';
-import { startServeProcess } from '../serve-process.js';
-import { driveAgents } from './bench-serve-load.js';
+import type { StartServe } from './children.js';
+import { type FcTailBundle, makeFcTailBundle } from './fc-tail-bundle.js';
+import { DEFAULT_BUNDLE, DEFAULT_MODELS_DIR, REPO_ROOT } from './paths.js';
+import { makeRealFrames } from './real-frames.js';
+import { driveAgents } from './serve-load.js';
 
 const BATCH = 32;
 
@@ -27,7 +27,8 @@ async function timed(
   return { items, seconds: (performance.now() - start) / 1000 };
 }
 
-export async function benchServe(argv: string[]): Promise<number> {
+/** `cleave bench serve`; `startServe` starts `cleave serve` (the CLI's own process). */
+export async function benchServe(argv: string[], startServe: StartServe): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -42,14 +43,14 @@ export async function benchServe(argv: string[]): Promise<number> {
       json: { type: 'string' },
     },
   });
-  if (values['fc-tail'] === undefined) return measure(values, undefined);
+  if (values['fc-tail'] === undefined) return measure(values, undefined, startServe);
   const width = Number(values['fc-tail']);
   if (!Number.isInteger(width) || width < 16) throw new Error('--fc-tail needs a width (an integer >= 16)');
   const dir = mkdtempSync(join(tmpdir(), 'cleave-fc-tail-'));
   try {
     process.stderr.write(`making a bundle with a ${width}-wide fully connected tail in ${dir}\n`);
     const fc = await makeFcTailBundle(dir, width);
-    return await measure({ ...values, models: dir, bundle: fc.name }, fc);
+    return await measure({ ...values, models: dir, bundle: fc.name }, fc, startServe);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -67,6 +68,7 @@ async function measure(
     json?: string | undefined;
   },
   fc: FcTailBundle | undefined,
+  startServe: StartServe,
 ): Promise<number> {
   const seconds = Number(values.seconds);
   const inFlight = Number(values['in-flight']);
@@ -117,7 +119,7 @@ async function measure(
   // (2) and (3): `cleave serve` in its own process, fed by `agents` agents on loopback, each
   // keeping `inFlight` requests in flight; once with dynamic batching, once without.
   const served = async (batching: boolean) => {
-    const server = await startServeProcess([
+    const server = await startServe([
       '--models',
       values.models,
       '--model',

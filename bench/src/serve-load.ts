@@ -2,7 +2,7 @@
 // keeping K requests in flight on its InferStream, sending real frames for a fixed time.
 import { readFileSync } from 'node:fs';
 import { createOffloadClient } from '@cleave/edge-agent';
-import { percentile } from '../demo-report.js';
+import { percentile } from './percentile.js';
 
 export interface ServedRun {
   agents: number;

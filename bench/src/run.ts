@@ -8,14 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { imageAt, loadFashionMnist } from '@cleave/dataset';
 import { loadBundle } from '@cleave/models';
-import { REPO_ROOT } from '../paths.js';
 import { type BenchLink, createBenchLink } from './bench-link.js';
 import { BENCH_HELP, type BenchConfig, parseBenchOptions } from './bench-options.js';
-import { runCleave, startCleaveServer } from './children.js';
+import type { CleaveLauncher } from './children.js';
 import { measureCodecCosts, measureModelCosts } from './compute-costs.js';
 import { normalise } from './executors.js';
 import { LINK_PROFILES } from './link-profiles.js';
 import { makeNaiveSplit, NAIVE_BUNDLE, type NaiveSplit } from './naive-split.js';
+import { REPO_ROOT } from './paths.js';
 import { type EdgeOutput, EdgeOutputSchema, type EdgeSpec } from './records.js';
 import type { LinkRuns } from './regimes.js';
 import { writeResults } from './results-writer.js';
@@ -24,6 +24,7 @@ import { runSplitSweep, type SplitSweep } from './split-sweep.js';
 import { policyBundle, strategyPlan } from './strategy-list.js';
 
 async function runEdge(
+  cleave: CleaveLauncher,
   link: BenchLink,
   spec: EdgeSpec,
   log: (line: string) => void,
@@ -34,7 +35,7 @@ async function runEdge(
     const specFile = join(dir, 'spec.json');
     const outFile = join(dir, 'out.json');
     writeFileSync(specFile, JSON.stringify(spec));
-    await runCleave(link.edgePrefix, ['bench', 'edge', '--spec', specFile, '--out', outFile], {
+    await cleave.run(link.edgePrefix, ['bench', 'edge', '--spec', specFile, '--out', outFile], {
       timeoutMs,
       onLine: log,
     });
@@ -44,7 +45,8 @@ async function runEdge(
   }
 }
 
-export async function benchRun(argv: string[]): Promise<number> {
+/** `cleave bench run`; `cleave` starts the CLI's own processes (the server, the edge runner). */
+export async function benchRun(argv: string[], cleave: CleaveLauncher): Promise<number> {
   const parsed = parseBenchOptions(argv);
   if (parsed === 'help') {
     process.stdout.write(BENCH_HELP);
@@ -123,38 +125,25 @@ export async function benchRun(argv: string[]): Promise<number> {
   let accuracy: EdgeOutput['accuracy'] = [];
   const linkRuns: (LinkRuns & { shaper: ReturnType<BenchLink['stats']>; wallSeconds: number })[] = [];
   try {
-    const host = link.cloudBindHost;
-    const tail = await startCleaveServer(link.cloudPrefix, [
-      'serve',
-      '--host',
-      host,
-      '--port',
-      '0',
-      '--no-http',
-      '--workers',
-      '1',
-      '--models',
-      served,
-      ...[...cfg.bundles, ...('dir' in naive ? [NAIVE_BUNDLE] : [])].flatMap((b) => ['--model', b]),
-    ]);
+    // Each `cleave serve` in the cloud's namespace, gRPC only, one worker.
+    const serve = (...args: string[]) =>
+      cleave.startServer(link.cloudPrefix, [
+        'serve',
+        ...['--host', link.cloudBindHost, '--port', '0', '--no-http', '--workers', '1'],
+        ...args,
+      ]);
+    const bundles = [...cfg.bundles, ...('dir' in naive ? [NAIVE_BUNDLE] : [])];
+    const tail = await serve('--models', served, ...bundles.flatMap((b) => ['--model', b]));
     // The teacher for the full-offload strategies: `cleave serve --serve-full` in a process of its
     // own, unbatched (at a camera's rate every batch would be 1), answering `<name>:full`.
-    const full = await startCleaveServer(link.cloudPrefix, [
-      'serve',
-      '--host',
-      host,
-      '--port',
-      '0',
-      '--no-http',
-      '--workers',
-      '1',
+    const full = await serve(
       '--no-batching',
       '--serve-full',
       '--models',
       cfg.modelsDir,
       '--model',
       policy.name,
-    ]);
+    );
     try {
       const targets = async () => ({
         tail: await link.endpoint(tail.ready.port),
@@ -164,6 +153,7 @@ export async function benchRun(argv: string[]): Promise<number> {
       log(`rate/accuracy pass: ${cfg.accuracyImages} images × ${plan.accuracy.length} strategies`);
       accuracy = (
         await runEdge(
+          cleave,
           link,
           { ...base, mode: 'accuracy', link: null, strategies: plan.accuracy, targets: await targets() },
           log,
@@ -176,6 +166,7 @@ export async function benchRun(argv: string[]): Promise<number> {
         const t0 = performance.now();
         const perRun = cfg.runs.reduce((s, r) => s + r.images / r.fps + 15, 0);
         const out = await runEdge(
+          cleave,
           link,
           {
             ...base,
@@ -214,7 +205,7 @@ export async function benchRun(argv: string[]): Promise<number> {
     }
   }
   const scale = cfg.scale
-    ? await runScale({ modelsDir: cfg.modelsDir, bundle: cfg.cacheBundle, ...cfg.scale, log })
+    ? await runScale({ cleave, modelsDir: cfg.modelsDir, bundle: cfg.cacheBundle, ...cfg.scale, log })
     : null;
   const written = writeResults({
     cfg,

@@ -8,8 +8,6 @@ import { parseArgs } from 'node:util';
 import { imageAt, loadFashionMnist } from '@cleave/dataset';
 import type { Plan } from '@cleave/edge-agent';
 import { type Bundle, loadBundle } from '@cleave/models';
-import { requestOrder } from '../commands/demo.js';
-import { runWithConcurrency } from '../run-pool.js';
 import { createPolicyExecutor, type PolicyExecutor } from './adaptive-policy.js';
 import {
   createAgentExecutor,
@@ -27,6 +25,8 @@ import {
   type RequestRecord,
   type StrategySpec,
 } from './records.js';
+import { requestOrder } from './request-order.js';
+import { runWithConcurrency } from './run-with-concurrency.js';
 
 async function makeExecutor(
   spec: EdgeSpec,

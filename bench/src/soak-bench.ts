@@ -10,8 +10,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { imageAt, loadFashionMnist } from '@cleave/dataset';
 import { createAgent } from '@cleave/edge-agent';
-import { DEFAULT_BUNDLE, DEFAULT_MODELS_DIR, REPO_ROOT } from '../paths.js';
-import { startServeProcess } from '../serve-process.js';
+import type { StartServe } from './children.js';
+import { DEFAULT_BUNDLE, DEFAULT_MODELS_DIR, REPO_ROOT } from './paths.js';
 
 const rssMb = (pid: number) => {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8')
@@ -20,7 +20,8 @@ const rssMb = (pid: number) => {
   return Number(line?.split(/\s+/)[1] ?? 0) / 1024;
 };
 
-export async function benchSoak(argv: string[]): Promise<number> {
+/** `cleave bench soak`; `startServe` starts `cleave serve` (the CLI's own process). */
+export async function benchSoak(argv: string[], startServe: StartServe): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -37,7 +38,7 @@ export async function benchSoak(argv: string[]): Promise<number> {
   const warmupMs = Number(values['warmup-minutes']) * 60_000;
   const concurrency = Number(values.concurrency);
   const serveArgs = ['--models', values.models, '--model', values.bundle, '--no-http'];
-  let server = await startServeProcess(serveArgs);
+  let server = await startServe(serveArgs);
   const port = server.port;
   const faultEveryMs = Number(values['fault-every-s']) * 1000;
   const faults: { t: number; kind: string; downMs: number }[] = [];
@@ -95,7 +96,7 @@ export async function benchSoak(argv: string[]): Promise<number> {
       const down = performance.now();
       await server.stop('SIGKILL');
       await new Promise((r) => setTimeout(r, 1000));
-      server = await startServeProcess([...serveArgs, '--port', String(port)]);
+      server = await startServe([...serveArgs, '--port', String(port)]);
       faults.push({
         t: (down - start) / 1000,
         kind: 'server SIGKILL + restart',

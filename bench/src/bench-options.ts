@@ -1,9 +1,9 @@
 // `cleave bench run` options: the full run's defaults, and the `--quick` subset CI runs.
 import { parseArgs } from 'node:util';
-import { DEFAULT_MODELS_DIR } from '../paths.js';
 import type { EmulationMode } from './bench-link.js';
 import { BENCH_DEVICES, deviceProfile } from './device-model.js';
 import { isLinkName, LINK_NAMES, type LinkName } from './link-profiles.js';
+import { DEFAULT_MODELS_DIR } from './paths.js';
 
 export const BENCH_HELP = `cleave bench [run] [options]      (npm run bench)
 
