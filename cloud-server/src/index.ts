@@ -13,7 +13,6 @@ export {
   type ServedModel,
 } from './model-registry.js';
 export {
-  OptionsError,
   type ResolvedServerOptions,
   resolveServerOptions,
   type ServerOptions,

@@ -1,5 +1,7 @@
 // Options of `createAgent`, validated in one place with the defaults filled in.
+
 import { hostname } from 'node:os';
+import { OptionsError, resolveOptions } from '@cleave/options';
 import { z } from 'zod';
 
 export const AgentOptionsSchema = z
@@ -148,15 +150,15 @@ export const AgentOptionsSchema = z
 export type AgentOptions = z.input<typeof AgentOptionsSchema>;
 export type ResolvedAgentOptions = z.output<typeof AgentOptionsSchema>;
 
-export class AgentOptionsError extends Error {
+export class AgentOptionsError extends OptionsError {
   override name = 'AgentOptionsError';
 }
 
 export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions {
-  const parsed = AgentOptionsSchema.safeParse(options);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new AgentOptionsError(`invalid agent options:\n${lines.join('\n')}`);
-  }
-  return parsed.data;
+  return resolveOptions(
+    AgentOptionsSchema,
+    options,
+    'agent options',
+    (issues) => new AgentOptionsError('agent options', issues),
+  );
 }

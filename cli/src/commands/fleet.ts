@@ -1,4 +1,5 @@
 // `cleave fleet`: the operator's side of the NATS control plane (docs/fleet.md).
+
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -28,6 +29,7 @@ import {
 } from '@cleave/control';
 import { LiveConfigPatchSchema } from '@cleave/edge-agent';
 import { loadBundle, parseManifest } from '@cleave/models';
+import { resolveOptions } from '@cleave/options';
 import { NATS_FLAGS, NATS_HELP, natsOptionsFrom } from '../nats-flags.js';
 import { DEFAULT_MODELS_DIR } from '../paths.js';
 
@@ -62,11 +64,7 @@ function parseAssignment(arg: string): [string, unknown] {
 function checkLayer(layer: Record<string, unknown>): void {
   const { bundle, ...settings } = layer;
   if (bundle !== undefined) parseBundleRef(String(bundle));
-  const parsed = LiveConfigPatchSchema.safeParse(settings);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new ControlError(`invalid configuration:\n${lines.join('\n')}`);
-  }
+  resolveOptions(LiveConfigPatchSchema, settings, 'configuration');
 }
 
 export async function fleetCommand(argv: string[]): Promise<number> {

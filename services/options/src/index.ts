@@ -1,0 +1,1 @@
+export { issuesOf, OptionsError, resolveOptions } from './resolve-options.js';
