@@ -14,7 +14,7 @@ import { createTailServer, type TailServer } from '@cleave/cloud-server';
 import { imageAt, loadFashionMnist } from '@cleave/dataset';
 import { type Agent, createAgent, type HttpApi, startHttpApi } from '@cleave/edge-agent';
 import { loadBundle } from '@cleave/models';
-import { startTelemetry, type Telemetry } from '@cleave/telemetry/otel';
+import { startTelemetry, type Telemetry } from '@cleave/telemetry-sdk';
 import { type InferResponse__Output, loadCleaveProto, type SplitInferenceClient } from '@cleave/wire';
 import { credentials } from '@grpc/grpc-js';
 import { DEFAULT_BUNDLE, MODELS_DIR } from '../support/shipped-bundles.js';

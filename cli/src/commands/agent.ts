@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fleetIdOf, joinFleetAsAgent } from '@cleave/control';
 import { createAgent, startHttpApi } from '@cleave/edge-agent';
-import { startTelemetry } from '@cleave/telemetry/otel';
+import { startTelemetry } from '@cleave/telemetry-sdk';
 import { z } from 'zod';
 import { fromEnv, mergeOptions, readConfigFile } from '../config-source.js';
 import { AGENT_ENV } from '../env-bindings.js';

@@ -14,7 +14,7 @@ import {
   isDeviceProfileName,
   RADIO_LINK_TYPES,
 } from '@cleave/telemetry';
-import { createTraceStore, startTelemetry } from '@cleave/telemetry/otel';
+import { createTraceStore, startTelemetry } from '@cleave/telemetry-sdk';
 import cliProgress from 'cli-progress';
 import { buildReport, formatReport } from '../demo-report.js';
 import { buildEnergyReport } from '../energy-report.js';

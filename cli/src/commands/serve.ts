@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { createDashboardRoutes, createTailServer } from '@cleave/cloud-server';
 import { fleetIdOf, joinFleetAsServer } from '@cleave/control';
-import { createTraceStore, startTelemetry } from '@cleave/telemetry/otel';
+import { createTraceStore, startTelemetry } from '@cleave/telemetry-sdk';
 import { fromEnv, mergeOptions, readConfigFile } from '../config-source.js';
 import { SERVE_ENV } from '../env-bindings.js';
 import { joinFleetInBackground } from '../fleet-membership.js';

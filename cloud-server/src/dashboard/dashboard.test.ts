@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { createTraceStore, startTelemetry, type Telemetry, type TraceStore } from '@cleave/telemetry/otel';
+import { createTraceStore, startTelemetry, type Telemetry, type TraceStore } from '@cleave/telemetry-sdk';
 import { context, metrics, SpanKind, trace } from '@opentelemetry/api';
 import { recordBatch, recordOutcome, recordServed } from '../server-metrics.js';
 import { computeDashboardData, type DashboardData, waterfall } from './data.js';

@@ -1,6 +1,6 @@
 // What `/dashboard/data.json` answers: figures computed on the server from the process's own
 // Prometheus page (metricsText) and its recent-trace store. The page only draws them.
-import type { AgentSeen, SpanRecord, TraceStoreStats, TraceSummary } from '@cleave/telemetry/otel';
+import type { AgentSeen, SpanRecord, TraceStoreStats, TraceSummary } from '@cleave/telemetry';
 import {
   type Histogram,
   histogramQuantile,
@@ -11,7 +11,7 @@ import {
   sumOf,
 } from './prom-text.js';
 
-/** What the dashboard reads from a trace store (`createTraceStore()` of @cleave/telemetry/otel). */
+/** What the dashboard reads from a trace store (`createTraceStore()` of @cleave/telemetry-sdk). */
 export interface DashboardTraceSource {
   recent(limit?: number): TraceSummary[];
   trace(traceId: string): SpanRecord[] | undefined;

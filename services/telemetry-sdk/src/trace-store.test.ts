@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { SpanRecord } from '@cleave/telemetry';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { startTelemetry } from './index.js';
-import { createTraceStore, type SpanRecord } from './trace-store.js';
+import { createTraceStore } from './trace-store.js';
 
 function record(traceId: string, spanId: string, extra: Partial<SpanRecord> = {}): SpanRecord {
   return {

@@ -2,6 +2,7 @@
 // Library code never imports this module: it uses @opentelemetry/api (and the API-only helpers of
 // '@cleave/telemetry'), whose globals this module fills in.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { DURATION_SECONDS_BUCKETS } from '@cleave/telemetry';
 import {
   type Attributes,
   context,
@@ -48,7 +49,6 @@ import {
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
-import { DURATION_SECONDS_BUCKETS } from '../propagation/rpc-metrics.js';
 import { countingSpanProcessorMeters, type SpanDropCounts } from './dropped-spans.js';
 import {
   chooseMetricsExport,
