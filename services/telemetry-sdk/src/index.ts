@@ -1,30 +1,8 @@
 // OpenTelemetry SDK set-up, for entry points only (`cleave agent`, `cleave serve`, the CLI).
-// Library code never imports this module: it uses @opentelemetry/api (and the API-only helpers of
-// '@cleave/telemetry'), whose globals this module fills in.
+// Library code never imports this package: it uses @opentelemetry/api (and the API-only helpers of
+// '@cleave/telemetry'), whose globals this package fills in.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DURATION_SECONDS_BUCKETS } from '@cleave/telemetry';
-import {
-  type Attributes,
-  context,
-  DiagConsoleLogger,
-  type DiagLogger,
-  DiagLogLevel,
-  diag,
-  metrics,
-  propagation,
-  type TextMapPropagator,
-  trace,
-} from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import {
-  CompositePropagator,
-  diagLogLevelFromString,
-  W3CBaggagePropagator,
-  W3CTraceContextPropagator,
-} from '@opentelemetry/core';
-import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
-import { OTLPTraceExporter as OtlpGrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
-import { OTLPTraceExporter as OtlpProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { type Attributes, type DiagLogger, diag } from '@opentelemetry/api';
 import {
   defaultResource,
   detectResources,
@@ -33,34 +11,21 @@ import {
   type Resource,
   resourceFromAttributes,
 } from '@opentelemetry/resources';
-import {
-  AggregationType,
-  InstrumentType,
-  MeterProvider,
-  type MetricReader,
-  type ViewOptions,
-} from '@opentelemetry/sdk-metrics';
-import {
-  BasicTracerProvider,
-  BatchSpanProcessor,
-  type BufferConfig,
-  ConsoleSpanExporter,
-  type SpanExporter,
-  type SpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import type { MeterProvider, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
-import { countingSpanProcessorMeters, type SpanDropCounts } from './dropped-spans.js';
+import type { SpanDropCounts } from './dropped-spans.js';
 import {
   chooseMetricsExport,
-  choosePropagators,
   chooseTraceExport,
   type OtlpProtocol,
   sdkDisabled,
   type TraceExportOptions,
   type TracesExporterName,
 } from './env.js';
-import { PROMETHEUS_CONTENT_TYPE, serializePrometheus } from './prometheus.js';
-import type { TraceStore } from './trace-store.js';
+import { createMetricsPipeline } from './metrics-pipeline.js';
+import { registerSdkGlobals } from './sdk-globals.js';
+import { createTracePipeline, type TracePipelineOptions } from './trace-pipeline.js';
 
 export {
   chooseMetricsExport,
@@ -92,17 +57,7 @@ export interface TelemetryOptions {
     /** Bucket boundaries for every histogram in seconds (unit `s`); default DURATION_SECONDS_BUCKETS. */
     durationBuckets?: readonly number[];
   };
-  traces?: TraceExportOptions & {
-    /** A span exporter of your own; wins over `exporter` (tests, special sinks). */
-    spanExporter?: SpanExporter;
-    /** An in-memory store of recent traces (the dashboard's), fed beside any exporter. */
-    store?: TraceStore;
-    /** BatchSpanProcessor bounds; unset ones come from OTEL_BSP_* or the SDK defaults (2048, 512, 5 s, 30 s). */
-    maxQueueSize?: number;
-    maxExportBatchSize?: number;
-    scheduledDelayMillis?: number;
-    exportTimeoutMillis?: number;
-  };
+  traces?: TraceExportOptions & TracePipelineOptions;
   /** Where the SDK's own warnings go (default: the console); level from OTEL_LOG_LEVEL, default warn. */
   diagLogger?: DiagLogger;
   /** Register the global providers, propagator, context manager and diag logger (default true). */
@@ -123,6 +78,8 @@ export interface Telemetry {
   prometheusHandler(req: IncomingMessage, res: ServerResponse): void;
   /** The Prometheus text exposition (format 0.0.4) of every metric right now. */
   metricsText(): Promise<string>;
+  /** Every metric right now as the SDK's structured data (what the page is made from); undefined with metrics off. */
+  collectMetrics(): Promise<ResourceMetrics | undefined>;
   /** Spans lost so far: the queue was full, or the exporter reported a failed export. */
   droppedSpans(): number;
   /** The same, split by cause. */
@@ -145,29 +102,10 @@ function buildResource(options: TelemetryOptions): Resource {
     .merge(detectResources({ detectors: [hostDetector, envDetector] }));
 }
 
-function buildPropagator(): TextMapPropagator {
-  const propagators: TextMapPropagator[] = choosePropagators().map((name) =>
-    name === 'tracecontext' ? new W3CTraceContextPropagator() : new W3CBaggagePropagator(),
-  );
-  return new CompositePropagator({ propagators });
-}
-
-function buildSpanExporter(exporter: TracesExporterName, protocol: OtlpProtocol, endpoint?: string) {
-  if (exporter === 'console') return new ConsoleSpanExporter();
-  if (exporter === 'none') return undefined;
-  const config = endpoint !== undefined ? { url: endpoint } : {};
-  return protocol === 'grpc' ? new OtlpGrpcTraceExporter(config) : new OtlpProtoTraceExporter(config);
-}
-
 function warnFailures(what: string, results: PromiseSettledResult<unknown>[]): void {
   for (const result of results) {
     if (result.status === 'rejected') diag.warn(`telemetry ${what}: ${String(result.reason)}`);
   }
-}
-
-function notServed(res: ServerResponse, status: number, message: string): void {
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
-  res.end(`${message}\n`);
 }
 
 /**
@@ -187,85 +125,26 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   const choice = chooseTraceExport(options.traces);
   const prometheus = enabled && chooseMetricsExport(options.metrics?.prometheus) === 'prometheus';
 
-  const durationView: ViewOptions = {
-    instrumentType: InstrumentType.HISTOGRAM,
-    instrumentUnit: 's',
-    aggregation: {
-      type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM,
-      options: { boundaries: [...(options.metrics?.durationBuckets ?? DURATION_SECONDS_BUCKETS)] },
-    },
-  };
-  const reader: MetricReader | undefined = prometheus
-    ? new PrometheusExporter({ preventServerStart: true })
-    : undefined;
-  const meterProvider = new MeterProvider({
+  const metricsPipeline = createMetricsPipeline({
     resource,
-    views: [durationView],
-    readers: reader ? [reader] : [],
+    enabled,
+    prometheus,
+    durationBuckets: options.metrics?.durationBuckets,
   });
-
+  const { meterProvider } = metricsPipeline;
   const custom = options.traces?.spanExporter;
-  const exporter = enabled
-    ? (custom ?? buildSpanExporter(choice.exporter, choice.protocol, options.traces?.endpoint))
-    : undefined;
-  const drops = countingSpanProcessorMeters(meterProvider);
-  const spanProcessors: SpanProcessor[] = [];
-  if (exporter) {
-    const t = options.traces ?? {};
-    const bounds: BufferConfig = {};
-    if (t.maxQueueSize !== undefined) bounds.maxQueueSize = t.maxQueueSize;
-    if (t.maxExportBatchSize !== undefined) bounds.maxExportBatchSize = t.maxExportBatchSize;
-    if (t.scheduledDelayMillis !== undefined) bounds.scheduledDelayMillis = t.scheduledDelayMillis;
-    if (t.exportTimeoutMillis !== undefined) bounds.exportTimeoutMillis = t.exportTimeoutMillis;
-    // selfObsMeterProvider is @opentelemetry/sdk-trace's BatchSpanProcessorOptions (experimental);
-    // the sdk-trace-base shim passes it through. It feeds otel.sdk.processor.span.* and our count.
-    const config: BufferConfig & { selfObsMeterProvider: typeof drops.meterProvider } = {
-      ...bounds,
-      selfObsMeterProvider: drops.meterProvider,
-    };
-    spanProcessors.push(new BatchSpanProcessor(exporter, config));
-  }
-  if (enabled && options.traces?.store) spanProcessors.push(options.traces.store.processor);
-  const tracerProvider = new BasicTracerProvider({ resource, spanProcessors });
-
-  const registered: Array<() => void> = [];
-  if (enabled && registerGlobals) {
-    const level = diagLogLevelFromString(process.env.OTEL_LOG_LEVEL) ?? DiagLogLevel.WARN;
-    diag.setLogger(options.diagLogger ?? new DiagConsoleLogger(), {
-      logLevel: level,
-      suppressOverrideMessage: true,
-    });
-    registered.push(() => diag.disable());
-    const steps: Array<[string, () => boolean, () => void]> = [
-      [
-        'context manager',
-        () => context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable()),
-        () => context.disable(),
-      ],
-      ['propagator', () => propagation.setGlobalPropagator(buildPropagator()), () => propagation.disable()],
-      ['tracer provider', () => trace.setGlobalTracerProvider(tracerProvider), () => trace.disable()],
-      ['meter provider', () => metrics.setGlobalMeterProvider(meterProvider), () => metrics.disable()],
-    ];
-    for (const [what, register, unregister] of steps) {
-      if (!register()) {
-        for (const undo of registered.reverse()) undo();
-        throw new Error(
-          `startTelemetry: a global OpenTelemetry ${what} is already registered ` +
-            '(telemetry started twice in one process? call shutdown() first)',
-        );
-      }
-      registered.push(unregister);
-    }
-  }
-
-  async function metricsText(): Promise<string> {
-    if (!reader) return '';
-    // host.id is detected asynchronously; the serializer reads every resource attribute.
-    await resource.waitForAsyncAttributes?.();
-    const { resourceMetrics, errors } = await reader.collect();
-    for (const error of errors) diag.warn('metrics collection error', error);
-    return serializePrometheus(resourceMetrics);
-  }
+  const { tracerProvider, spanDrops } = createTracePipeline({
+    resource,
+    enabled,
+    choice,
+    endpoint: options.traces?.endpoint,
+    options: options.traces ?? {},
+    meterProvider,
+  });
+  const registered =
+    enabled && registerGlobals
+      ? registerSdkGlobals({ tracerProvider, meterProvider, diagLogger: options.diagLogger })
+      : [];
 
   let stopping: Promise<void> | undefined;
   return {
@@ -279,30 +158,11 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       reason: !enabled ? 'OTEL_SDK_DISABLED=true' : custom ? 'options.traces.spanExporter' : choice.reason,
     },
     prometheus,
-    prometheusHandler(req, res) {
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
-        res.setHeader('allow', 'GET, HEAD');
-        notServed(res, 405, 'method not allowed');
-        return;
-      }
-      if (!reader) {
-        notServed(res, 404, enabled ? 'metrics are turned off' : 'telemetry is off (OTEL_SDK_DISABLED=true)');
-        return;
-      }
-      metricsText().then(
-        (text) => {
-          res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE });
-          res.end(req.method === 'HEAD' ? undefined : text);
-        },
-        (error: unknown) => {
-          diag.error('metrics collection failed', error);
-          notServed(res, 500, 'metrics collection failed');
-        },
-      );
-    },
-    metricsText,
-    droppedSpans: () => drops.counts().queueFull + drops.counts().exportFailed,
-    spanDrops: () => drops.counts(),
+    prometheusHandler: metricsPipeline.prometheusHandler,
+    metricsText: metricsPipeline.metricsText,
+    collectMetrics: metricsPipeline.collect,
+    droppedSpans: () => spanDrops().queueFull + spanDrops().exportFailed,
+    spanDrops,
     async forceFlush() {
       warnFailures(
         'flush',
@@ -328,7 +188,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
           diag.warn(`telemetry shutdown: gave up waiting after ${timeoutMs} ms; spans still queued are lost`);
         }
         clearTimeout(timer);
-        for (const undo of registered.reverse()) undo();
+        for (const undo of registered) undo();
       })();
       return stopping;
     },
