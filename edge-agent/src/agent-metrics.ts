@@ -1,8 +1,9 @@
 // The agent's metrics through @opentelemetry/api only: nothing is recorded until an entry point
 // registers an SDK (the telemetry work wires exporters). Names follow DESIGN.md.
+
+import type { Answer } from '@cleave/models';
 import { instrumentCache } from '@cleave/telemetry';
 import type { MeterProvider } from '@opentelemetry/api';
-import type { Answer } from './answer.js';
 
 function createInstruments(provider: MeterProvider) {
   const meter = provider.getMeter('@cleave/edge-agent');

@@ -3,10 +3,9 @@
 // keeps them swappable at run time (live-config.ts): a request uses the parts of its moment.
 import { readFileSync } from 'node:fs';
 import type { BottleneckCodec } from '@cleave/codec';
-import type { AgentInput, Bundle } from '@cleave/models';
+import type { AgentInput, Answer, AnswerSource, Bundle, InferenceMode } from '@cleave/models';
 import { recordAnswer } from './agent-metrics.js';
 import { type AgentOptions, type ResolvedAgentOptions, resolveAgentOptions } from './agent-options.js';
-import type { Answer, AnswerSource, InferenceMode } from './answer.js';
 import {
   type BundleRuntime,
   loadBundleRuntime,

@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BottleneckCodec } from '@cleave/codec';
+import type { Answer } from '@cleave/models';
 import {
   type AgentInput,
   type Bundle,
@@ -20,7 +21,6 @@ import {
 import { resolveOptions } from '@cleave/options';
 import { z } from 'zod';
 import type { ResolvedAgentOptions } from './agent-options.js';
-import type { Answer } from './answer.js';
 import { createCascade } from './cascade.js';
 import { createDualStage } from './dual-stage.js';
 import { createExitGate } from './exit-gate.js';

@@ -1,9 +1,10 @@
 // Energy metrics through @opentelemetry/api: `cleave.inference.energy` per answer (component
 // compute | radio | total, method, source), and the board's own `hw.power` per rail, `hw.energy`
 // and `hw.host.energy` (semantic conventions for hardware), read from the selected meter.
+
+import type { AnswerEnergy } from '@cleave/models';
 import { instrumentCache, integratePower, type PowerMeter, type PowerSampler } from '@cleave/telemetry';
 import type { MeterProvider } from '@opentelemetry/api';
-import type { AnswerEnergy } from './answer.js';
 
 function createInstruments(provider: MeterProvider) {
   const meter = provider.getMeter('@cleave/edge-agent');

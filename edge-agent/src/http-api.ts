@@ -6,9 +6,9 @@
 //   GET  /metrics          Prometheus text, when the entry point passes its handler
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AgentInput } from '@cleave/models';
+import { INFERENCE_MODES, type InferenceMode } from '@cleave/models';
 import { HttpError, listenHttp, readBody, sendJson as send, statusOfError } from '@cleave/wire';
 import type { Agent } from './agent.js';
-import { INFERENCE_MODES, type InferenceMode } from './answer.js';
 
 export interface HttpApiOptions {
   host: string;

@@ -1,7 +1,15 @@
+export type { AnswerEnergy } from '@cleave/models';
 export {
   type AgentInput,
+  ANSWER_SOURCES,
+  type Answer,
+  type AnswerSource,
+  type AnswerTimings,
   argmax,
   createInputPreparer,
+  type GateRecord,
+  INFERENCE_MODES,
+  type InferenceMode,
   InputError,
   type InputPreparer,
   registerScoreFunction,
@@ -37,16 +45,6 @@ export {
   type ResolvedAgentOptions,
   resolveAgentOptions,
 } from './agent-options.js';
-export type { AnswerEnergy } from './answer.js';
-export {
-  ANSWER_SOURCES,
-  type Answer,
-  type AnswerSource,
-  type AnswerTimings,
-  type GateRecord,
-  INFERENCE_MODES,
-  type InferenceMode,
-} from './answer.js';
 export {
   type BundleRuntime,
   loadBundleRuntime,

@@ -1,10 +1,11 @@
 // What the fleet control plane changes while the agent runs: thresholds, stages, policy budgets,
 // the cloud endpoint. A patch is validated against the agent's own option schema and applied
 // whole or not at all; a new bundle is swapped in by bundle-runtime.ts.
+
+import { INFERENCE_MODES } from '@cleave/models';
 import { OptionsError, resolveOptions } from '@cleave/options';
 import { z } from 'zod';
 import { AgentOptionsSchema, type ResolvedAgentOptions } from './agent-options.js';
-import { INFERENCE_MODES } from './answer.js';
 
 /** A patch or a merged configuration the agent refuses; `issues` name each offending field. */
 export class LiveConfigError extends OptionsError {

@@ -1,28 +1,6 @@
 // What the control plane needs of an agent (the edge agent satisfies it; services never import
-// edge-agent), and the records it publishes about it.
-
-export interface AnswerLike {
-  label: number;
-  source: string;
-  mode: string;
-  degraded: boolean;
-  reason?: string;
-  gate: { stage: string; score: number; threshold: number };
-  model: { name: string; version: string };
-  bytesSent: { frame: number; wire: number };
-  timings: { totalMs: number };
-  energy?: { totalMj: number };
-}
-
-export interface HardExampleLike {
-  model: string;
-  cloudLabel: number;
-  localLabel: number;
-  localStage: string;
-  localScore: number;
-  pixels?: { data: Uint8Array; width: number; height: number; channels: number };
-  tensor: Float32Array;
-}
+// edge-agent), and the records it publishes about it. Answer and HardExample are @cleave/models'.
+import type { Answer, HardExample } from '@cleave/models';
 
 export interface ControlledAgent {
   readonly options: { id: string; cloud: { target: string | null } };
@@ -41,8 +19,8 @@ export interface ControlledAgent {
     wireBytes: number;
     energy: { computeMj: number; radioMj: number } | null;
   };
-  onAnswer(listener: (answer: AnswerLike) => void): () => void;
-  onHardExample(listener: (example: HardExampleLike) => void): () => void;
+  onAnswer(listener: (answer: Answer) => void): () => void;
+  onHardExample(listener: (example: HardExample) => void): () => void;
 }
 
 /** One telemetry record per answer, on `cleave.telemetry.ID`. */
@@ -65,7 +43,7 @@ export interface TelemetryRecord {
   energyMj: number | null;
 }
 
-export function telemetryRecord(agent: string, seq: number, boot: string, a: AnswerLike): TelemetryRecord {
+export function telemetryRecord(agent: string, seq: number, boot: string, a: Answer): TelemetryRecord {
   return {
     agent,
     seq,
@@ -86,7 +64,7 @@ export function telemetryRecord(agent: string, seq: number, boot: string, a: Ans
 }
 
 /** A hard example on `cleave.hard.ID`: labels, scores and the input (pixels or float32), base64. */
-export function hardExampleRecord(agent: string, ex: HardExampleLike) {
+export function hardExampleRecord(agent: string, ex: HardExample) {
   const { pixels, tensor, ...rest } = ex;
   return {
     agent,

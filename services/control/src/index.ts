@@ -19,9 +19,7 @@ export {
   resolveNatsOptions,
 } from './connection.js';
 export {
-  type AnswerLike,
   type ControlledAgent,
-  type HardExampleLike,
   hardExampleRecord,
   type TelemetryRecord,
   telemetryRecord,

@@ -1,3 +1,14 @@
+export {
+  ANSWER_SOURCES,
+  type Answer,
+  type AnswerEnergy,
+  type AnswerSource,
+  type AnswerTimings,
+  type GateRecord,
+  type HardExample,
+  INFERENCE_MODES,
+  type InferenceMode,
+} from './answer.js';
 export { bundleCodec } from './bundle-codec.js';
 export { BundleError, BundleErrorCode, type BundleErrorOptions, type BundleIssue } from './bundle-error.js';
 export {

@@ -1,4 +1,5 @@
-// What the agent returns for every request: exactly one of these.
+// What the agent returns for every request: exactly one of these. The shape is shared: the agent
+// makes it, its HTTP API returns it, and the fleet control plane publishes records of it.
 
 export const ANSWER_SOURCES = ['exit', 'dual', 'cache', 'cloud', 'fallback'] as const;
 export type AnswerSource = (typeof ANSWER_SOURCES)[number];
@@ -65,4 +66,18 @@ export interface AnswerEnergy {
   /** The meter (or profile) and the radio profile behind the figures. */
   meter: string;
   link: string;
+}
+
+/**
+ * An offloaded input whose cloud answer disagrees with the device's best guess: kept by the agent
+ * for retraining, published by the control plane.
+ */
+export interface HardExample {
+  model: string;
+  cloudLabel: number;
+  localLabel: number;
+  localStage: string;
+  localScore: number;
+  pixels?: { data: Uint8Array; width: number; height: number; channels: number };
+  tensor: Float32Array;
 }
