@@ -42,7 +42,7 @@ describe('dashboard - live page in headless Chromium', { timeout: 300_000 }, () 
       {
         httpRoutes: [
           ...createDashboardRoutes({
-            metricsText: telemetry.metricsText,
+            metrics: telemetry.collectMetrics,
             traces: store,
             title: 'Cleave e2e',
           }),

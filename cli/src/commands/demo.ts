@@ -106,7 +106,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     {
       httpRoutes: [
         ...createDashboardRoutes({
-          metricsText: telemetry.metricsText,
+          metrics: telemetry.collectMetrics,
           traces: traceStore,
           title: 'cleave demo',
         }),

@@ -106,7 +106,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     serverVersion: CLEAVE_VERSION,
     httpRoutes: [
       ...createDashboardRoutes({
-        metricsText: telemetry.metricsText,
+        metrics: telemetry.collectMetrics,
         traces: traceStore,
         title: 'cleave serve',
       }),

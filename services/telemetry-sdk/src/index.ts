@@ -2,6 +2,7 @@
 // Library code never imports this package: it uses @opentelemetry/api (and the API-only helpers of
 // '@cleave/telemetry'), whose globals this package fills in.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CollectedMetrics } from '@cleave/telemetry';
 import { type Attributes, type DiagLogger, diag } from '@opentelemetry/api';
 import {
   defaultResource,
@@ -11,7 +12,7 @@ import {
   type Resource,
   resourceFromAttributes,
 } from '@opentelemetry/resources';
-import type { MeterProvider, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { SpanDropCounts } from './dropped-spans.js';
@@ -27,6 +28,7 @@ import { createMetricsPipeline } from './metrics-pipeline.js';
 import { registerSdkGlobals } from './sdk-globals.js';
 import { createTracePipeline, type TracePipelineOptions } from './trace-pipeline.js';
 
+export { toCollectedMetrics } from './collected-metrics.js';
 export {
   chooseMetricsExport,
   choosePropagators,
@@ -78,8 +80,11 @@ export interface Telemetry {
   prometheusHandler(req: IncomingMessage, res: ServerResponse): void;
   /** The Prometheus text exposition (format 0.0.4) of every metric right now. */
   metricsText(): Promise<string>;
-  /** Every metric right now as the SDK's structured data (what the page is made from); undefined with metrics off. */
-  collectMetrics(): Promise<ResourceMetrics | undefined>;
+  /**
+   * Every metric right now as plain data (what the page is made from, before any Prometheus
+   * naming); undefined with metrics off. The dashboard reads this.
+   */
+  collectMetrics(): Promise<CollectedMetrics | undefined>;
   /** Spans lost so far: the queue was full, or the exporter reported a failed export. */
   droppedSpans(): number;
   /** The same, split by cause. */
@@ -160,7 +165,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     prometheus,
     prometheusHandler: metricsPipeline.prometheusHandler,
     metricsText: metricsPipeline.metricsText,
-    collectMetrics: metricsPipeline.collect,
+    collectMetrics: metricsPipeline.collectData,
     droppedSpans: () => spanDrops().queueFull + spanDrops().exportFailed,
     spanDrops,
     async forceFlush() {

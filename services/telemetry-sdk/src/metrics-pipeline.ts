@@ -1,7 +1,7 @@
 // The metrics half of the SDK set-up: a MeterProvider whose histograms in seconds share one set
 // of buckets, with a pull reader that serves the Prometheus page and collects on demand.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DURATION_SECONDS_BUCKETS } from '@cleave/telemetry';
+import { type CollectedMetrics, DURATION_SECONDS_BUCKETS } from '@cleave/telemetry';
 import { diag } from '@opentelemetry/api';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import type { Resource } from '@opentelemetry/resources';
@@ -13,12 +13,15 @@ import {
   type ResourceMetrics,
   type ViewOptions,
 } from '@opentelemetry/sdk-metrics';
+import { toCollectedMetrics } from './collected-metrics.js';
 import { PROMETHEUS_CONTENT_TYPE, serializePrometheus } from './prometheus.js';
 
 export interface MetricsPipeline {
   meterProvider: MeterProvider;
   /** Every metric right now, as the SDK's structured data; undefined with metrics off. */
   collect(): Promise<ResourceMetrics | undefined>;
+  /** The same as plain data (@cleave/telemetry's CollectedMetrics), for readers in library code. */
+  collectData(): Promise<CollectedMetrics | undefined>;
   /** The Prometheus text exposition (format 0.0.4) of every metric right now. */
   metricsText(): Promise<string>;
   prometheusHandler(req: IncomingMessage, res: ServerResponse): void;
@@ -69,6 +72,10 @@ export function createMetricsPipeline(o: {
   return {
     meterProvider,
     collect,
+    async collectData() {
+      const collected = await collect();
+      return collected ? toCollectedMetrics(collected) : undefined;
+    },
     metricsText,
     prometheusHandler(req, res) {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
