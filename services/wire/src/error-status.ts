@@ -7,7 +7,7 @@
 // error carries its code as `error.code`. They are listed here as strings because this package is
 // below all of them; test/contracts/error-status.test.ts checks that every owner's code is here.
 import { status } from '@grpc/grpc-js';
-import { HttpError } from './http-kit.js';
+import { HttpError } from './http-endpoint.js';
 
 export const ERROR_CODE_STATUS = {
   // A malformed feature frame (FrameError): the bytes cannot be trusted.

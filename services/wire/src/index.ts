@@ -16,7 +16,7 @@ export {
   type ServingStatus,
   type ServingStatusMap,
 } from './health.js';
-export { HttpError, type ListeningHttpServer, listenHttp, readBody, sendJson } from './http-kit.js';
+export { HttpError, type ListeningHttpServer, listenHttp, readBody, sendJson } from './http-endpoint.js';
 export { createInferError, type GrpcStatusName } from './infer-error.js';
 export { loadCleavePackageDefinition, loadCleaveProto, PROTO_LOADER_OPTIONS } from './load-cleave-proto.js';
 export {

@@ -1,5 +1,6 @@
-// The small HTTP plumbing the agent's local API and the server's KServe/metrics endpoints share:
-// a typed error with its status, a bounded body reader, a JSON reply and listen/close helpers.
+// The HTTP side of Cleave's boundaries, which the agent's local API and the server's KServe and
+// metrics endpoints share: a typed error with its status, a bounded body reader, a JSON reply and
+// listen/close. (The statuses themselves come from error-status.ts, beside the gRPC ones.)
 import {
   createServer,
   type IncomingMessage,
