@@ -84,7 +84,7 @@ log "installing the runtime to $root"
 mkdir -p "$root"
 # Sources run through tsx (no build step). Tests, training and docs are not needed on a device.
 for part in package.json package-lock.json .npmrc tsconfig.base.json proto services edge-agent \
-  cloud-server cli models; do
+  cloud-server bench cli models; do
   rm -rf "${root:?}/$part"
   cp -a "$src/$part" "$root/$part"
 done
