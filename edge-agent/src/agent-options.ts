@@ -1,7 +1,7 @@
 // Options of `createAgent`, validated in one place with the defaults filled in.
 
 import { hostname } from 'node:os';
-import { OptionsError, resolveOptions } from '@cleave/options';
+import { ClientTlsFilesSchema, OptionsError, resolveOptions } from '@cleave/options';
 import { z } from 'zod';
 
 export const AgentOptionsSchema = z
@@ -39,14 +39,7 @@ export const AgentOptionsSchema = z
           .min(1024)
           .default(4 * 1024 * 1024),
         /** TLS to the tail server (PEM files); certFile + keyFile for mutual TLS. */
-        tls: z
-          .object({
-            caFile: z.string().min(1).optional(),
-            certFile: z.string().min(1).optional(),
-            keyFile: z.string().min(1).optional(),
-          })
-          .strict()
-          .optional(),
+        tls: ClientTlsFilesSchema.optional(),
         /** Bearer token for the tail server (its auth.tokens); or tokenFile, read at start. */
         token: z.string().min(1).optional(),
         tokenFile: z.string().min(1).optional(),

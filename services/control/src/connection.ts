@@ -3,7 +3,7 @@
 // so a device rides out any outage and resumes on its own.
 
 import { readFileSync } from 'node:fs';
-import { resolveOptions } from '@cleave/options';
+import { ClientTlsFilesSchema, resolveOptions } from '@cleave/options';
 import { connect, credsAuthenticator, type NatsConnection, nkeyAuthenticator } from 'nats';
 import { z } from 'zod';
 
@@ -20,14 +20,7 @@ export const NatsOptionsSchema = z
     credsFile: z.string().min(1).optional(),
     /** A file holding an nkey seed (SU…), for nkey authentication without JWTs. */
     nkeySeedFile: z.string().min(1).optional(),
-    tls: z
-      .object({
-        caFile: z.string().min(1).optional(),
-        certFile: z.string().min(1).optional(),
-        keyFile: z.string().min(1).optional(),
-      })
-      .strict()
-      .optional(),
+    tls: ClientTlsFilesSchema.optional(),
     /** JetStream domain of the hub when the agent talks to it through a leaf node (docs/fleet.md). */
     domain: z.string().min(1).optional(),
     reconnectTimeWaitMs: z.number().int().min(10).default(1000),
