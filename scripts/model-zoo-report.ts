@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { makeRealFrames } from '@cleave/cli/real-frames';
+import { makeRealFrames } from '@cleave/bench';
 import { imageAt, loadFashionMnist } from '@cleave/dataset';
 import { type Bundle, listBundles, loadBundle } from '@cleave/models';
 import * as ort from 'onnxruntime-node';

@@ -6,7 +6,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
-const unitRoots = ['services', 'edge-agent', 'cloud-server', 'cli'];
+const unitRoots = ['services', 'edge-agent', 'cloud-server', 'bench', 'cli'];
 const integrationRoots = ['test'];
 
 function findTests(dir: string, out: string[]): string[] {

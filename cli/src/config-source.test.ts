@@ -3,9 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { AGENT_ENV } from './commands/agent.js';
-import { SERVE_ENV } from './commands/serve.js';
 import { ConfigError, fromEnv, mergeOptions, readConfigFile } from './config-source.js';
+import { AGENT_ENV, SERVE_ENV } from './env-bindings.js';
 
 describe('config - sources', () => {
   it('config - flags beat environment beat file beat defaults; nested objects merge', {

@@ -1,4 +1,6 @@
 // The demo's report: where answers came from, accuracy, bytes on the wire, latency, throughput.
+
+import { percentile } from '@cleave/bench';
 import {
   type Agent,
   ANSWER_SOURCES,
@@ -34,12 +36,6 @@ export interface DemoReport {
   cache: CacheStats | null;
   /** Energy per inference: local-only, full offload and split, each with its method. */
   energy: EnergyReport | null;
-}
-
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
 }
 
 const mean = (xs: readonly number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);

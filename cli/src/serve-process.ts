@@ -1,19 +1,12 @@
 // Starts `cleave serve` as a separate process and waits until it is listening.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ServeProcess } from '@cleave/bench';
+import { CLI_BIN } from './paths.js';
 
-export interface ServeProcess {
-  child: ChildProcess;
-  port: number;
-  /** KServe v2 HTTP port; null with --no-http. */
-  httpPort: number | null;
-  /** SIGTERM, then wait for exit; resolves with the exit code. */
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
-}
-
-const CLI_BIN = join(import.meta.dirname, '..', 'bin', 'cleave.js');
+export type { ServeProcess };
 
 export async function startServeProcess(
   args: string[],

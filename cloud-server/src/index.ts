@@ -13,13 +13,12 @@ export {
   type ServedModel,
 } from './model-registry.js';
 export {
-  OptionsError,
   type ResolvedServerOptions,
   resolveServerOptions,
   type ServerOptions,
   ServerOptionsSchema,
 } from './server-options.js';
-export { ServingError, ServingErrorCode, statusName, toGrpcStatus } from './serving-errors.js';
+export { ServingError, ServingErrorCode } from './serving-errors.js';
 export {
   type DeclaredModel,
   inferFrame,

@@ -7,7 +7,9 @@ import {
   type Bundle,
   bundleCodec,
   bundleSessionModels,
+  createInputPreparer,
   createSessionPool,
+  type InputPreparer,
   loadBundle,
   type SessionPool,
   splitBatch,
@@ -37,10 +39,12 @@ export interface FullModel {
   /** Its ONNX input name, and one sample's shape (the manifest's input shape). */
   inputName: string;
   sampleShape: readonly number[];
+  /** Raw pixels or an encoded image (gRPC requests) → the normalised input tensor. */
+  input: InputPreparer;
   batcher: DynamicBatcher<Float32Array, Float32Array>;
 }
 
-/** The name a bundle's full model is served under (HTTP): `<bundle>:full`. */
+/** The name a bundle's full model is served under (HTTP and gRPC): `<bundle>:full`. */
 export const FULL_MODEL_SUFFIX = ':full';
 
 export interface ServedModelOptions {
@@ -100,6 +104,7 @@ export async function loadServedModel(
     ? {
         inputName: bundle.files.full!.spec.inputs[0]!.name,
         sampleShape: m.input.shape,
+        input: createInputPreparer(m, { exactSize: true }),
         batcher: batcherFor('full', `${m.name}${FULL_MODEL_SUFFIX}`, m.input.shape),
       }
     : undefined;

@@ -3,7 +3,7 @@
 // `cleave.inference.duration` here are the server's: queue, compute (one batch run) and server
 // (arrival to answer).
 
-import { instrumentCache } from '@cleave/telemetry';
+import { instrumentCache, METRIC } from '@cleave/telemetry';
 import type { InferResult } from '@cleave/wire';
 import type { MeterProvider } from '@opentelemetry/api';
 
@@ -12,21 +12,21 @@ export type RequestOutcome = 'success' | 'rejected' | 'cancelled' | 'expired' | 
 function createInstruments(provider: MeterProvider) {
   const meter = provider.getMeter('@cleave/cloud-server');
   return {
-    duration: meter.createHistogram('cleave.inference.duration', {
+    duration: meter.createHistogram(METRIC.inferenceDuration, {
       description: 'Time spent per inference stage; on the server: queue, compute and server (total)',
       unit: 's',
     }),
-    batchSize: meter.createHistogram('cleave.server.batch.size', {
+    batchSize: meter.createHistogram(METRIC.serverBatchSize, {
       description: 'Requests per tail run',
       unit: '{request}',
       advice: { explicitBucketBoundaries: [1, 2, 4, 8, 16, 32, 64, 128, 256] },
     }),
-    requests: meter.createCounter('cleave.server.requests', {
+    requests: meter.createCounter(METRIC.serverRequests, {
       description:
         'Requests by outcome: success, rejected (shed), cancelled, expired (deadline passed in queue), error',
       unit: '{request}',
     }),
-    queueDepth: meter.createObservableGauge('cleave.server.queue.depth', {
+    queueDepth: meter.createObservableGauge(METRIC.serverQueueDepth, {
       description: 'Requests waiting in a model version batch queue',
       unit: '{request}',
     }),

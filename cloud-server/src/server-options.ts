@@ -1,4 +1,5 @@
 // Options of `createTailServer`, validated in one place with the defaults filled in.
+import { resolveOptions } from '@cleave/options';
 import { z } from 'zod';
 import { VersionPolicySchema } from './version-policy.js';
 
@@ -166,16 +167,7 @@ export const ServerOptionsSchema = z
 export type ServerOptions = z.input<typeof ServerOptionsSchema>;
 export type ResolvedServerOptions = z.output<typeof ServerOptionsSchema>;
 
-export class OptionsError extends Error {
-  override name = 'OptionsError';
-}
-
-/** Validates options; the error lists every bad field by path. */
+/** Validates options; the OptionsError lists every bad field by path. */
 export function resolveServerOptions(options: ServerOptions): ResolvedServerOptions {
-  const parsed = ServerOptionsSchema.safeParse(options);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new OptionsError(`invalid server options:\n${lines.join('\n')}`);
-  }
-  return parsed.data;
+  return resolveOptions(ServerOptionsSchema, options, 'server options');
 }

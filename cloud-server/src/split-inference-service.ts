@@ -3,18 +3,21 @@
 import { startRpcCallTimer } from '@cleave/telemetry';
 import {
   createInferError,
+  grpcStatusOfCode,
   type InferRequest__Output,
   type InferResponse,
   type ModelMetadataResponse,
   type SplitInferenceHandlers,
+  statusOfError,
 } from '@cleave/wire';
 import type { Metadata, ServerDuplexStream, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import { IDENTITY_METADATA_KEY } from './auth.js';
+import { fullModelBase, inferImage } from './full-inference.js';
 import type { ModelRegistry, ServedModel } from './model-registry.js';
 import { recordFailure, recordOutcome, recordResult } from './server-metrics.js';
 import { type RequestSpan, requestContext, startRequestSpan } from './server-tracing.js';
-import { ServingError, ServingErrorCode, statusOfServingCode, toGrpcStatus } from './serving-errors.js';
+import { ServingError, ServingErrorCode } from './serving-errors.js';
 import { type DeclaredModel, inferFrame, MODEL_METADATA_KEY, parseDeclaredModel } from './tail-inference.js';
 
 const INFER_METHOD = 'cleave.v1.SplitInference/Infer';
@@ -77,7 +80,11 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
     state.inFlight.count++;
     try {
       if (state.draining()) throw new ServingError(ServingErrorCode.DRAINING, 'server is draining');
-      const result = await inferFrame(registry, req.frame, deadline, declared);
+      // A call that names a full model sends input images; any other sends feature frames.
+      const result =
+        declared && fullModelBase(declared.name) !== undefined
+          ? await inferImage(registry, declared, req.frame, deadline)
+          : await inferFrame(registry, req.frame, deadline, declared);
       // Each request lands in exactly one outcome: a caller that went away is not a success.
       if (cancelled())
         recordOutcome('cancelled', {
@@ -88,7 +95,7 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
       span.end({ result });
       return { request_id: req.request_id, result };
     } catch (error) {
-      const { code, message } = toGrpcStatus(error);
+      const { grpc: code, message } = statusOfError(error);
       recordFailure(code);
       span.end({ code, message });
       return { request_id: req.request_id, error: createInferError(code, message) };
@@ -152,7 +159,7 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
       };
       // In-band refusals build no Error object: under overload they come by the ten thousand.
       const refuse = (id: string, code: ServingErrorCode, why: string) => {
-        const grpcCode = statusOfServingCode(code);
+        const grpcCode = grpcStatusOfCode(code);
         recordFailure(grpcCode);
         send({ request_id: id, error: createInferError(grpcCode, why) });
       };

@@ -18,6 +18,7 @@ COPY proto proto
 COPY services services
 COPY edge-agent edge-agent
 COPY cloud-server cloud-server
+COPY bench bench
 COPY cli cli
 RUN --mount=type=cache,target=/root/.npm \
     case "$TARGETARCH" in amd64) cpu=x64 ;; arm64) cpu=arm64 ;; *) echo "unsupported: $TARGETARCH" >&2; exit 1 ;; esac \

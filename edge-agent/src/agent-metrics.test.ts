@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import type { Answer } from '@cleave/models';
 import { type Meter, type MeterProvider, metrics } from '@opentelemetry/api';
 import { recordAnswer, recordCacheLookup, recordDecision } from './agent-metrics.js';
-import type { Answer } from './answer.js';
 
 // A provider that keeps what is recorded: enough to check names, values and attributes
 // without the SDK (the telemetry work brings the real one).

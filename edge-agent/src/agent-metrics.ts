@@ -1,28 +1,29 @@
 // The agent's metrics through @opentelemetry/api only: nothing is recorded until an entry point
 // registers an SDK (the telemetry work wires exporters). Names follow DESIGN.md.
-import { instrumentCache } from '@cleave/telemetry';
+
+import type { Answer } from '@cleave/models';
+import { instrumentCache, METRIC } from '@cleave/telemetry';
 import type { MeterProvider } from '@opentelemetry/api';
-import type { Answer } from './answer.js';
 
 function createInstruments(provider: MeterProvider) {
   const meter = provider.getMeter('@cleave/edge-agent');
   return {
-    duration: meter.createHistogram('cleave.inference.duration', {
+    duration: meter.createHistogram(METRIC.inferenceDuration, {
       description: 'Time spent per inference stage on the device',
       unit: 's',
     }),
-    payload: meter.createHistogram('cleave.payload.size', {
+    payload: meter.createHistogram(METRIC.payloadSize, {
       description: 'Feature frame bytes handed to the transport per offload',
       unit: 'By',
     }),
-    answers: meter.createCounter('cleave.agent.answers', {
+    answers: meter.createCounter(METRIC.agentAnswers, {
       description: 'Answers by the stage that produced them',
     }),
-    decisions: meter.createCounter('cleave.policy.decisions', {
+    decisions: meter.createCounter(METRIC.policyDecisions, {
       description:
         'Offload policy decisions: offload, local for the latency or energy budget, local because sure enough, local for the open breaker, shadow probe',
     }),
-    cacheLookups: meter.createCounter('cleave.cache.lookups', {
+    cacheLookups: meter.createCounter(METRIC.cacheLookups, {
       description: 'Result cache lookups by outcome',
     }),
   };

@@ -1,5 +1,7 @@
 // Options of `createAgent`, validated in one place with the defaults filled in.
+
 import { hostname } from 'node:os';
+import { ClientTlsFilesSchema, OptionsError, resolveOptions } from '@cleave/options';
 import { z } from 'zod';
 
 export const AgentOptionsSchema = z
@@ -37,14 +39,7 @@ export const AgentOptionsSchema = z
           .min(1024)
           .default(4 * 1024 * 1024),
         /** TLS to the tail server (PEM files); certFile + keyFile for mutual TLS. */
-        tls: z
-          .object({
-            caFile: z.string().min(1).optional(),
-            certFile: z.string().min(1).optional(),
-            keyFile: z.string().min(1).optional(),
-          })
-          .strict()
-          .optional(),
+        tls: ClientTlsFilesSchema.optional(),
         /** Bearer token for the tail server (its auth.tokens); or tokenFile, read at start. */
         token: z.string().min(1).optional(),
         tokenFile: z.string().min(1).optional(),
@@ -148,15 +143,15 @@ export const AgentOptionsSchema = z
 export type AgentOptions = z.input<typeof AgentOptionsSchema>;
 export type ResolvedAgentOptions = z.output<typeof AgentOptionsSchema>;
 
-export class AgentOptionsError extends Error {
+export class AgentOptionsError extends OptionsError {
   override name = 'AgentOptionsError';
 }
 
 export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions {
-  const parsed = AgentOptionsSchema.safeParse(options);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new AgentOptionsError(`invalid agent options:\n${lines.join('\n')}`);
-  }
-  return parsed.data;
+  return resolveOptions(
+    AgentOptionsSchema,
+    options,
+    'agent options',
+    (issues) => new AgentOptionsError('agent options', issues),
+  );
 }

@@ -1,8 +1,9 @@
 // The agent's spans through @opentelemetry/api only (recorded once an entry point starts the SDK):
 // one trace per inference, a root `cleave.infer` with children for each stage that ran, and the
 // CLIENT span of the offload whose context travels to the server in the request's parameters.
+
+import type { Answer } from '@cleave/models';
 import { type Attributes, context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { Answer } from './answer.js';
 
 const tracer = () => trace.getTracer('@cleave/edge-agent');
 

@@ -1,13 +1,10 @@
 // `createAgent(options)`: the edge half of Cleave as a library. The per-request pipeline is in
 // cascade.ts; this file wires the bundle, worker pool, gates, cache and offload stream, and
 // keeps them swappable at run time (live-config.ts): a request uses the parts of its moment.
-import { readFileSync } from 'node:fs';
 import type { BottleneckCodec } from '@cleave/codec';
-import type { Bundle } from '@cleave/models';
-import type { AgentInput } from './agent-input.js';
+import type { AgentInput, Answer, AnswerSource, Bundle, InferenceMode } from '@cleave/models';
 import { recordAnswer } from './agent-metrics.js';
 import { type AgentOptions, type ResolvedAgentOptions, resolveAgentOptions } from './agent-options.js';
-import type { Answer, AnswerSource, InferenceMode } from './answer.js';
 import {
   type BundleRuntime,
   loadBundleRuntime,
@@ -17,6 +14,7 @@ import {
   stagesFor,
 } from './bundle-runtime.js';
 import { type CachedAnswer, createCascade } from './cascade.js';
+import { createCloudConnection } from './cloud-connection.js';
 import type { DualStage } from './dual-stage.js';
 import { createEnergyAccounting, type EnergyTotals } from './energy-accounting.js';
 import type { ExitGate } from './exit-gate.js';
@@ -29,7 +27,7 @@ import {
   type LiveConfigPatch,
   liveSettingsOf,
 } from './live-config.js';
-import { createOffloadClient, type OffloadClient, type OffloadStats } from './offload-client.js';
+import type { OffloadStats } from './offload-client.js';
 import { createOffloadPolicy, type PolicyStats } from './offload-policy.js';
 import { type CacheStats, createResultCache, type ResultCache } from './result-cache.js';
 
@@ -83,33 +81,6 @@ export interface Agent {
   close(): Promise<void>;
 }
 
-const cloudKey = (o: ResolvedAgentOptions, model: string) => JSON.stringify([o.cloud, model]);
-
-function makeOffload(options: ResolvedAgentOptions, model: string): OffloadClient | undefined {
-  return options.cloud.target
-    ? // The name only: the server serves the version whose head made the frames, so a rollout
-      // that keeps the head (a new tail) reaches agents with no change on the device.
-      createOffloadClient({
-        ...options.cloud,
-        target: options.cloud.target,
-        model,
-        token:
-          options.cloud.token ??
-          (options.cloud.tokenFile ? readFileSync(options.cloud.tokenFile, 'utf8').trim() : undefined),
-      })
-    : undefined;
-}
-
-/** Closes a replaced offload client once its requests are answered (or their budget is spent). */
-function retireOffload(client: OffloadClient, budgetMs: number): void {
-  const until = Date.now() + budgetMs + 1000;
-  const tick = () => {
-    if (client.inFlight() === 0 || Date.now() > until) client.close();
-    else setTimeout(tick, 25).unref();
-  };
-  tick();
-}
-
 function notify<T>(listeners: Set<(value: T) => void>, value: T): void {
   for (const listener of listeners) {
     try {
@@ -124,8 +95,7 @@ export async function createAgent(input: AgentOptions): Promise<Agent> {
   let options = resolveAgentOptions(input);
   const first = await loadBundleRuntime(options.bundleDir, options);
   let cache: ResultCache<CachedAnswer> | undefined;
-  let offload: OffloadClient | undefined;
-  let offloadKey = '';
+  const cloud = createCloudConnection();
   const energy = options.energy.enabled ? await createEnergyAccounting(options.energy) : undefined;
   const policy = createOffloadPolicy(options.policy, {
     ...(energy
@@ -154,14 +124,7 @@ export async function createAgent(input: AgentOptions): Promise<Agent> {
     else if (!cache || JSON.stringify(o.cache) !== JSON.stringify(options.cache))
       cache = createResultCache<CachedAnswer>(o.cache);
   };
-  const setOffload = (o: ResolvedAgentOptions, model: string) => {
-    const key = cloudKey(o, model);
-    if (key === offloadKey) return;
-    const old = offload;
-    offload = makeOffload(o, model);
-    offloadKey = key;
-    if (old) retireOffload(old, options.cloud.timeoutMs);
-  };
+  const setOffload = (o: ResolvedAgentOptions, model: string) => cloud.use(o, model, options.cloud.timeoutMs);
   const build = (rt: BundleRuntime, o: ResolvedAgentOptions) => {
     const stages = stagesFor(rt, o);
     const run = createCascade({
@@ -171,7 +134,7 @@ export async function createAgent(input: AgentOptions): Promise<Agent> {
       ...stages,
       cache,
       codec: rt.codec,
-      offload,
+      offload: cloud.current(),
       offloadTimeoutMs: o.cloud.timeoutMs,
       policy,
       hardExamples: hardSink,
@@ -189,7 +152,7 @@ export async function createAgent(input: AgentOptions): Promise<Agent> {
   try {
     serving = build(first, options);
   } catch (error) {
-    offload?.close();
+    cloud.close();
     energy?.close();
     await first.retire();
     throw error;
@@ -270,13 +233,13 @@ export async function createAgent(input: AgentOptions): Promise<Agent> {
       notify(answerListeners, answer);
       return answer;
     },
-    cloudConnected: () => offload?.connected() ?? false,
+    cloudConnected: () => cloud.current()?.connected() ?? false,
     stats: () => ({
       ...structuredClone(stats),
       cache: cache?.stats() ?? null,
       policy: policy.stats(),
       hardExamples: hardExamples?.stats() ?? null,
-      offload: offload?.stats() ?? null,
+      offload: cloud.current()?.stats() ?? null,
       energy: energy
         ? { ...energy.totals(), meter: energy.meter, link: energy.link.name, device: energy.device ?? null }
         : null,
@@ -311,7 +274,7 @@ export async function createAgent(input: AgentOptions): Promise<Agent> {
     },
     async close() {
       await swaps;
-      offload?.close();
+      cloud.close();
       energy?.close();
       await hardExamples?.flush();
       await serving.rt.pool.close();

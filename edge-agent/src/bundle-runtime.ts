@@ -1,26 +1,30 @@
 // A bundle loaded beside the one serving: the sha256-verified bundle and its worker pool, held
 // by the requests that use it and closed once the last of them is done; its gates under given
 // options; and the self-test a new bundle must pass before it is swapped in.
+
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BottleneckCodec } from '@cleave/codec';
+import type { Answer } from '@cleave/models';
 import {
+  type AgentInput,
   type Bundle,
   bundleCodec,
   bundleSessionModels,
+  createInputPreparer,
   createSessionPool,
+  type InputPreparer,
   loadBundle,
   type SessionPool,
   scoreFunction,
 } from '@cleave/models';
+import { resolveOptions } from '@cleave/options';
 import { z } from 'zod';
-import { type AgentInput, createInputPreparer, type InputPreparer } from './agent-input.js';
 import type { ResolvedAgentOptions } from './agent-options.js';
-import type { Answer } from './answer.js';
 import { createCascade } from './cascade.js';
 import { createDualStage } from './dual-stage.js';
 import { createExitGate } from './exit-gate.js';
-import { BundleSwapError, issuesOf } from './live-config.js';
+import { BundleSwapError } from './live-config.js';
 import { createOffloadPolicy } from './offload-policy.js';
 
 /** A loaded bundle with its worker pool; requests hold it while they use it. */
@@ -134,13 +138,16 @@ export async function readSelfTest(dir: string): Promise<SelfTestSuite | undefin
   } catch (cause) {
     throw new BundleSwapError('self-test', `${SELF_TEST_FILE} is not JSON`, { cause });
   }
-  const parsed = SelfTestFileSchema.safeParse(json);
-  if (!parsed.success)
-    throw new BundleSwapError('self-test', `${SELF_TEST_FILE}: ${issuesOf(parsed.error).join('; ')}`);
+  const file = resolveOptions(
+    SelfTestFileSchema,
+    json,
+    SELF_TEST_FILE,
+    (issues) => new BundleSwapError('self-test', `${SELF_TEST_FILE}: ${issues.join('; ')}`),
+  );
   return {
-    source: parsed.data.source,
-    minAccuracy: parsed.data.minAccuracy,
-    samples: parsed.data.samples.map((s) => ({
+    source: file.source,
+    minAccuracy: file.minAccuracy,
+    samples: file.samples.map((s) => ({
       label: s.label,
       input: { kind: 'pixels', data: new Uint8Array(Buffer.from(s.pixels, 'base64')) },
     })),

@@ -1,14 +1,21 @@
 // One request through the cascade, cheapest stage first:
 // cache → head (exit gate) → dual A / B → cloud tail → best local answer, degraded.
 import type { BottleneckCodec } from '@cleave/codec';
+import type {
+  AgentInput,
+  Answer,
+  AnswerSource,
+  AnswerTimings,
+  GateRecord,
+  InferenceMode,
+  InputPreparer,
+} from '@cleave/models';
 import { type Manifest, type SessionPool, softmax } from '@cleave/models';
 import { injectTraceContextIntoRecord } from '@cleave/telemetry';
 import { status } from '@grpc/grpc-js';
 import { SpanStatusCode } from '@opentelemetry/api';
-import type { AgentInput, InputPreparer } from './agent-input.js';
 import { recordCacheLookup } from './agent-metrics.js';
 import { startOffloadSpan, traceInference, traceStage } from './agent-tracing.js';
-import type { Answer, AnswerSource, AnswerTimings, GateRecord, InferenceMode } from './answer.js';
 import type { DualResult, DualStage } from './dual-stage.js';
 import type { EnergyAccounting } from './energy-accounting.js';
 import type { ExitGate } from './exit-gate.js';

@@ -3,6 +3,8 @@
 // own window and shared with the inferences that overlapped it; radio from the link's power model
 // for the bytes actually sent (docs/energy.md). With `device` set to a profile, the agent emulates
 // that board: the profile's power model at this process's utilisation, scaled by its speed factor.
+
+import type { AnswerEnergy } from '@cleave/models';
 import {
   createEnergyAttributor,
   createPowerSampler,
@@ -18,7 +20,6 @@ import {
   radioEnergy,
   selectPowerMeter,
 } from '@cleave/telemetry';
-import type { AnswerEnergy } from './answer.js';
 import { observeBoardPower, recordAnswerEnergy } from './energy-metrics.js';
 
 /** Nominal link rates used until the agent has measured its own uplink (Mbit/s). */

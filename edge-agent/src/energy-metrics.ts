@@ -1,15 +1,22 @@
 // Energy metrics through @opentelemetry/api: `cleave.inference.energy` per answer (component
 // compute | radio | total, method, source), and the board's own `hw.power` per rail, `hw.energy`
 // and `hw.host.energy` (semantic conventions for hardware), read from the selected meter.
-import { instrumentCache, integratePower, type PowerMeter, type PowerSampler } from '@cleave/telemetry';
+
+import type { AnswerEnergy } from '@cleave/models';
+import {
+  instrumentCache,
+  integratePower,
+  METRIC,
+  type PowerMeter,
+  type PowerSampler,
+} from '@cleave/telemetry';
 import type { MeterProvider } from '@opentelemetry/api';
-import type { AnswerEnergy } from './answer.js';
 
 function createInstruments(provider: MeterProvider) {
   const meter = provider.getMeter('@cleave/edge-agent');
   return {
     meter,
-    energy: meter.createHistogram('cleave.inference.energy', {
+    energy: meter.createHistogram(METRIC.inferenceEnergy, {
       description: 'Energy charged to one inference on the device, by component and method',
       unit: 'J',
       advice: { explicitBucketBoundaries: [1e-5, 1e-4, 5e-4, 1e-3, 5e-3, 0.01, 0.05, 0.1, 0.5, 1, 5, 15] },
@@ -36,15 +43,15 @@ export function recordAnswerEnergy(e: AnswerEnergy): void {
  */
 export function observeBoardPower(meter: PowerMeter, sampler: PowerSampler): () => void {
   const m = instruments().meter;
-  const power = m.createObservableGauge('hw.power', {
+  const power = m.createObservableGauge(METRIC.hwPower, {
     description: 'Instantaneous power of a rail',
     unit: 'W',
   });
-  const energy = m.createObservableCounter('hw.energy', {
+  const energy = m.createObservableCounter(METRIC.hwEnergy, {
     description: 'Energy of the board since the agent started',
     unit: 'J',
   });
-  const host = m.createObservableCounter('hw.host.energy', {
+  const host = m.createObservableCounter(METRIC.hwHostEnergy, {
     description: 'Energy of the host since the agent started',
     unit: 'J',
   });

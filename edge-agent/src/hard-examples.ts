@@ -4,22 +4,15 @@
 // happen off the request path; when a bound is passed the oldest examples are deleted.
 import { appendFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { HardExample } from '@cleave/models';
 import sharp from 'sharp';
+
+export type { HardExample };
 
 export interface HardExampleOptions {
   dir: string;
   maxItems: number;
   maxBytes: number;
-}
-
-export interface HardExample {
-  model: string;
-  cloudLabel: number;
-  localLabel: number;
-  localStage: string;
-  localScore: number;
-  pixels?: { data: Uint8Array; width: number; height: number; channels: number };
-  tensor: Float32Array;
 }
 
 export interface HardExampleStore {

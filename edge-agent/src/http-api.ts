@@ -5,10 +5,10 @@
 //   GET  /healthz
 //   GET  /metrics          Prometheus text, when the entry point passes its handler
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { HttpError, listenHttp, readBody, sendJson as send } from '@cleave/wire';
+import type { AgentInput } from '@cleave/models';
+import { INFERENCE_MODES, type InferenceMode } from '@cleave/models';
+import { HttpError, listenHttp, readBody, sendJson as send, statusOfError } from '@cleave/wire';
 import type { Agent } from './agent.js';
-import { type AgentInput, InputError } from './agent-input.js';
-import { INFERENCE_MODES, type InferenceMode } from './answer.js';
 
 export interface HttpApiOptions {
   host: string;
@@ -59,9 +59,9 @@ function parseInput(contentType: string, body: Buffer): AgentInput {
 export async function startHttpApi(agent: Agent, options: HttpApiOptions): Promise<HttpApi> {
   const listening = await listenHttp(options.host, options.port, (req, res) => {
     void handle(req, res).catch((error: unknown) => {
-      if (error instanceof HttpError) send(res, error.status, { error: error.message });
-      else if (error instanceof InputError) send(res, 400, { error: error.message });
-      else send(res, 500, { error: `internal error: ${(error as Error).message}` });
+      // The same table as the server's: a full session pool is 429 here as there.
+      const { http, message } = statusOfError(error);
+      send(res, http, { error: message });
     });
   });
 

@@ -1,6 +1,43 @@
-export { argmax, registerScoreFunction, scoreFunction, scoreFunctionNames, softmax } from '@cleave/models';
+export type { AnswerEnergy } from '@cleave/models';
+export {
+  type AgentInput,
+  ANSWER_SOURCES,
+  type Answer,
+  type AnswerSource,
+  type AnswerTimings,
+  argmax,
+  createInputPreparer,
+  type GateRecord,
+  INFERENCE_MODES,
+  type InferenceMode,
+  InputError,
+  type InputPreparer,
+  registerScoreFunction,
+  scoreFunction,
+  scoreFunctionNames,
+  softmax,
+} from '@cleave/models';
+export {
+  type AdaptivePlanner,
+  type AdaptivePlannerOptions,
+  createAdaptivePlanner,
+  type GateObservation,
+  type PlanChange,
+} from './adaptive-planner.js';
+export {
+  choosePlan,
+  createCoverageTracker,
+  estimatePlans,
+  offloads,
+  PLANS,
+  type Plan,
+  type PlanEstimate,
+  type PlanInputs,
+  radioPerOffloadMj,
+  type StageCosts,
+  usesDual,
+} from './adaptive-plans.js';
 export { type Agent, type AgentStats, createAgent, type SwapResult } from './agent.js';
-export { type AgentInput, createInputPreparer, InputError, type InputPreparer } from './agent-input.js';
 export {
   type AgentOptions,
   AgentOptionsError,
@@ -8,16 +45,6 @@ export {
   type ResolvedAgentOptions,
   resolveAgentOptions,
 } from './agent-options.js';
-export type { AnswerEnergy } from './answer.js';
-export {
-  ANSWER_SOURCES,
-  type Answer,
-  type AnswerSource,
-  type AnswerTimings,
-  type GateRecord,
-  INFERENCE_MODES,
-  type InferenceMode,
-} from './answer.js';
 export {
   type BundleRuntime,
   loadBundleRuntime,

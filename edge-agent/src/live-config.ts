@@ -1,17 +1,17 @@
 // What the fleet control plane changes while the agent runs: thresholds, stages, policy budgets,
 // the cloud endpoint. A patch is validated against the agent's own option schema and applied
 // whole or not at all; a new bundle is swapped in by bundle-runtime.ts.
+
+import { INFERENCE_MODES } from '@cleave/models';
+import { OptionsError, resolveOptions } from '@cleave/options';
 import { z } from 'zod';
 import { AgentOptionsSchema, type ResolvedAgentOptions } from './agent-options.js';
-import { INFERENCE_MODES } from './answer.js';
 
 /** A patch or a merged configuration the agent refuses; `issues` name each offending field. */
-export class LiveConfigError extends Error {
+export class LiveConfigError extends OptionsError {
   override name = 'LiveConfigError';
-  readonly issues: string[];
   constructor(issues: string[], options?: ErrorOptions) {
-    super(`invalid live configuration:\n  ${issues.join('\n  ')}`, options);
-    this.issues = issues;
+    super('live configuration', issues, options);
   }
 }
 
@@ -91,14 +91,10 @@ export function liveSettingsOf(o: ResolvedAgentOptions): LiveSettings {
   };
 }
 
-export const issuesOf = (error: z.ZodError, prefix = '') =>
-  error.issues.map((i) => `${prefix}${i.path.join('.') || '(root)'}: ${i.message}`);
-
 /** The options with the patch applied, validated by the agent's own schema; throws LiveConfigError. */
 export function applyLivePatch(options: ResolvedAgentOptions, patch: unknown): ResolvedAgentOptions {
-  const parsed = LiveConfigPatchSchema.safeParse(patch);
-  if (!parsed.success) throw new LiveConfigError(issuesOf(parsed.error));
-  const p = parsed.data;
+  const toError = (issues: string[]) => new LiveConfigError(issues);
+  const p = resolveOptions(LiveConfigPatchSchema, patch, 'live configuration', toError);
   const next = structuredClone(options) as Record<string, unknown> & ResolvedAgentOptions;
   if (p.mode !== undefined) next.mode = p.mode;
   Object.assign(next.stages, p.stages);
@@ -109,7 +105,5 @@ export function applyLivePatch(options: ResolvedAgentOptions, patch: unknown): R
   }
   Object.assign(next.policy, p.policy);
   Object.assign(next.cloud, p.cloud);
-  const checked = AgentOptionsSchema.safeParse(next);
-  if (!checked.success) throw new LiveConfigError(issuesOf(checked.error));
-  return checked.data;
+  return resolveOptions(AgentOptionsSchema, next, 'live configuration', toError);
 }

@@ -1,5 +1,5 @@
-// The agent's side of InferStream: a few long-lived bidirectional streams, many requests in
-// flight on each, matched by request_id. Every request settles exactly once: with the cloud's
+// The agent's side of InferStream, the request multiplexer: many requests in flight on a few
+// long-lived bidirectional streams (the lane pool, lane-pool.ts), matched by request_id. Every request settles exactly once: with the cloud's
 // answer, an in-band error, a deadline, or the failure of its stream after at most one retry.
 //
 // Balancing: the channel uses round_robin (grpc.service_config), so each stream is one call that
@@ -9,22 +9,16 @@
 // connected when the first streams opened, get their share; the channel is remade every
 // channelMaxAgeMs, which resolves the name afresh.
 
-import { startRpcCallTimer } from '@cleave/telemetry';
 import { type InferRequest, loadCleaveProto } from '@cleave/wire';
-import { Metadata, status } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import { createDeadlineTimers } from './deadline-timers.js';
-import { type LaneLoad, leastLoaded } from './lane-choice.js';
+import { createLanePool, type Lane as PoolLane } from './lane-pool.js';
 import {
-  type Channel,
-  type InferStream,
   type OffloadClient,
   type OffloadClientOptions,
   OffloadError,
   type OffloadResult,
-  openChannel,
-  openInferStream,
   type Received,
-  targetAddress,
 } from './offload-channel.js';
 import { inferRequestWireBytes } from './wire-size.js';
 
@@ -37,12 +31,7 @@ export {
   targetAddress,
 } from './offload-channel.js';
 
-interface Lane extends LaneLoad {
-  s: InferStream;
-  channel: Channel;
-  backlog: Pending[];
-  expiresAt: number;
-}
+type Lane = PoolLane<Pending>;
 interface Pending {
   id: string;
   lane: Lane;
@@ -63,18 +52,12 @@ interface Pending {
 
 /** Codes after which the request may not have reached a working replica: worth one retry. */
 const RETRYABLE = new Set<status>([status.UNAVAILABLE, status.INTERNAL, status.UNKNOWN, status.CANCELLED]);
-const SETTLE_MS = 1000;
 
 export function createOffloadClient(options: OffloadClientOptions): OffloadClient {
-  const proto = loadCleaveProto();
-  const want = Math.max(1, options.streams ?? 1);
-  const { host, port } = targetAddress(options.target);
-  const lanes = new Set<Lane>();
   const pending = new Map<string, Pending>();
-  const counts = { retried: 0, streamsOpened: 0 };
+  let retried = 0;
   let queued = 0;
   let nextId = 1;
-  let turn = 0;
   let closed = false;
   const local = { origin: 'local' } as const;
   const deadlines = createDeadlineTimers<Pending>((p) => {
@@ -83,11 +66,12 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
     );
   });
 
-  const makeChannel = () => openChannel(proto, options);
-  let channel = makeChannel();
-  const release = (ch: Channel) => {
-    if (ch !== channel && ch.streams === 0) ch.client.close();
-  };
+  const pool = createLanePool<Pending>(loadCleaveProto(), options, {
+    data: answer,
+    failed: failLane,
+    drain: flush,
+  });
+  const { lanes } = pool;
 
   function settle(id: string): Pending | undefined {
     const p = pending.get(id);
@@ -99,17 +83,7 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
   }
   function unload(lane: Lane): void {
     lane.load--;
-    if (lane.retiring && lane.load === 0 && lanes.has(lane)) endLane(lane);
-  }
-
-  /** Half-closes an idle retired stream; the server ends it (or it is cancelled after 10 s). */
-  function endLane(lane: Lane): void {
-    lane.s.end();
-    setTimeout(() => {
-      if (!lanes.has(lane)) return;
-      failLane(lane, status.CANCELLED, 'retired stream not ended by the server');
-      lane.s.cancel();
-    }, 10_000).unref();
+    if (lane.retiring && lane.load === 0 && lanes.has(lane)) pool.end(lane);
   }
 
   function write(lane: Lane, p: Pending): void {
@@ -152,14 +126,32 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
     }
     unload(from);
     p.moves++;
-    if (p.sends === 1) counts.retried++;
-    place(p, pick(from));
+    if (p.sends === 1) retried++;
+    place(p, pool.pick(from));
+  }
+
+  /** An answer on a lane: the result, an in-band error, or a draining replica's refusal. */
+  function answer(lane: Lane, { res, bytes }: Received): void {
+    const p = pending.get(res.request_id);
+    if (!p || p.lane !== lane) return; // timed out, or moved: a late answer is dropped
+    const e = res.error;
+    if (!res.result && e?.grpc_code === status.UNAVAILABLE && p.sends === 1) {
+      lane.retiring = true; // a draining replica: no more requests on this stream
+      retry(p, lane, status.UNAVAILABLE, e.message);
+    } else if (res.result) {
+      settle(p.id)?.resolve({
+        result: res.result,
+        wireBytes: p.wireBytes,
+        responseBytes: bytes,
+      });
+    } else {
+      const code = (e?.grpc_code ?? status.UNKNOWN) as status;
+      settle(p.id)?.reject(new OffloadError(code, e?.message ?? 'empty response'));
+    }
   }
 
   function failLane(lane: Lane, code: status, message: string): void {
-    if (!lanes.delete(lane)) return;
-    lane.channel.streams--;
-    release(lane.channel);
+    if (!pool.remove(lane)) return;
     queued -= lane.backlog.length;
     lane.backlog = [];
     const hit = [...pending.values()].filter((p) => p.lane === lane);
@@ -174,87 +166,6 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
     });
   }
 
-  function open(): Lane {
-    const now = Date.now();
-    if (options.channelMaxAgeMs && now - channel.createdAt > options.channelMaxAgeMs) {
-      const old = channel;
-      channel = makeChannel();
-      release(old);
-    }
-    const ch = channel;
-    const metadata = new Metadata();
-    if (options.model) metadata.set('cleave-model', options.model);
-    if (options.token) metadata.set('authorization', `Bearer ${options.token}`);
-    const s = openInferStream(proto, ch, metadata);
-    const settled = ch.readySince !== undefined && now - ch.readySince >= SETTLE_MS;
-    const age = settled || want === 1 ? options.maxStreamAgeMs : SETTLE_MS;
-    const lane: Lane = {
-      s,
-      channel: ch,
-      load: 0,
-      backlog: [],
-      blocked: false,
-      retiring: false,
-      peer: undefined,
-      expiresAt: age ? now + age * (0.9 + Math.random() * 0.2) : Number.POSITIVE_INFINITY,
-    };
-    // rpc.client.call.duration measures the whole call: this stream, from open to its end.
-    const call = startRpcCallTimer('client', {
-      method: 'cleave.v1.SplitInference/InferStream',
-      ...(host ? { serverAddress: host } : {}),
-      ...(port ? { serverPort: port } : {}),
-    });
-    s.on('status', (st: { code: number }) => call.end(st.code));
-    s.on('metadata', () => {
-      lane.peer = s.getPeer();
-    });
-    s.on('data', ({ res, bytes }: Received) => {
-      const p = pending.get(res.request_id);
-      if (!p || p.lane !== lane) return; // timed out, or moved: a late answer is dropped
-      const e = res.error;
-      if (!res.result && e?.grpc_code === status.UNAVAILABLE && p.sends === 1) {
-        lane.retiring = true; // a draining replica: no more requests on this stream
-        retry(p, lane, status.UNAVAILABLE, e.message);
-      } else if (res.result) {
-        settle(p.id)?.resolve({
-          result: res.result,
-          wireBytes: p.wireBytes,
-          responseBytes: bytes,
-        });
-      } else {
-        const code = (e?.grpc_code ?? status.UNKNOWN) as status;
-        settle(p.id)?.reject(new OffloadError(code, e?.message ?? 'empty response'));
-      }
-    });
-    s.on('error', (err: Error & { code?: number; details?: string }) => {
-      failLane(lane, (err.code ?? status.UNAVAILABLE) as status, err.details || err.message);
-    });
-    s.on('end', () => failLane(lane, status.UNAVAILABLE, 'stream ended by the server'));
-    s.on('drain', () => flush(lane));
-    lanes.add(lane);
-    ch.streams++;
-    counts.streamsOpened++;
-    return lane;
-  }
-
-  /** The open stream with the fewest unanswered requests, not `avoid` nor on its replica. */
-  function pick(avoid?: Lane): Lane {
-    const now = Date.now();
-    let live = 0;
-    for (const lane of lanes) {
-      if (!lane.retiring && now >= lane.expiresAt) {
-        lane.retiring = true;
-        if (lane.load === 0) endLane(lane);
-      }
-      if (!lane.retiring) live++;
-    }
-    for (; live < want; live++) open();
-    const best = leastLoaded(lanes, avoid, turn);
-    if (best === undefined) return open();
-    turn++;
-    return best;
-  }
-
   return {
     infer(frame, timeoutMs, parameters = {}) {
       if (closed)
@@ -267,7 +178,7 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
       const id = String(nextId++);
       return new Promise<OffloadResult>((resolve, reject) => {
         const deadline = performance.now() + timeoutMs;
-        const lane = pick();
+        const lane = pool.pick();
         const p: Pending = {
           id,
           lane,
@@ -289,14 +200,14 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
     },
     inFlight: () => pending.size,
     connected: () => lanes.size > 0,
-    stats: () => ({ ...counts, streamsOpen: lanes.size }),
+    stats: () => ({ retried, streamsOpened: pool.streamsOpened(), streamsOpen: lanes.size }),
     close() {
       closed = true;
       for (const lane of [...lanes]) {
         failLane(lane, status.CANCELLED, 'offload client closed');
         lane.s.cancel();
       }
-      channel.client.close();
+      pool.closeChannel();
     },
   };
 }

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ResultsSchema } from '../../cli/src/bench/results-schema.js';
+import { ResultsSchema } from '@cleave/bench';
 
 const CLI = join(import.meta.dirname, '..', '..', 'cli', 'bin', 'cleave.js');
 const LIMIT_MS = 420_000;

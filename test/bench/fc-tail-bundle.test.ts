@@ -5,9 +5,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { makeFcTailBundle } from '@cleave/bench';
 import { decodeOnnxModel } from '@cleave/graph';
 import { loadBundle } from '@cleave/models';
-import { makeFcTailBundle } from '../../cli/src/bench/fc-tail-bundle.js';
 
 describe('bench - fully connected tail bundle', () => {
   it('bench - --fc-tail makes a bundle whose tail is the classifier: 3 Gemm layers, all of its weights', {

@@ -3,8 +3,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
-import { createBenchLink } from '../../cli/src/bench/bench-link.js';
-import { LINK_PROFILES } from '../../cli/src/bench/link-profiles.js';
+import { createBenchLink, LINK_PROFILES } from '@cleave/bench';
 
 const namespaces = () => {
   try {

@@ -162,6 +162,21 @@ describe('deploy - compose and Dockerfiles', () => {
           assert.ok(ignore.includes(`!${src}\n`), `${file}: ${src} allowed by the .dockerignore`);
         }
       }
+      // Every workspace is in the image, or at least its package.json (test/): \`npm ci\` installs
+      // them all from the lockfile, and the CLI imports the libraries at start-up.
+      const copied = stages
+        .flatMap((s) => instr(s.lines, 'COPY'))
+        .filter((l) => !l.includes('--from'))
+        .flatMap((l) => l.split(/\s+/).slice(1, -1));
+      const workspaces = (
+        JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { workspaces: string[] }
+      ).workspaces;
+      for (const ws of workspaces.map((w) => w.replace(/\/\*$/, ''))) {
+        assert.ok(
+          copied.includes(ws) || copied.includes(`${ws}/package.json`),
+          `${file}: workspace ${ws} is copied into the image`,
+        );
+      }
     });
   }
 });

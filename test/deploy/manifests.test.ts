@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { resolveServerOptions } from '@cleave/cloud-server';
+import { METRIC } from '@cleave/telemetry';
 import { parse } from 'yaml';
 import {
   K8S,
@@ -143,10 +144,12 @@ describe('deploy - Kubernetes manifests', { timeout: 120_000 }, () => {
           readFileSync(join(K8S, 'components/hpa-queue-depth/prometheus-adapter-values.yaml'), 'utf8'),
         );
         assert.equal(adapter.rules.custom[0].name.as, metric.pods.metric.name);
-        // The gauge exists on the server under that Prometheus name (docs/serving.md, Metrics).
+        // The gauge exists on the server under that Prometheus name (docs/serving.md, Metrics): the
+        // server records METRIC.serverQueueDepth, a unit-less gauge, so only the dots change.
+        assert.equal(METRIC.serverQueueDepth.replaceAll('.', '_'), metric.pods.metric.name);
         assert.match(
           readFileSync(join(ROOT, 'cloud-server/src/server-metrics.ts'), 'utf8'),
-          /cleave\.server\.queue\.depth/,
+          /createObservableGauge\(METRIC\.serverQueueDepth\b/,
         );
       } else assert.deepEqual(metric.resource.name, 'cpu');
     });

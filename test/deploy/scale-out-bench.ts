@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { makeRealFrames } from '@cleave/cli/real-frames';
+import { makeRealFrames } from '@cleave/bench';
 import type { ServeProcess } from '@cleave/cli/serve-process';
 import { createOffloadClient } from '@cleave/edge-agent';
 import { loadBundle } from '@cleave/models';

@@ -5,7 +5,7 @@
 // device's own, degraded); throughput with three replicas is reported next to one replica's.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { makeRealFrames } from '@cleave/cli/real-frames';
+import { makeRealFrames } from '@cleave/bench';
 import type { ServeProcess } from '@cleave/cli/serve-process';
 import { imageAt, loadFashionMnist } from '@cleave/dataset';
 import { type Agent, type Answer, createAgent, createOffloadClient } from '@cleave/edge-agent';

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { createDashboardRoutes, createTailServer, type TailServer } from '@cleave/cloud-server';
 import { imageAt, loadFashionMnist } from '@cleave/dataset';
 import { type Agent, createAgent } from '@cleave/edge-agent';
-import { createTraceStore, startTelemetry, type Telemetry, type TraceStore } from '@cleave/telemetry/otel';
+import { createTraceStore, startTelemetry, type Telemetry, type TraceStore } from '@cleave/telemetry-sdk';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { DEFAULT_BUNDLE, MODELS_DIR } from '../support/shipped-bundles.js';
 
@@ -42,7 +42,7 @@ describe('dashboard - live page in headless Chromium', { timeout: 300_000 }, () 
       {
         httpRoutes: [
           ...createDashboardRoutes({
-            metricsText: telemetry.metricsText,
+            metrics: telemetry.collectMetrics,
             traces: store,
             title: 'Cleave e2e',
           }),

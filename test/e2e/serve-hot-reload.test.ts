@@ -7,7 +7,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { makeRealFrames } from '@cleave/cli/real-frames';
+import { makeRealFrames } from '@cleave/bench';
 import { createTailServer, type RegistryEvent, type TailServer } from '@cleave/cloud-server';
 import { loadBundle } from '@cleave/models';
 import { loadModelRepositoryProto, type RepositoryIndexResponse__Output } from '@cleave/wire';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { makeRealFrames, type RealFrames } from '@cleave/cli/real-frames';
+import { makeRealFrames, type RealFrames } from '@cleave/bench';
 import { createTailServer, type TailServer } from '@cleave/cloud-server';
 import { loadBundle } from '@cleave/models';
 import {

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { makeRealFrames } from '@cleave/cli/real-frames';
+import { makeRealFrames } from '@cleave/bench';
 import { startServeProcess } from '@cleave/cli/serve-process';
 import { loadBundle } from '@cleave/models';
 import { status } from '@grpc/grpc-js';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { makeRealFrames, type RealFrames } from '@cleave/cli/real-frames';
+import { makeRealFrames, type RealFrames } from '@cleave/bench';
 import { type ServeProcess, startServeProcess } from '@cleave/cli/serve-process';
 import { createBottleneckCodec } from '@cleave/codec';
 import { imageAt, loadFashionMnist } from '@cleave/dataset';

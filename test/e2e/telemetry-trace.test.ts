@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { startServeProcess } from '@cleave/cli/serve-process';
 import { imageAt, loadFashionMnist } from '@cleave/dataset';
 import { createAgent, startHttpApi } from '@cleave/edge-agent';
-import { startTelemetry } from '@cleave/telemetry/otel';
+import { startTelemetry } from '@cleave/telemetry-sdk';
 import { startOtlpReceiver } from '../support/otlp-receiver.js';
 import { promtoolCheck } from '../support/promtool.js';
 import { DEFAULT_BUNDLE, MODELS_DIR } from '../support/shipped-bundles.js';

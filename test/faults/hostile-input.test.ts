@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { makeRealFrames, type RealFrames } from '@cleave/cli/real-frames';
+import { makeRealFrames, type RealFrames } from '@cleave/bench';
 import { createTailServer, type TailServer } from '@cleave/cloud-server';
 import { crc32c } from '@cleave/codec';
 import { loadBundle } from '@cleave/models';

@@ -1,12 +1,8 @@
 // A real OTLP trace receiver for tests: OTLP/HTTP (POST /v1/traces, application/x-protobuf,
 // optionally gzip) and OTLP/gRPC (opentelemetry.proto.collector.trace.v1.TraceService/Export),
-// both on 127.0.0.1 with a free port. Requests are decoded with the protobufjs codecs generated
-// from the official opentelemetry-proto definitions, as shipped by
-// @opentelemetry/otlp-transformer@0.57 (installed under the alias otlp-transformer-protobufjs;
-// later versions hand-write their encoders and ship no decoders).
+// both on 127.0.0.1 with a free port. Requests are decoded by otlp-trace-decoder.ts.
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync, inflateSync } from 'node:zlib';
 import {
@@ -15,99 +11,16 @@ import {
   ServerCredentials,
   type ServiceDefinition,
 } from '@grpc/grpc-js';
+import {
+  decodeTraceRequest,
+  ExportTraceServiceRequest,
+  ExportTraceServiceResponse,
+  flatten,
+  type ReceivedSpan,
+} from './otlp-trace-decoder.js';
 
-interface ProtoType {
-  decode(bytes: Uint8Array): object;
-  encode(message: object): { finish(): Uint8Array };
-  toObject(message: object, options: Record<string, unknown>): unknown;
-  fromObject(object: object): object;
-}
-
-const require = createRequire(import.meta.url);
-const root = require('otlp-transformer-protobufjs/build/src/generated/root.js') as {
-  opentelemetry: {
-    proto: {
-      collector: {
-        trace: { v1: { ExportTraceServiceRequest: ProtoType; ExportTraceServiceResponse: ProtoType } };
-      };
-    };
-  };
-};
-const { ExportTraceServiceRequest, ExportTraceServiceResponse } = root.opentelemetry.proto.collector.trace.v1;
-
-// The shapes toObject gives with { longs: String, enums: String, oneofs: true } (bytes as Buffers).
-interface AnyValue {
-  value?:
-    | 'stringValue'
-    | 'boolValue'
-    | 'intValue'
-    | 'doubleValue'
-    | 'arrayValue'
-    | 'kvlistValue'
-    | 'bytesValue';
-  stringValue?: string;
-  boolValue?: boolean;
-  intValue?: string;
-  doubleValue?: number;
-  arrayValue?: { values?: AnyValue[] };
-  kvlistValue?: { values?: KeyValue[] };
-  bytesValue?: Uint8Array;
-}
-interface KeyValue {
-  key: string;
-  value?: AnyValue;
-}
-interface DecodedSpan {
-  traceId?: Uint8Array;
-  spanId?: Uint8Array;
-  parentSpanId?: Uint8Array;
-  traceState?: string;
-  name?: string;
-  kind?: string;
-  startTimeUnixNano?: string;
-  endTimeUnixNano?: string;
-  attributes?: KeyValue[];
-  events?: Array<{ name?: string; attributes?: KeyValue[] }>;
-  status?: { code?: string; message?: string };
-}
-interface DecodedRequest {
-  resourceSpans?: Array<{
-    resource?: { attributes?: KeyValue[] };
-    scopeSpans?: Array<{ scope?: { name?: string; version?: string }; spans?: DecodedSpan[] }>;
-  }>;
-}
-
-export type AttributeValue =
-  | string
-  | number
-  | boolean
-  | AttributeValue[]
-  | { [key: string]: AttributeValue }
-  | null;
-
-export interface ReceivedSpan {
-  /** 32 lower-case hex digits. */
-  traceId: string;
-  /** 16 lower-case hex digits. */
-  spanId: string;
-  /** 16 hex digits, or '' for a root span. */
-  parentSpanId: string;
-  traceState: string;
-  name: string;
-  /** SPAN_KIND_INTERNAL, SPAN_KIND_SERVER, SPAN_KIND_CLIENT, … as in the proto. */
-  kind: string;
-  attributes: Record<string, AttributeValue>;
-  /** STATUS_CODE_UNSET, STATUS_CODE_OK or STATUS_CODE_ERROR. */
-  status: { code: string; message: string };
-  events: Array<{ name: string; attributes: Record<string, AttributeValue> }>;
-  startTimeUnixNano: bigint;
-  endTimeUnixNano: bigint;
-  /** service.name of the resource the span came with. */
-  serviceName: string;
-  resource: Record<string, AttributeValue>;
-  scope: { name: string; version: string };
-  transport: 'http' | 'grpc';
-}
+export type { AttributeValue, ReceivedSpan } from './otlp-trace-decoder.js';
+export { decodeTraceRequest };
 
 export interface OtlpReceiver {
   /** Base URL, e.g. http://127.0.0.1:40123 — OTEL_EXPORTER_OTLP_ENDPOINT for http/protobuf. */
@@ -123,81 +36,6 @@ export interface OtlpReceiver {
   /** Resolves with spans() once `predicate(spans())` holds; rejects after timeoutMs, naming what came. */
   waitFor(predicate: (spans: ReceivedSpan[]) => boolean, timeoutMs?: number): Promise<ReceivedSpan[]>;
   close(): Promise<void>;
-}
-
-function hex(bytes: Uint8Array | undefined): string {
-  return bytes ? Buffer.from(bytes).toString('hex') : '';
-}
-
-function anyValue(value: AnyValue | undefined): AttributeValue {
-  switch (value?.value) {
-    case 'stringValue':
-      return value.stringValue ?? '';
-    case 'boolValue':
-      return value.boolValue ?? false;
-    case 'intValue':
-      return Number(value.intValue);
-    case 'doubleValue':
-      return value.doubleValue ?? 0;
-    case 'arrayValue':
-      return (value.arrayValue?.values ?? []).map(anyValue);
-    case 'kvlistValue':
-      return attributes(value.kvlistValue?.values);
-    case 'bytesValue':
-      return hex(value.bytesValue);
-    default:
-      return null;
-  }
-}
-
-function attributes(list: KeyValue[] | undefined): Record<string, AttributeValue> {
-  const out: Record<string, AttributeValue> = {};
-  for (const { key, value } of list ?? []) out[key] = anyValue(value);
-  return out;
-}
-
-/** Decodes an ExportTraceServiceRequest into flat spans. */
-export function decodeTraceRequest(body: Uint8Array, transport: 'http' | 'grpc'): ReceivedSpan[] {
-  return flatten(ExportTraceServiceRequest.decode(body), transport);
-}
-
-function flatten(message: object, transport: 'http' | 'grpc'): ReceivedSpan[] {
-  const request = ExportTraceServiceRequest.toObject(message, {
-    longs: String,
-    enums: String,
-    oneofs: true,
-    defaults: false,
-  }) as DecodedRequest;
-  const out: ReceivedSpan[] = [];
-  for (const resourceSpans of request.resourceSpans ?? []) {
-    const resource = attributes(resourceSpans.resource?.attributes);
-    for (const scopeSpans of resourceSpans.scopeSpans ?? []) {
-      const scope = { name: scopeSpans.scope?.name ?? '', version: scopeSpans.scope?.version ?? '' };
-      for (const span of scopeSpans.spans ?? []) {
-        out.push({
-          traceId: hex(span.traceId),
-          spanId: hex(span.spanId),
-          parentSpanId: hex(span.parentSpanId),
-          traceState: span.traceState ?? '',
-          name: span.name ?? '',
-          kind: span.kind ?? 'SPAN_KIND_UNSPECIFIED',
-          attributes: attributes(span.attributes),
-          status: { code: span.status?.code ?? 'STATUS_CODE_UNSET', message: span.status?.message ?? '' },
-          events: (span.events ?? []).map((event) => ({
-            name: event.name ?? '',
-            attributes: attributes(event.attributes),
-          })),
-          startTimeUnixNano: BigInt(span.startTimeUnixNano ?? '0'),
-          endTimeUnixNano: BigInt(span.endTimeUnixNano ?? '0'),
-          serviceName: typeof resource['service.name'] === 'string' ? resource['service.name'] : '',
-          resource,
-          scope,
-          transport,
-        });
-      }
-    }
-  }
-  return out;
 }
 
 const EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';

@@ -1,6 +1,6 @@
 // DESIGN.md: library code depends only on @opentelemetry/api; only entry points load the SDK.
 // So importing '@cleave/telemetry' (what edge-agent, cloud-server and services/* use) must load no
-// OpenTelemetry package but the API, while '@cleave/telemetry/otel' brings the SDK.
+// OpenTelemetry package but the API, while '@cleave/telemetry-sdk' brings the SDK.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -35,7 +35,7 @@ describe('telemetry - API-only main entry', { timeout: 60_000 }, () => {
   });
 
   it('telemetry - importing @cleave/telemetry/otel loads the SDK', { timeout: 30_000 }, () => {
-    const loaded = openTelemetryPackagesLoadedBy('@cleave/telemetry/otel');
+    const loaded = openTelemetryPackagesLoadedBy('@cleave/telemetry-sdk');
     for (const name of [
       '@opentelemetry/sdk-metrics',
       '@opentelemetry/sdk-trace-base',
@@ -57,7 +57,14 @@ describe('telemetry - API-only main entry', { timeout: 60_000 }, () => {
     const sdk = createRequire(
       createRequire(path.join(root, 'package.json')).resolve('@opentelemetry/sdk-metrics'),
     ).resolve('@opentelemetry/api');
-    for (const dir of ['edge-agent', 'cloud-server', 'cli', 'services/telemetry', 'test']) {
+    for (const dir of [
+      'edge-agent',
+      'cloud-server',
+      'cli',
+      'services/telemetry',
+      'services/telemetry-sdk',
+      'test',
+    ]) {
       assert.equal(resolveFrom(dir), sdk, `${dir} resolves its own @opentelemetry/api copy`);
     }
   });

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { recordRpcCallDuration } from '@cleave/telemetry';
-import { PROMETHEUS_CONTENT_TYPE, startTelemetry, type Telemetry } from '@cleave/telemetry/otel';
+import { PROMETHEUS_CONTENT_TYPE, startTelemetry, type Telemetry } from '@cleave/telemetry-sdk';
 import { metrics, trace } from '@opentelemetry/api';
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';

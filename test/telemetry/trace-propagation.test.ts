@@ -17,7 +17,7 @@ import {
   startRpcCallTimer,
   withSpan,
 } from '@cleave/telemetry';
-import { startTelemetry, type Telemetry } from '@cleave/telemetry/otel';
+import { startTelemetry, type Telemetry } from '@cleave/telemetry-sdk';
 import { Client, credentials, Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
 import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '../support/otlp-receiver.js';

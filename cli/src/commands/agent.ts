@@ -4,30 +4,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fleetIdOf, joinFleetAsAgent } from '@cleave/control';
 import { createAgent, startHttpApi } from '@cleave/edge-agent';
-import { startTelemetry } from '@cleave/telemetry/otel';
+import { startTelemetry } from '@cleave/telemetry-sdk';
 import { z } from 'zod';
-import { type EnvBinding, fromEnv, mergeOptions, readConfigFile } from '../config-source.js';
+import { fromEnv, mergeOptions, readConfigFile } from '../config-source.js';
+import { AGENT_ENV } from '../env-bindings.js';
+import { joinFleetInBackground } from '../fleet-membership.js';
 import { createLogger } from '../logger.js';
+import { NATS_FLAGS, NATS_HELP, natsOptionsFrom } from '../nats-flags.js';
 import { CLEAVE_VERSION, DEFAULT_BUNDLE, DEFAULT_MODELS_DIR } from '../paths.js';
-import { joinFleetInBackground, NATS_FLAGS, NATS_HELP, natsOptionsFrom } from './fleet.js';
-
-export const AGENT_ENV: EnvBinding[] = [
-  { name: 'CLEAVE_AGENT_BUNDLE', path: 'agent.bundleDir', type: 'string' },
-  { name: 'CLEAVE_AGENT_CLOUD', path: 'agent.cloud.target', type: 'string' },
-  { name: 'CLEAVE_AGENT_CLOUD_TIMEOUT_MS', path: 'agent.cloud.timeoutMs', type: 'int' },
-  { name: 'CLEAVE_AGENT_CLOUD_STREAMS', path: 'agent.cloud.streams', type: 'int' },
-  { name: 'CLEAVE_AGENT_CLOUD_BALANCING', path: 'agent.cloud.balancing', type: 'string' },
-  { name: 'CLEAVE_AGENT_SCORE_FUNCTION', path: 'agent.gate.scoreFunction', type: 'string' },
-  { name: 'CLEAVE_AGENT_WORKERS', path: 'agent.workers', type: 'int' },
-  { name: 'CLEAVE_AGENT_EXECUTION_PROVIDERS', path: 'agent.executionProviders', type: 'list' },
-  { name: 'CLEAVE_AGENT_ID', path: 'agent.id', type: 'string' },
-  { name: 'CLEAVE_AGENT_DEVICE', path: 'agent.energy.device', type: 'string' },
-  { name: 'CLEAVE_AGENT_LINK', path: 'agent.energy.link', type: 'string' },
-  { name: 'CLEAVE_AGENT_LATENCY_BUDGET_MS', path: 'agent.policy.latencyBudgetMs', type: 'number' },
-  { name: 'CLEAVE_AGENT_ENERGY_BUDGET_MJ', path: 'agent.policy.energyBudgetMj', type: 'number' },
-  { name: 'CLEAVE_AGENT_HTTP_HOST', path: 'http.host', type: 'string' },
-  { name: 'CLEAVE_AGENT_HTTP_PORT', path: 'http.port', type: 'int' },
-];
 
 const HttpSchema = z
   .object({

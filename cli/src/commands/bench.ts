@@ -1,9 +1,9 @@
-// `cleave bench [run|serve|soak]`: benchmarks that write JSON. Figures come from here, not from tests.
-import { edgeCommand } from '../bench/edge-runner.js';
-import { fullServerCommand } from '../bench/full-model-server.js';
-import { benchRun } from '../bench/run.js';
-import { benchServe } from './bench-serve.js';
-import { benchSoak } from './bench-soak.js';
+// `cleave bench [run|serve|soak]`: benchmarks that write JSON. Figures come from here, not from
+// tests. The harness is @cleave/bench; this command hands it the ways to start the CLI's own
+// processes (`cleave serve`, `cleave bench edge`).
+import { benchRun, benchServe, benchSoak, createCleaveLauncher, edgeCommand } from '@cleave/bench';
+import { CLI_BIN } from '../paths.js';
+import { startServeProcess } from '../serve-process.js';
 
 const HELP =
   'cleave bench [run|serve|soak] [options]\n\n' +
@@ -14,18 +14,18 @@ const HELP =
 
 export async function benchCommand(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === 'serve') return benchServe(rest);
-  if (name === 'soak') return benchSoak(rest);
-  if (name === 'run') return benchRun(rest);
-  // The bench's own processes, started by `cleave bench run`.
+  const cleave = createCleaveLauncher(CLI_BIN, startServeProcess);
+  if (name === 'serve') return benchServe(rest, startServeProcess);
+  if (name === 'soak') return benchSoak(rest, startServeProcess);
+  if (name === 'run') return benchRun(rest, cleave);
+  // The bench's own process, started by `cleave bench run`.
   if (name === 'edge') return edgeCommand(rest);
-  if (name === 'full-server') return fullServerCommand(rest);
   if (name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(HELP);
     return 0;
   }
   // Anything else (nothing, or options such as --quick) is the full benchmark.
-  if (name === undefined || name.startsWith('-')) return benchRun(argv);
+  if (name === undefined || name.startsWith('-')) return benchRun(argv, cleave);
   process.stderr.write(`cleave bench: unknown benchmark "${name}"\n\n${HELP}`);
   return 2;
 }

@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { arch } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { requestOrder, runWithConcurrency } from '@cleave/bench';
 import { createDashboardRoutes, createTailServer } from '@cleave/cloud-server';
 import { imageAt, loadFashionMnist } from '@cleave/dataset';
 import { type Answer, createAgent, INFERENCE_MODES, type InferenceMode } from '@cleave/edge-agent';
@@ -13,12 +14,11 @@ import {
   isDeviceProfileName,
   RADIO_LINK_TYPES,
 } from '@cleave/telemetry';
-import { createTraceStore, startTelemetry } from '@cleave/telemetry/otel';
+import { createTraceStore, startTelemetry } from '@cleave/telemetry-sdk';
 import cliProgress from 'cli-progress';
 import { buildReport, formatReport } from '../demo-report.js';
 import { buildEnergyReport } from '../energy-report.js';
 import { CLEAVE_VERSION, DEFAULT_BUNDLE, DEFAULT_MODELS_DIR } from '../paths.js';
-import { runWithConcurrency } from '../run-pool.js';
 
 export const DEMO_HELP = `cleave demo [options]      (npm start)
 
@@ -44,19 +44,6 @@ Energy: the agent charges every inference (its meter on this machine, or the --d
 with --device the report adds energy per inference for local-only, full offload and split,
 each figure with its method (measured | modeled | estimated).
 `;
-
-/** Every image `duplicate` times; shuffled with a fixed seed when duplicated, as the dual-CNN paper does. */
-export function requestOrder(count: number, duplicate: number): number[] {
-  const order = Array.from({ length: count * duplicate }, (_, k) => k % count);
-  if (duplicate === 1) return order;
-  let seed = 0x9e3779b9;
-  for (let i = order.length - 1; i > 0; i--) {
-    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
-    const j = seed % (i + 1);
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
-  return order;
-}
 
 export async function demoCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -119,7 +106,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     {
       httpRoutes: [
         ...createDashboardRoutes({
-          metricsText: telemetry.metricsText,
+          metrics: telemetry.collectMetrics,
           traces: traceStore,
           title: 'cleave demo',
         }),

@@ -1,4 +1,5 @@
 // `cleave fleet`: the operator's side of the NATS control plane (docs/fleet.md).
+
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,7 +17,6 @@ import {
   getLayer,
   listMembers,
   listStoredBundles,
-  type NatsOptions,
   openFleetResources,
   parseBundleRef,
   pushBundle,
@@ -29,101 +29,9 @@ import {
 } from '@cleave/control';
 import { LiveConfigPatchSchema } from '@cleave/edge-agent';
 import { loadBundle, parseManifest } from '@cleave/models';
+import { resolveOptions } from '@cleave/options';
+import { NATS_FLAGS, NATS_HELP, natsOptionsFrom } from '../nats-flags.js';
 import { DEFAULT_MODELS_DIR } from '../paths.js';
-
-/** NATS flags shared by `cleave fleet`, `cleave agent --nats` and `cleave serve --nats`. */
-export const NATS_FLAGS = {
-  nats: { type: 'string' },
-  'nats-user': { type: 'string' },
-  'nats-password': { type: 'string' },
-  'nats-token': { type: 'string' },
-  'nats-creds': { type: 'string' },
-  'nats-nkey': { type: 'string' },
-  'nats-ca': { type: 'string' },
-  'nats-cert': { type: 'string' },
-  'nats-key': { type: 'string' },
-  'js-domain': { type: 'string' },
-} as const;
-
-export const NATS_HELP = `  --nats URL           NATS server(s), comma-separated (env CLEAVE_NATS_URL)
-  --nats-user U --nats-password P | --nats-token T | --nats-creds FILE | --nats-nkey SEEDFILE
-  --nats-ca FILE --nats-cert FILE --nats-key FILE   TLS (CA; client certificate for mutual TLS)
-  --js-domain D        JetStream domain of the hub when connected through a leaf node
-`;
-
-type Flags = Partial<Record<keyof typeof NATS_FLAGS, string>>;
-
-/** NATS options from the flags and CLEAVE_NATS_* variables; undefined when no server is named. */
-export function natsOptionsFrom(values: Flags): (NatsOptions & { domain?: string }) | undefined {
-  const env = process.env;
-  const url = values.nats ?? env.CLEAVE_NATS_URL;
-  if (!url) return undefined;
-  const pick = (flag: keyof Flags, name: string) => values[flag] ?? env[name];
-  const user = pick('nats-user', 'CLEAVE_NATS_USER');
-  const pass = pick('nats-password', 'CLEAVE_NATS_PASSWORD');
-  const token = pick('nats-token', 'CLEAVE_NATS_TOKEN');
-  const creds = pick('nats-creds', 'CLEAVE_NATS_CREDS');
-  const nkey = pick('nats-nkey', 'CLEAVE_NATS_NKEY');
-  const [ca, cert, key] = [pick('nats-ca', 'CLEAVE_NATS_CA'), values['nats-cert'], values['nats-key']];
-  const domain = pick('js-domain', 'CLEAVE_JS_DOMAIN');
-  return {
-    servers: url.split(',').map((s) => s.trim()),
-    ...(user ? { user } : {}),
-    ...(pass ? { pass } : {}),
-    ...(token ? { token } : {}),
-    ...(creds ? { credsFile: creds } : {}),
-    ...(nkey ? { nkeySeedFile: nkey } : {}),
-    ...(ca || cert
-      ? {
-          tls: {
-            ...(ca ? { caFile: ca } : {}),
-            ...(cert ? { certFile: cert } : {}),
-            ...(key ? { keyFile: key } : {}),
-          },
-        }
-      : {}),
-    ...(domain ? { domain } : {}),
-  };
-}
-
-/**
- * Joins the fleet now, or keeps trying every `retryMs` while NATS cannot be reached: the daemon
- * serves meanwhile, it only is not managed yet. `close()` stops trying or leaves.
- */
-export function joinFleetInBackground(
-  join: () => Promise<{ close(): Promise<void> }>,
-  log: { info(o: object, m: string): void; error(o: object, m: string): void },
-  retryMs = 5000,
-): { joined: Promise<void>; close(): Promise<void> } {
-  let member: { close(): Promise<void> } | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = false;
-  let first: (() => void) | undefined;
-  const joined = new Promise<void>((r) => {
-    first = r;
-  });
-  const attempt = async () => {
-    try {
-      member = await join();
-      if (stopped) await member.close();
-      else log.info({}, 'joined the fleet');
-      first?.();
-    } catch (error) {
-      if (stopped) return;
-      log.error({ err: (error as Error).message }, `cannot join the fleet; retrying in ${retryMs} ms`);
-      timer = setTimeout(() => void attempt(), retryMs);
-    }
-  };
-  void attempt();
-  return {
-    joined,
-    async close() {
-      stopped = true;
-      clearTimeout(timer);
-      await member?.close();
-    },
-  };
-}
 
 export const FLEET_HELP = `cleave fleet <command> [options]
 
@@ -156,11 +64,7 @@ function parseAssignment(arg: string): [string, unknown] {
 function checkLayer(layer: Record<string, unknown>): void {
   const { bundle, ...settings } = layer;
   if (bundle !== undefined) parseBundleRef(String(bundle));
-  const parsed = LiveConfigPatchSchema.safeParse(settings);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new ControlError(`invalid configuration:\n${lines.join('\n')}`);
-  }
+  resolveOptions(LiveConfigPatchSchema, settings, 'configuration');
 }
 
 export async function fleetCommand(argv: string[]): Promise<number> {

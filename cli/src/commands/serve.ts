@@ -3,34 +3,13 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { createDashboardRoutes, createTailServer } from '@cleave/cloud-server';
 import { fleetIdOf, joinFleetAsServer } from '@cleave/control';
-import { createTraceStore, startTelemetry } from '@cleave/telemetry/otel';
-import { type EnvBinding, fromEnv, mergeOptions, readConfigFile } from '../config-source.js';
+import { createTraceStore, startTelemetry } from '@cleave/telemetry-sdk';
+import { fromEnv, mergeOptions, readConfigFile } from '../config-source.js';
+import { SERVE_ENV } from '../env-bindings.js';
+import { joinFleetInBackground } from '../fleet-membership.js';
 import { createLogger } from '../logger.js';
+import { NATS_FLAGS, NATS_HELP, natsOptionsFrom } from '../nats-flags.js';
 import { CLEAVE_VERSION, DEFAULT_MODELS_DIR } from '../paths.js';
-import { joinFleetInBackground, NATS_FLAGS, NATS_HELP, natsOptionsFrom } from './fleet.js';
-
-export const SERVE_ENV: EnvBinding[] = [
-  { name: 'CLEAVE_SERVE_HOST', path: 'host', type: 'string' },
-  { name: 'CLEAVE_SERVE_PORT', path: 'port', type: 'int' },
-  { name: 'CLEAVE_MODELS_DIR', path: 'modelsDir', type: 'string' },
-  { name: 'CLEAVE_SERVE_MODELS', path: 'models', type: 'list' },
-  { name: 'CLEAVE_SERVE_WORKERS', path: 'workers', type: 'int' },
-  { name: 'CLEAVE_SERVE_BATCHES_PER_WORKER', path: 'batchesPerWorker', type: 'int' },
-  { name: 'CLEAVE_SERVE_FULL', path: 'serveFull', type: 'bool' },
-  { name: 'CLEAVE_SERVE_INTRA_OP_THREADS', path: 'intraOpThreads', type: 'int' },
-  { name: 'CLEAVE_SERVE_INTRA_OP_SPINNING', path: 'intraOpSpinning', type: 'bool' },
-  { name: 'CLEAVE_SERVE_EXECUTION_PROVIDERS', path: 'executionProviders', type: 'list' },
-  { name: 'CLEAVE_SERVE_BATCHING', path: 'batching.enabled', type: 'bool' },
-  { name: 'CLEAVE_SERVE_MAX_BATCH_SIZE', path: 'batching.maxBatchSize', type: 'int' },
-  { name: 'CLEAVE_SERVE_MAX_QUEUE_DELAY_US', path: 'batching.maxQueueDelayMicros', type: 'int' },
-  { name: 'CLEAVE_SERVE_QUEUE_LIMIT', path: 'batching.queueLimit', type: 'int' },
-  { name: 'CLEAVE_SERVE_MAX_IN_FLIGHT_PER_STREAM', path: 'limits.maxInFlightPerStream', type: 'int' },
-  { name: 'CLEAVE_SERVE_DRAIN_TIMEOUT_MS', path: 'drainTimeoutMs', type: 'int' },
-  { name: 'CLEAVE_SERVE_HTTP_PORT', path: 'http.port', type: 'int' },
-  { name: 'CLEAVE_SERVE_MODEL_CONTROL', path: 'modelControl.mode', type: 'string' },
-  { name: 'CLEAVE_SERVE_POLL_INTERVAL_MS', path: 'modelControl.pollIntervalMs', type: 'int' },
-  { name: 'CLEAVE_ADMIN_TOKEN', path: 'admin.token', type: 'string' },
-];
 
 export const SERVE_HELP = `cleave serve [options]
 
@@ -127,7 +106,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     serverVersion: CLEAVE_VERSION,
     httpRoutes: [
       ...createDashboardRoutes({
-        metricsText: telemetry.metricsText,
+        metrics: telemetry.collectMetrics,
         traces: traceStore,
         title: 'cleave serve',
       }),

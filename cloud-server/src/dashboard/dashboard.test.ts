@@ -5,11 +5,13 @@ import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { createTraceStore, startTelemetry, type Telemetry, type TraceStore } from '@cleave/telemetry/otel';
+import { type CollectedMetrics, METRIC } from '@cleave/telemetry';
+import { createTraceStore, startTelemetry, type Telemetry, type TraceStore } from '@cleave/telemetry-sdk';
 import { context, metrics, SpanKind, trace } from '@opentelemetry/api';
 import { recordBatch, recordOutcome, recordServed } from '../server-metrics.js';
 import { computeDashboardData, type DashboardData, waterfall } from './data.js';
 import { createDashboardRoutes } from './index.js';
+import { AGENT_SCOPE } from './metric-figures.js';
 
 describe('dashboard - routes and figures', { timeout: 60_000 }, () => {
   let telemetry: Telemetry;
@@ -25,7 +27,7 @@ describe('dashboard - routes and figures', { timeout: 60_000 }, () => {
       diagLogger: { error() {}, warn() {}, info() {}, debug() {}, verbose() {} },
     });
     const [route] = createDashboardRoutes({
-      metricsText: telemetry.metricsText,
+      metrics: telemetry.collectMetrics,
       traces: store,
       title: 'Test <b>',
     });
@@ -149,7 +151,7 @@ describe('dashboard - routes and figures', { timeout: 60_000 }, () => {
     assert.equal(d.server.batch?.mean, 4);
 
     const e = d.energy.metrics!;
-    assert.equal(e.from, 'cleave_inference_energy_joules');
+    assert.equal(e.from, METRIC.inferenceEnergy);
     assert.equal(e.inferences, 100);
     assert.ok(Math.abs(e.computeMj! - 1) < 1e-9, `compute ${e.computeMj}`);
     assert.ok(Math.abs(e.radioMj! - 0.6) < 1e-9, `radio ${e.radioMj}`); // 30 × 2 mJ over 100 inferences
@@ -229,20 +231,39 @@ describe('dashboard - routes and figures', { timeout: 60_000 }, () => {
   });
 
   it('dashboard - an energy counter is spread over the answers, split by answer source', async () => {
-    const text = [
-      '# TYPE cleave_agent_answers_total counter',
-      'cleave_agent_answers_total{source="exit"} 8',
-      'cleave_agent_answers_total{source="cloud"} 2',
-      '# TYPE cleave_inference_energy_millijoules_total counter',
-      'cleave_inference_energy_millijoules_total{component="compute",source="exit",method="measured"} 8',
-      'cleave_inference_energy_millijoules_total{component="compute",source="cloud",method="measured"} 2',
-      'cleave_inference_energy_millijoules_total{component="radio",source="cloud",method="modeled"} 10',
-      '# TYPE hw_power_watts gauge',
-      'hw_power_watts{hw_name="total"} 4.5',
-      'hw_power_watts{hw_name="VDD_IN"} 4.5',
-    ].join('\n');
+    const point = (attributes: Record<string, string>, value: number) => ({ attributes, value });
+    const collected: CollectedMetrics = {
+      resource: { 'service.name': 'cleave-agent' },
+      metrics: [
+        {
+          name: METRIC.agentAnswers,
+          unit: '',
+          kind: 'counter',
+          scope: AGENT_SCOPE,
+          points: [point({ source: 'exit' }, 8), point({ source: 'cloud' }, 2)],
+        },
+        {
+          name: METRIC.inferenceEnergy,
+          unit: 'mJ',
+          kind: 'counter',
+          scope: AGENT_SCOPE,
+          points: [
+            point({ component: 'compute', source: 'exit', method: 'measured' }, 8),
+            point({ component: 'compute', source: 'cloud', method: 'measured' }, 2),
+            point({ component: 'radio', source: 'cloud', method: 'modeled' }, 10),
+          ],
+        },
+        {
+          name: METRIC.hwPower,
+          unit: 'W',
+          kind: 'gauge',
+          scope: AGENT_SCOPE,
+          points: [point({ 'hw.name': 'total' }, 4.5), point({ 'hw.name': 'VDD_IN' }, 4.5)],
+        },
+      ],
+    };
     const d = await computeDashboardData({
-      metricsText: async () => text,
+      metrics: async () => collected,
       traces: createTraceStore(),
       title: 't',
       history: { points: [], raw: [] },
@@ -254,13 +275,16 @@ describe('dashboard - routes and figures', { timeout: 60_000 }, () => {
       cloud: { computeMj: 1, radioMj: 5, totalMj: 6 },
     });
     assert.equal(d.energy.boardPowerW, 4.5);
+    assert.deepEqual(d.services, ['cleave-agent']);
     const broken = await computeDashboardData({
-      metricsText: async () => 'x{ 1',
+      metrics: async () => {
+        throw new Error('collection failed');
+      },
       traces: createTraceStore(),
       title: 't',
       history: { points: [], raw: [] },
     });
-    assert.match(broken.errors[0] ?? '', /^metrics: line 1/);
+    assert.match(broken.errors[0] ?? '', /^metrics: collection failed/);
   });
 
   it('dashboard - waterfall order survives orphans and cycles', () => {

@@ -1,8 +1,9 @@
 // The live dashboard: `GET /dashboard` (one self-contained HTML page: inline CSS and JS, SVG
 // charts, nothing fetched from elsewhere) and `GET /dashboard/data.json` (the figures, computed
-// here from the process's own Prometheus text and recent traces). Mount the routes on the tail
+// here from the process's own collected metrics, as data, and recent traces). Mount the routes on the tail
 // server: `createTailServer(options, { httpRoutes: [...createDashboardRoutes({...}), metrics] })`.
 import type { ServerResponse } from 'node:http';
+import type { CollectedMetrics } from '@cleave/telemetry';
 import { HttpError } from '@cleave/wire';
 import type { HttpRoute } from '../http/http-server.js';
 import { computeDashboardData, type DashboardTraceSource, type HistoryState } from './data.js';
@@ -19,21 +20,17 @@ export {
   waterfall,
 } from './data.js';
 export {
-  ExpositionError,
   type Histogram,
   histogramQuantile,
   histograms,
-  type MetricFamily,
-  type MetricType,
-  parseExposition,
-  type Sample,
+  type PointFilter,
   sumBy,
   sumOf,
-} from './prom-text.js';
+} from './metric-queries.js';
 
 export interface DashboardOptions {
-  /** The Prometheus text of this process (`telemetry.metricsText`). */
-  metricsText: () => Promise<string>;
+  /** This process's metrics as data (`telemetry.collectMetrics`). */
+  metrics: () => Promise<CollectedMetrics | undefined>;
   /** Recent traces (`createTraceStore()`, attached with `startTelemetry({ traces: { store } })`). */
   traces: DashboardTraceSource;
   /** Shown in the page's heading and title; default "Cleave". */
@@ -90,7 +87,7 @@ export function createDashboardRoutes(options: DashboardOptions): HttpRoute[] {
       throw new HttpError(400, 'trace must be 32 lower-case hex digits');
     }
     const data = await computeDashboardData({
-      metricsText: options.metricsText,
+      metrics: options.metrics,
       traces: options.traces,
       title,
       history,

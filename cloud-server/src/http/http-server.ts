@@ -1,7 +1,7 @@
 // The tail server's HTTP side: KServe v2 endpoints plus whatever routes the entry point adds
 // (Prometheus /metrics, the dashboard). Errors are JSON {"error": "..."} with their status.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HttpError, type ListeningHttpServer, listenHttp, sendJson } from '@cleave/wire';
+import { HttpError, type ListeningHttpServer, listenHttp, sendJson, statusOfError } from '@cleave/wire';
 import { createKserveHandler, type KserveContext } from './kserve-routes.js';
 
 /** Handles the request and returns true, or returns false when the path is not its own. */
@@ -25,8 +25,8 @@ export function startTailHttp(
         res.destroy();
         return;
       }
-      if (error instanceof HttpError) sendJson(res, error.status, { error: error.message });
-      else sendJson(res, 500, { error: `internal error: ${(error as Error).message}` });
+      const { http, message } = statusOfError(error);
+      sendJson(res, http, { error: message });
     });
   });
 }

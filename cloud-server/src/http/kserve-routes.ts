@@ -7,11 +7,10 @@
 //   POST /v2/models/{name}[/versions/{v}]/infer      feature frames in, logits out
 // With serveFull, `{name}:full` is the bundle's full model: an FP32 input tensor in, logits out.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HttpError, type InferResult, readBody, sendJson } from '@cleave/wire';
+import { HttpError, type InferResult, readBody, sendJson, statusOfError } from '@cleave/wire';
 import { findFullModel, fullModelBase, inferInput } from '../full-inference.js';
 import type { ModelRegistry, ServedModel } from '../model-registry.js';
 import { recordFailure, recordResult } from '../server-metrics.js';
-import { httpStatusOf, toGrpcStatus } from '../serving-errors.js';
 import { inferFrame } from '../tail-inference.js';
 import { framesOf, readRequest, samplesOf } from './kserve-codec.js';
 
@@ -94,9 +93,9 @@ export function createKserveHandler(ctx: KserveContext) {
       results = await Promise.all(runs.map((run) => run()));
       for (const r of results) recordResult(r);
     } catch (error) {
-      const { code, message } = toGrpcStatus(error);
-      recordFailure(code);
-      throw new HttpError(httpStatusOf(code), message);
+      const { grpc, http, message } = statusOfError(error);
+      recordFailure(grpc);
+      throw new HttpError(http, message);
     } finally {
       ctx.inFlight.count -= runs.length;
     }

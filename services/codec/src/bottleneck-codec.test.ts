@@ -188,7 +188,7 @@ describe('bottleneck codec', () => {
     const frame = decodeFrame(codec.encode(new Float32Array(codec.elementCount).fill(-1)));
     assert.doesNotThrow(() => codec.assertPairs(frame));
     assert.deepEqual([...codec.decodeFeatures(frame)].slice(0, 9), Array(9).fill(-1));
-    const other = encodeFrame({ ...frame, headSha256: 'ffffffff' });
+    const other = encodeFrame({ ...frame, headFingerprint: 'ffffffff' });
     expectMismatch(() => codec.assertPairs(decodeFrame(other)), 'HEAD_MISMATCH');
   });
 

@@ -104,7 +104,7 @@ export function createBottleneckCodec(options: BottleneckCodecOptions): Bottlene
     entropyCodecId: coder.entropyCodecId,
     encode(features) {
       const { codecId, payload } = coder.encode(quantize(features, spec, codes));
-      return encodeFrame({ headSha256: headFingerprint, shape, bits, codecId, payload });
+      return encodeFrame({ headFingerprint, shape, bits, codecId, payload });
     },
     decode(bytes, out) {
       const frame = decodeFrame(bytes);
@@ -162,7 +162,7 @@ function createFloat32Codec(options: BottleneckCodecOptions): BottleneckCodec {
     encode(features) {
       const payload = encodeFloat32Payload(features, scratch);
       return encodeFrame({
-        headSha256: headFingerprint,
+        headFingerprint,
         shape,
         bits: FLOAT32_BITS,
         codecId: CodecId.FLOAT32,

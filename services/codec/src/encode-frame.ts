@@ -13,11 +13,10 @@ import {
 } from './frame-format.js';
 
 export interface FrameFields {
-  /**
-   * sha256 of the head ONNX file (64 hex characters; the frame carries its first 4 bytes), or
-   * the 8-hex-character fingerprint itself, e.g. to re-encode a parsed frame.
-   */
-  headSha256: string;
+  /** sha256 of the head ONNX file (64 hex characters); the frame carries its first 4 bytes. */
+  headSha256?: string;
+  /** Or those 4 bytes themselves as 8 hex characters, e.g. to re-encode a parsed frame. */
+  headFingerprint?: string;
   /** Shape of one sample, channel first. */
   shape: readonly number[];
   bits: number;
@@ -31,9 +30,19 @@ export interface FrameFields {
   payload: Uint8Array;
 }
 
-function fingerprintOf(text: string): string {
-  if (typeof text === 'string' && /^[0-9a-fA-F]{8}$/.test(text)) return text.toLowerCase();
-  return headFingerprintOf(text);
+/** The fingerprint the frame carries: from exactly one of headSha256 and headFingerprint. */
+function fingerprintOf(fields: FrameFields): string {
+  const { headSha256, headFingerprint } = fields;
+  if (headFingerprint === undefined) return headFingerprintOf(headSha256 as string);
+  if (headSha256 !== undefined)
+    throw new FrameError(
+      FrameErrorCode.BAD_FIELD,
+      'headSha256',
+      'give headSha256 or headFingerprint, not both',
+    );
+  if (typeof headFingerprint !== 'string' || !/^[0-9a-fA-F]{8}$/.test(headFingerprint))
+    throw new FrameError(FrameErrorCode.BAD_FIELD, 'headFingerprint', 'must be 8 hex characters');
+  return headFingerprint.toLowerCase();
 }
 
 /**
@@ -47,7 +56,7 @@ export function encodeFrame(fields: FrameFields): Uint8Array {
     throw new FrameError(FrameErrorCode.UNKNOWN_CODEC, 'codecId', `codec ${codecId} is not supported`);
   }
   checkBits(bits, codecId);
-  const fingerprint = fingerprintOf(fields.headSha256);
+  const fingerprint = fingerprintOf(fields);
   const count = checkShape(shape);
   checkPayloadLength(codecId, count, bits, payload.length);
   if (codecId === CodecId.BITPACK) {

@@ -50,7 +50,13 @@ function validFrame(random: () => number, layout: Layout): Uint8Array {
           random() < 0.7 ? 0 : randomInt(random, 0, 2 ** layout.bits - 1),
         );
   const { codecId, payload } = layout.coder.encode(codes);
-  return encodeFrame({ headSha256: 'c0dec0de', shape: layout.shape, bits: layout.bits, codecId, payload });
+  return encodeFrame({
+    headFingerprint: 'c0dec0de',
+    shape: layout.shape,
+    bits: layout.bits,
+    codecId,
+    payload,
+  });
 }
 
 /** A valid frame damaged in one of several ways; the CRC is often repaired to reach deeper checks. */

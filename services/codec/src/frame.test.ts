@@ -4,7 +4,14 @@ import { decodeFrame } from './decode-frame.js';
 import { encodeFrame } from './encode-frame.js';
 import { FrameError, type FrameErrorCode, type FrameField } from './errors.js';
 import { frameHeaderByteLength, MAX_ELEMENTS } from './frame-format.js';
-import { buildRaw, type RawFrame, sampleFields, sampleRaw, withFixedCrc } from './testing/frame-fixtures.js';
+import {
+  buildRaw,
+  type RawFrame,
+  SAMPLE_SHA256,
+  sampleFields,
+  sampleRaw,
+  withFixedCrc,
+} from './testing/frame-fixtures.js';
 
 const opts = { timeout: 20_000 };
 
@@ -43,7 +50,7 @@ describe('frame', () => {
     assert.equal(Buffer.from(frame).toString('hex'), GOLDEN_HEX);
     assert.deepEqual(frame, buildRaw(sampleRaw()));
     const rans = encodeFrame({
-      headSha256: '01234567',
+      headFingerprint: '01234567',
       shape: [2, 16],
       bits: 2,
       codecId: 1,
@@ -225,8 +232,16 @@ describe('frame', () => {
     expectFrameError(encode({ payload: Uint8Array.from([0, 0x80]) }), 'BAD_FIELD', 'payload');
     expectFrameError(encode({ codecId: 1, payload: new Uint8Array(2) }), 'BAD_FIELD', 'payloadLength');
     expectFrameError(encode({ shape: [MAX_ELEMENTS + 1] }), 'BAD_FIELD', 'shape');
-    // The full sha256 or its 8-hex-character fingerprint, in either case.
-    const a = encodeFrame(sampleFields({ headSha256: sampleFields().headSha256.toUpperCase() }));
-    assert.deepEqual(encodeFrame(sampleFields({ headSha256: '01234567' })), a);
+    // The full sha256 or its 8-hex-character fingerprint, in either case; not both, and not a
+    // fingerprint passed as a sha256.
+    const a = encodeFrame(sampleFields({ headSha256: SAMPLE_SHA256.toUpperCase() }));
+    assert.deepEqual(encodeFrame(sampleFields({ headSha256: undefined, headFingerprint: '01234567' })), a);
+    expectFrameError(encode({ headFingerprint: '01234567' }), 'BAD_FIELD', 'headSha256');
+    expectFrameError(encode({ headSha256: '01234567' }), 'BAD_FIELD', 'headSha256');
+    expectFrameError(
+      encode({ headSha256: undefined, headFingerprint: '0123' }),
+      'BAD_FIELD',
+      'headFingerprint',
+    );
   });
 });

@@ -1,7 +1,9 @@
 // Connecting to NATS with the fleet's options: servers, user/password, token, nkey seed or a
 // creds file (JWT + nkey), TLS (CA, client certificate), and reconnection that never gives up,
 // so a device rides out any outage and resumes on its own.
+
 import { readFileSync } from 'node:fs';
+import { ClientTlsFilesSchema, resolveOptions } from '@cleave/options';
 import { connect, credsAuthenticator, type NatsConnection, nkeyAuthenticator } from 'nats';
 import { z } from 'zod';
 
@@ -18,14 +20,7 @@ export const NatsOptionsSchema = z
     credsFile: z.string().min(1).optional(),
     /** A file holding an nkey seed (SU…), for nkey authentication without JWTs. */
     nkeySeedFile: z.string().min(1).optional(),
-    tls: z
-      .object({
-        caFile: z.string().min(1).optional(),
-        certFile: z.string().min(1).optional(),
-        keyFile: z.string().min(1).optional(),
-      })
-      .strict()
-      .optional(),
+    tls: ClientTlsFilesSchema.optional(),
     /** JetStream domain of the hub when the agent talks to it through a leaf node (docs/fleet.md). */
     domain: z.string().min(1).optional(),
     reconnectTimeWaitMs: z.number().int().min(10).default(1000),
@@ -48,12 +43,7 @@ export class ControlError extends Error {
 }
 
 export function resolveNatsOptions(options: NatsOptions): ResolvedNatsOptions {
-  const parsed = NatsOptionsSchema.safeParse(options);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new ControlError(`invalid NATS options:\n${lines.join('\n')}`);
-  }
-  return parsed.data;
+  return resolveOptions(NatsOptionsSchema, options, 'NATS options');
 }
 
 /** Opens a connection that reconnects forever; the first connect fails fast if nothing answers. */

@@ -18,18 +18,16 @@ export {
   type ResolvedNatsOptions,
   resolveNatsOptions,
 } from './connection.js';
+export { type FleetAgent, type FleetAgentOptions, joinFleetAsAgent } from './fleet-agent.js';
+export { type ControlledServer, type FleetServerOptions, joinFleetAsServer } from './fleet-server.js';
+export { formatMembers, formatStatuses } from './fleet-tables.js';
+export { createForwarder, type Forwarder, type ForwarderOptions, type ForwarderStats } from './forwarder.js';
 export {
-  type AnswerLike,
   type ControlledAgent,
-  type HardExampleLike,
   hardExampleRecord,
   type TelemetryRecord,
   telemetryRecord,
-} from './controlled.js';
-export { type FleetAgent, type FleetAgentOptions, joinFleetAsAgent } from './fleet-agent.js';
-export { type ControlledServer, type FleetServerOptions, joinFleetAsServer } from './fleet-server.js';
-export { formatMembers, formatStatuses } from './format.js';
-export { createForwarder, type Forwarder, type ForwarderOptions, type ForwarderStats } from './forwarder.js';
+} from './managed-agent.js';
 export {
   BundleTransferError,
   downloadBundle,

@@ -1,3 +1,14 @@
+export {
+  ANSWER_SOURCES,
+  type Answer,
+  type AnswerEnergy,
+  type AnswerSource,
+  type AnswerTimings,
+  type GateRecord,
+  type HardExample,
+  INFERENCE_MODES,
+  type InferenceMode,
+} from './answer.js';
 export { bundleCodec } from './bundle-codec.js';
 export { BundleError, BundleErrorCode, type BundleErrorOptions, type BundleIssue } from './bundle-error.js';
 export {
@@ -10,6 +21,13 @@ export {
   loadBundle,
   sha256File,
 } from './bundle-loader.js';
+export {
+  type AgentInput,
+  createInputPreparer,
+  InputError,
+  type InputPreparer,
+  type InputPreparerOptions,
+} from './input-preparer.js';
 export { checkManifestRules, checkPlainFileName, requiredAccuracyKeys } from './manifest-rules.js';
 export {
   ACCURACY_KEYS,

@@ -1,4 +1,13 @@
 export {
+  ERROR_CODE_STATUS,
+  type ErrorCode,
+  type ErrorStatus,
+  grpcStatusOfCode,
+  httpStatusOfGrpc,
+  isErrorCode,
+  statusOfError,
+} from './error-status.js';
+export {
   HEALTH_SERVICE_NAME,
   HealthImplementation,
   healthProtoPath,
@@ -7,7 +16,7 @@ export {
   type ServingStatus,
   type ServingStatusMap,
 } from './health.js';
-export { HttpError, type ListeningHttpServer, listenHttp, readBody, sendJson } from './http-kit.js';
+export { HttpError, type ListeningHttpServer, listenHttp, readBody, sendJson } from './http-endpoint.js';
 export { createInferError, type GrpcStatusName } from './infer-error.js';
 export { loadCleavePackageDefinition, loadCleaveProto, PROTO_LOADER_OPTIONS } from './load-cleave-proto.js';
 export {

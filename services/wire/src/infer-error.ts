@@ -1,5 +1,5 @@
+import type { InferError } from '@cleave/proto/generated/cleave/v1/InferError.js';
 import { status } from '@grpc/grpc-js';
-import type { InferError } from '../../../proto/generated/cleave/v1/InferError.js';
 
 /** A gRPC status code name, e.g. 'INVALID_ARGUMENT'. */
 export type GrpcStatusName = keyof typeof status;

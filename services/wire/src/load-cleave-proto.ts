@@ -1,6 +1,6 @@
+import type { ProtoGrpcType } from '@cleave/proto/generated/split_inference.js';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import type { ProtoGrpcType } from '../../../proto/generated/split_inference.js';
 import { PROTO_ROOT, SPLIT_INFERENCE_PROTO_FILE } from './proto-paths.js';
 
 /**

@@ -1,6 +1,6 @@
+import type { ProtoGrpcType } from '@cleave/proto/generated/model_repository.js';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import type { ProtoGrpcType } from '../../../proto/generated/model_repository.js';
 import { PROTO_LOADER_OPTIONS } from './load-cleave-proto.js';
 import { MODEL_REPOSITORY_PROTO_FILE } from './proto-paths.js';
 

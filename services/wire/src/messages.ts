@@ -5,76 +5,76 @@
 export type {
   BottleneckSpec,
   BottleneckSpec__Output,
-} from '../../../proto/generated/cleave/v1/BottleneckSpec.js';
-export type { InferError, InferError__Output } from '../../../proto/generated/cleave/v1/InferError.js';
-export type { InferRequest, InferRequest__Output } from '../../../proto/generated/cleave/v1/InferRequest.js';
+} from '@cleave/proto/generated/cleave/v1/BottleneckSpec.js';
+export type { InferError, InferError__Output } from '@cleave/proto/generated/cleave/v1/InferError.js';
+export type { InferRequest, InferRequest__Output } from '@cleave/proto/generated/cleave/v1/InferRequest.js';
 export type {
   InferResponse,
   InferResponse__Output,
-} from '../../../proto/generated/cleave/v1/InferResponse.js';
-export type { InferResult, InferResult__Output } from '../../../proto/generated/cleave/v1/InferResult.js';
+} from '@cleave/proto/generated/cleave/v1/InferResponse.js';
+export type { InferResult, InferResult__Output } from '@cleave/proto/generated/cleave/v1/InferResult.js';
 export type {
   ListModelsRequest,
   ListModelsRequest__Output,
-} from '../../../proto/generated/cleave/v1/ListModelsRequest.js';
+} from '@cleave/proto/generated/cleave/v1/ListModelsRequest.js';
 export type {
   ListModelsResponse,
   ListModelsResponse__Output,
-} from '../../../proto/generated/cleave/v1/ListModelsResponse.js';
+} from '@cleave/proto/generated/cleave/v1/ListModelsResponse.js';
 export type {
   LoadModelRequest,
   LoadModelRequest__Output,
-} from '../../../proto/generated/cleave/v1/LoadModelRequest.js';
+} from '@cleave/proto/generated/cleave/v1/LoadModelRequest.js';
 export type {
   ModelMetadataRequest,
   ModelMetadataRequest__Output,
-} from '../../../proto/generated/cleave/v1/ModelMetadataRequest.js';
+} from '@cleave/proto/generated/cleave/v1/ModelMetadataRequest.js';
 export type {
   ModelMetadataResponse,
   ModelMetadataResponse__Output,
-} from '../../../proto/generated/cleave/v1/ModelMetadataResponse.js';
+} from '@cleave/proto/generated/cleave/v1/ModelMetadataResponse.js';
 export type {
   ModelReadyRequest,
   ModelReadyRequest__Output,
-} from '../../../proto/generated/cleave/v1/ModelReadyRequest.js';
+} from '@cleave/proto/generated/cleave/v1/ModelReadyRequest.js';
 export type {
   ModelReadyResponse,
   ModelReadyResponse__Output,
-} from '../../../proto/generated/cleave/v1/ModelReadyResponse.js';
+} from '@cleave/proto/generated/cleave/v1/ModelReadyResponse.js';
 export type {
   ModelRepositoryClient,
   ModelRepositoryHandlers,
-} from '../../../proto/generated/cleave/v1/ModelRepository.js';
-export type { ModelSummary, ModelSummary__Output } from '../../../proto/generated/cleave/v1/ModelSummary.js';
+} from '@cleave/proto/generated/cleave/v1/ModelRepository.js';
+export type { ModelSummary, ModelSummary__Output } from '@cleave/proto/generated/cleave/v1/ModelSummary.js';
 export type {
   RepositoryIndexRequest,
   RepositoryIndexRequest__Output,
-} from '../../../proto/generated/cleave/v1/RepositoryIndexRequest.js';
+} from '@cleave/proto/generated/cleave/v1/RepositoryIndexRequest.js';
 export type {
   RepositoryIndexResponse,
   RepositoryIndexResponse__Output,
-} from '../../../proto/generated/cleave/v1/RepositoryIndexResponse.js';
+} from '@cleave/proto/generated/cleave/v1/RepositoryIndexResponse.js';
 export type {
   RepositoryModel,
   RepositoryModel__Output,
-} from '../../../proto/generated/cleave/v1/RepositoryModel.js';
+} from '@cleave/proto/generated/cleave/v1/RepositoryModel.js';
 export type {
   ServerReadyRequest,
   ServerReadyRequest__Output,
-} from '../../../proto/generated/cleave/v1/ServerReadyRequest.js';
+} from '@cleave/proto/generated/cleave/v1/ServerReadyRequest.js';
 export type {
   ServerReadyResponse,
   ServerReadyResponse__Output,
-} from '../../../proto/generated/cleave/v1/ServerReadyResponse.js';
-export type { ServerTiming, ServerTiming__Output } from '../../../proto/generated/cleave/v1/ServerTiming.js';
+} from '@cleave/proto/generated/cleave/v1/ServerReadyResponse.js';
+export type { ServerTiming, ServerTiming__Output } from '@cleave/proto/generated/cleave/v1/ServerTiming.js';
 export type {
   SplitInferenceClient,
   SplitInferenceDefinition,
   SplitInferenceHandlers,
-} from '../../../proto/generated/cleave/v1/SplitInference.js';
-export type { TensorSpec, TensorSpec__Output } from '../../../proto/generated/cleave/v1/TensorSpec.js';
+} from '@cleave/proto/generated/cleave/v1/SplitInference.js';
+export type { TensorSpec, TensorSpec__Output } from '@cleave/proto/generated/cleave/v1/TensorSpec.js';
 export type {
   UnloadModelRequest,
   UnloadModelRequest__Output,
-} from '../../../proto/generated/cleave/v1/UnloadModelRequest.js';
-export type { ProtoGrpcType } from '../../../proto/generated/split_inference.js';
+} from '@cleave/proto/generated/cleave/v1/UnloadModelRequest.js';
+export type { ProtoGrpcType } from '@cleave/proto/generated/split_inference.js';

@@ -1,7 +1,10 @@
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
-/** The repository's `proto/` folder: the include root for every Cleave .proto file. */
-export const PROTO_ROOT: string = join(import.meta.dirname, '..', '..', '..', 'proto');
+/** The `@cleave/proto` package's folder: the include root for every Cleave .proto file. */
+export const PROTO_ROOT: string = dirname(
+  createRequire(import.meta.url).resolve('@cleave/proto/package.json'),
+);
 
 /** `cleave/v1/split_inference.proto`, relative to {@link PROTO_ROOT}. */
 export const SPLIT_INFERENCE_PROTO_FILE = 'cleave/v1/split_inference.proto';

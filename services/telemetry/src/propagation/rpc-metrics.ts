@@ -3,10 +3,12 @@
 // rpc.system.name, rpc.method, rpc.status_code, server.address, server.port, error.type).
 // API-only: the names are kept here as strings; rpc-metrics.test.ts checks them against
 // @opentelemetry/semantic-conventions.
-import { type Attributes, type Histogram, type MeterProvider, metrics } from '@opentelemetry/api';
 
-export const METRIC_RPC_SERVER_CALL_DURATION = 'rpc.server.call.duration';
-export const METRIC_RPC_CLIENT_CALL_DURATION = 'rpc.client.call.duration';
+import { type Attributes, type Histogram, type MeterProvider, metrics } from '@opentelemetry/api';
+import { METRIC } from '../metric-names.js';
+
+export const METRIC_RPC_SERVER_CALL_DURATION = METRIC.rpcServerCallDuration;
+export const METRIC_RPC_CLIENT_CALL_DURATION = METRIC.rpcClientCallDuration;
 export const ATTR_RPC_SYSTEM_NAME = 'rpc.system.name';
 export const ATTR_RPC_METHOD = 'rpc.method';
 export const ATTR_RPC_STATUS_CODE = 'rpc.status_code';

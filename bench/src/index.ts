@@ -1,0 +1,15 @@
+export { type BenchLink, createBenchLink, type EmulationMode } from './bench-link.js';
+export type { ServeProcess, StartServe } from './children.js';
+export { type CleaveLauncher, type CleaveServer, createCleaveLauncher } from './children.js';
+export { edgeCommand } from './edge-runner.js';
+export { makeFcTailBundle } from './fc-tail-bundle.js';
+export { LINK_PROFILES, type LinkName, type LinkProfile } from './link-profiles.js';
+export { percentile } from './percentile.js';
+export { makeRealFrames, type RealFrames } from './real-frames.js';
+export { requestOrder } from './request-order.js';
+export { type Results, ResultsSchema } from './results-schema.js';
+export { benchRun } from './run.js';
+export { runWithConcurrency } from './run-with-concurrency.js';
+export { benchServe } from './serve-bench.js';
+export { driveAgents, type ServedRun } from './serve-load.js';
+export { benchSoak } from './soak-bench.js';

@@ -1,0 +1,56 @@
+// Scale: N virtual agents (each its own connection and InferStream, as separate devices would
+// be) against one `cleave serve` on loopback, with dynamic batching on and off. Each agent keeps
+// `inFlightPerAgent` requests in flight for `seconds`, sending real frames (the bundle's head on
+// test images, the agent's codec). The load generator is serve-load's driveAgents.
+import { join } from 'node:path';
+import { loadBundle } from '@cleave/models';
+import type { CleaveLauncher } from './children.js';
+import { makeRealFrames } from './real-frames.js';
+import type { ScaleRun } from './results-schema.js';
+import { driveAgents } from './serve-load.js';
+
+export async function runScale(o: {
+  cleave: CleaveLauncher;
+  modelsDir: string;
+  bundle: string;
+  agents: readonly number[];
+  seconds: number;
+  inFlightPerAgent: number;
+  log: (line: string) => void;
+}): Promise<ScaleRun[]> {
+  const bundle = await loadBundle(join(o.modelsDir, o.bundle));
+  const m = bundle.manifest;
+  const { frames } = await makeRealFrames(bundle, 512);
+  const runs: ScaleRun[] = [];
+  for (const batching of [true, false]) {
+    const server = await o.cleave.startServe([
+      '--models',
+      o.modelsDir,
+      '--model',
+      m.name,
+      '--no-http',
+      ...(batching ? [] : ['--no-batching']),
+    ]);
+    try {
+      for (const agents of o.agents) {
+        const r = await driveAgents({
+          port: server.port,
+          model: `${m.name}@${m.version}`,
+          frames,
+          agents,
+          inFlightPerAgent: o.inFlightPerAgent,
+          seconds: o.seconds,
+          // Connections to open before the clock starts: a thousand take a moment.
+          warmupSeconds: agents >= 100 ? 3 : 1,
+        });
+        runs.push({ ...r, batching });
+        o.log(
+          `scale: ${agents} agents, batching ${batching ? 'on' : 'off'}: ${r.throughputPerSec.toFixed(0)}/s, p99 ${r.latencyMs.p99.toFixed(1)} ms, ${r.errors} errors`,
+        );
+      }
+    } finally {
+      await server.stop();
+    }
+  }
+  return runs;
+}

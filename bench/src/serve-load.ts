@@ -1,0 +1,108 @@
+// Load for `cleave bench serve`: N agents, each an offload client on its own connection, each
+// keeping K requests in flight on its InferStream, sending real frames for a fixed time.
+import { readFileSync } from 'node:fs';
+import { createOffloadClient } from '@cleave/edge-agent';
+import { percentile } from './percentile.js';
+
+export interface ServedRun {
+  agents: number;
+  inFlightPerAgent: number;
+  seconds: number;
+  answered: number;
+  errors: number;
+  throughputPerSec: number;
+  latencyMs: { p50: number; p99: number };
+  meanBatchSize: number;
+  /** CPU time per answered request while measuring: this process (the agents) and the server's. */
+  cpuUsPerRequest: { agents: number; server: number | null };
+}
+
+/** User + system CPU time of a process, all threads, in µs (from /proc; null where there is none). */
+function processCpuUs(pid: number): number | null {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1e6) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return null;
+  }
+}
+
+export async function driveAgents(options: {
+  port: number;
+  model: string;
+  frames: readonly Uint8Array[];
+  agents: number;
+  inFlightPerAgent: number;
+  seconds: number;
+  warmupSeconds?: number;
+  /** The server's process id, to report its CPU time per request. */
+  serverPid?: number;
+}): Promise<ServedRun> {
+  const { frames, agents, inFlightPerAgent } = options;
+  const clients = Array.from({ length: agents }, () =>
+    createOffloadClient({
+      target: `127.0.0.1:${options.port}`,
+      model: options.model,
+      maxQueuedWrites: inFlightPerAgent * 2,
+      keepaliveTimeMs: 30_000,
+      keepaliveTimeoutMs: 10_000,
+      maxMessageBytes: 4 * 1024 * 1024,
+      // grpc-js shares one connection between clients of the same target and options; real
+      // agents are separate devices, so each gets its own.
+      channelOptions: { 'grpc.use_local_subchannel_pool': 1 },
+    }),
+  );
+  const latencies: number[] = [];
+  const batchSizes: number[] = [];
+  let errors = 0;
+  let measuring = false;
+  async function lane(client: (typeof clients)[number], k: number, until: number): Promise<void> {
+    let i = k;
+    while (performance.now() < until) {
+      const t = performance.now();
+      try {
+        const r = await client.infer(frames[i % frames.length]!, 30_000);
+        if (measuring) {
+          latencies.push(performance.now() - t);
+          batchSizes.push(r.result.batch_size);
+        }
+      } catch {
+        if (measuring) errors++;
+      }
+      i += agents * inFlightPerAgent;
+    }
+  }
+  const lanes = (until: number) =>
+    clients.flatMap((c, a) =>
+      Array.from({ length: inFlightPerAgent }, (_, j) => lane(c, a * inFlightPerAgent + j, until)),
+    );
+  await Promise.all(lanes(performance.now() + (options.warmupSeconds ?? 1) * 1000));
+  measuring = true;
+  const cpu0 = process.cpuUsage();
+  const server0 = options.serverPid ? processCpuUs(options.serverPid) : null;
+  const start = performance.now();
+  await Promise.all(lanes(start + options.seconds * 1000));
+  const seconds = (performance.now() - start) / 1000;
+  measuring = false;
+  const cpu = process.cpuUsage(cpu0);
+  const server1 = options.serverPid ? processCpuUs(options.serverPid) : null;
+  const n = Math.max(1, latencies.length);
+  for (const c of clients) c.close();
+  latencies.sort((a, b) => a - b);
+  return {
+    agents,
+    inFlightPerAgent,
+    seconds,
+    answered: latencies.length,
+    errors,
+    throughputPerSec: latencies.length / seconds,
+    latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
+    meanBatchSize: batchSizes.reduce((a, b) => a + b, 0) / Math.max(1, batchSizes.length),
+    cpuUsPerRequest: {
+      agents: (cpu.user + cpu.system) / n,
+      server: server0 !== null && server1 !== null ? (server1 - server0) / n : null,
+    },
+  };
+}

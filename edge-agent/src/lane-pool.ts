@@ -1,0 +1,151 @@
+// The streams under the offload client: a pool of long-lived InferStream calls ("lanes") on a
+// channel that is remade every channelMaxAgeMs. It opens lanes up to the wanted count, retires
+// them at maxStreamAgeMs so that replicas that appear later get their share, and picks the lane
+// with the fewest unanswered requests. What travels on a lane (requests, their matching and
+// retries) is the request multiplexer's, in offload-client.ts; the pool reports to it.
+import { startRpcCallTimer } from '@cleave/telemetry';
+import type { loadCleaveProto } from '@cleave/wire';
+import { Metadata, status } from '@grpc/grpc-js';
+import { type LaneLoad, leastLoaded } from './lane-choice.js';
+import {
+  type Channel,
+  type InferStream,
+  type OffloadClientOptions,
+  openChannel,
+  openInferStream,
+  type Received,
+  targetAddress,
+} from './offload-channel.js';
+
+export interface Lane<P> extends LaneLoad {
+  s: InferStream;
+  channel: Channel;
+  /** Requests waiting for the stream to drain. */
+  backlog: P[];
+  expiresAt: number;
+}
+
+export interface LaneEvents<P> {
+  data(lane: Lane<P>, received: Received): void;
+  /** The stream failed or ended; the lane is still in the pool until `remove`. */
+  failed(lane: Lane<P>, code: status, message: string): void;
+  drain(lane: Lane<P>): void;
+}
+
+export interface LanePool<P> {
+  readonly lanes: Set<Lane<P>>;
+  /** The open lane with the fewest unanswered requests, not `avoid` nor on its replica. */
+  pick(avoid?: Lane<P>): Lane<P>;
+  /** Half-closes an idle retired lane; the server ends it (or it is cancelled after 10 s). */
+  end(lane: Lane<P>): void;
+  /** Takes a failed lane out; false when it was already out. */
+  remove(lane: Lane<P>): boolean;
+  streamsOpened(): number;
+  closeChannel(): void;
+}
+
+const SETTLE_MS = 1000;
+
+export function createLanePool<P>(
+  proto: ReturnType<typeof loadCleaveProto>,
+  options: OffloadClientOptions,
+  events: LaneEvents<P>,
+): LanePool<P> {
+  const want = Math.max(1, options.streams ?? 1);
+  const { host, port } = targetAddress(options.target);
+  const lanes = new Set<Lane<P>>();
+  let opened = 0;
+  let turn = 0;
+  const makeChannel = () => openChannel(proto, options);
+  let channel = makeChannel();
+  const release = (ch: Channel) => {
+    if (ch !== channel && ch.streams === 0) ch.client.close();
+  };
+
+  function end(lane: Lane<P>): void {
+    lane.s.end();
+    setTimeout(() => {
+      if (!lanes.has(lane)) return;
+      events.failed(lane, status.CANCELLED, 'retired stream not ended by the server');
+      lane.s.cancel();
+    }, 10_000).unref();
+  }
+
+  function open(): Lane<P> {
+    const now = Date.now();
+    if (options.channelMaxAgeMs && now - channel.createdAt > options.channelMaxAgeMs) {
+      const old = channel;
+      channel = makeChannel();
+      release(old);
+    }
+    const ch = channel;
+    const metadata = new Metadata();
+    if (options.model) metadata.set('cleave-model', options.model);
+    if (options.token) metadata.set('authorization', `Bearer ${options.token}`);
+    const s = openInferStream(proto, ch, metadata);
+    const settled = ch.readySince !== undefined && now - ch.readySince >= SETTLE_MS;
+    const age = settled || want === 1 ? options.maxStreamAgeMs : SETTLE_MS;
+    const lane: Lane<P> = {
+      s,
+      channel: ch,
+      load: 0,
+      backlog: [],
+      blocked: false,
+      retiring: false,
+      peer: undefined,
+      expiresAt: age ? now + age * (0.9 + Math.random() * 0.2) : Number.POSITIVE_INFINITY,
+    };
+    // rpc.client.call.duration measures the whole call: this stream, from open to its end.
+    const call = startRpcCallTimer('client', {
+      method: 'cleave.v1.SplitInference/InferStream',
+      ...(host ? { serverAddress: host } : {}),
+      ...(port ? { serverPort: port } : {}),
+    });
+    s.on('status', (st: { code: number }) => call.end(st.code));
+    s.on('metadata', () => {
+      lane.peer = s.getPeer();
+    });
+    s.on('data', (received: Received) => events.data(lane, received));
+    s.on('error', (err: Error & { code?: number; details?: string }) => {
+      events.failed(lane, (err.code ?? status.UNAVAILABLE) as status, err.details || err.message);
+    });
+    s.on('end', () => events.failed(lane, status.UNAVAILABLE, 'stream ended by the server'));
+    s.on('drain', () => events.drain(lane));
+    lanes.add(lane);
+    ch.streams++;
+    opened++;
+    return lane;
+  }
+
+  /** The open stream with the fewest unanswered requests, not `avoid` nor on its replica. */
+  function pick(avoid?: Lane<P>): Lane<P> {
+    const now = Date.now();
+    let live = 0;
+    for (const lane of lanes) {
+      if (!lane.retiring && now >= lane.expiresAt) {
+        lane.retiring = true;
+        if (lane.load === 0) end(lane);
+      }
+      if (!lane.retiring) live++;
+    }
+    for (; live < want; live++) open();
+    const best = leastLoaded(lanes, avoid, turn);
+    if (best === undefined) return open();
+    turn++;
+    return best;
+  }
+
+  return {
+    lanes,
+    pick,
+    end,
+    remove(lane) {
+      if (!lanes.delete(lane)) return false;
+      lane.channel.streams--;
+      release(lane.channel);
+      return true;
+    },
+    streamsOpened: () => opened,
+    closeChannel: () => channel.client.close(),
+  };
+}

@@ -1,0 +1,2 @@
+export { issuesOf, OptionsError, resolveOptions } from './resolve-options.js';
+export { type ClientTlsFiles, ClientTlsFilesSchema } from './tls-files.js';
