@@ -47,6 +47,7 @@ const RUNTIME_PARTS = [
   'services',
   'edge-agent',
   'cloud-server',
+  'bench', // the CLI imports @cleave/bench when it starts
   'cli',
   'models',
   'deploy/edge',
