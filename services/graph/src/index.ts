@@ -102,6 +102,7 @@ export {
   type ExitBranch,
   resolveCut,
   SplitError,
+  type CutBundleOptions,
   type SplitOptions,
   type SplitResult,
   splitModel,

@@ -7,7 +7,6 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { basename, join } from 'node:path';
 import type { Bundle, Manifest } from '@cleave/models';
 import { tensorSpec, writeBundle } from './bundle-writer.js';
-import type { CalibrationSet, Normalization } from './calibration-input.js';
 import type { CutPoint } from './cut-points.js';
 import {
   checkTrainer,
@@ -28,22 +27,13 @@ import {
   measureSplit,
   type SplitMeasurement,
 } from './split-calibration.js';
+import type { CutBundleOptions } from './split-model.js';
 
 /** Training needs this many inputs: nine in ten train, one in ten is held out for tables and agreement. */
 export const MIN_LEARN_INPUTS = 200;
 
-export interface LearnOptions {
-  model: Uint8Array;
-  modelPath?: string;
-  at: string;
-  /** The unlabelled training inputs (normalised). */
-  calib: CalibrationSet;
-  inputDims?: readonly number[];
-  normalization: Normalization;
-  out: string;
-  name?: string;
-  version?: string;
-  labels?: readonly string[];
+/** `calib` holds the unlabelled training inputs. */
+export interface LearnOptions extends CutBundleOptions {
   /** Bottleneck channels, bits per code and spatial down-sampling; default from the cut. */
   channels?: number;
   bits?: number;

@@ -23,7 +23,8 @@ import { SplitError } from './split-errors.js';
 
 export { checkFeatureShape, resolveCut, SplitError } from './split-errors.js';
 
-export interface SplitOptions {
+/** What `cleave split` is given: a model, where to cut it, sample inputs and the bundle to write. */
+export interface CutBundleOptions {
   /** The ONNX model's bytes. */
   model: Uint8Array;
   /** Where the model came from, for the manifest. */
@@ -38,9 +39,12 @@ export interface SplitOptions {
   out: string;
   name?: string;
   version?: string;
-  description?: string;
   /** Class names; default class_0 … class_{K−1}. */
   labels?: readonly string[];
+}
+
+export interface SplitOptions extends CutBundleOptions {
+  description?: string;
   /** 1..8 bits per quantised feature (default 8), or 32 for lossless float32 frames. */
   bits?: number;
   /** An exit branch to append to the head (exit-classifier.ts fitExit), with its gate. */
