@@ -98,11 +98,11 @@ export {
   type SplitMeasurement,
 } from './split-calibration.js';
 export {
+  type CutBundleOptions,
   checkFeatureShape,
   type ExitBranch,
   resolveCut,
   SplitError,
-  type CutBundleOptions,
   type SplitOptions,
   type SplitResult,
   splitModel,
