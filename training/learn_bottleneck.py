@@ -112,6 +112,8 @@ def main():
     search = None
     if args.target_bytes and not (args.channels and args.bits):
         search = run_search(args, work, features, stride, nonneg, feats, logits, train_idx, held_idx, tail, device)
+        if search is None:
+            return 2
         seconds["search"] = round(sum(p["seconds"] for p in search["probes"]), 1)
         chosen = search["chosen"]
         channels, bits = chosen["channels"], chosen["bits"]
@@ -153,7 +155,7 @@ def main():
         "inputs": len(inputs), "train": len(train_idx), "heldOut": held_idx.tolist(),
         "labels": ev["labels"].tolist(), "fullLabels": ev["fullLabels"].tolist(),
         "agreement": ev["agreement"], "shannonBytes": ev["shannonBytes"],
-        "estimatedPayloadBytes": learn.estimated_payload(shape, ev["shannonBytes"]),
+        "estimatedPayloadBytes": learn.estimated_payload(ev["shannonBytes"]),
         "epochs": epochs, "rateWeight": args.rate_weight, "history": ev["history"], "search": search,
         "seconds": seconds, "device": args.device, "threads": args.threads, "quick": args.quick,
         "torch": torch.__version__,
@@ -175,8 +177,8 @@ def run_search(args, work, features, stride, nonneg, feats, logits, train_idx, h
             return found
     candidates = search_candidates(features, stride, args.target_bytes, nonneg)
     if not candidates:
-        raise SystemExit(emit("error", kind="target", message=f"--target-bytes {args.target_bytes}: no bottleneck fits")
-                         or 2)
+        emit("error", kind="target", message=f"--target-bytes {args.target_bytes}: not even one channel at 1 bit fits")
+        return None
     subset = train_idx[:SEARCH_INPUTS]
     probes = []
     for i, shape in enumerate(candidates):
@@ -187,7 +189,7 @@ def run_search(args, work, features, stride, nonneg, feats, logits, train_idx, h
         ev = learn.train(model, tail, feats, logits, subset, held_idx, plan, None, device,
                          label=f"probe {shape.channels}ch {shape.bits}b")
         probe = {"channels": shape.channels, "bits": shape.bits, "agreement": ev["agreement"],
-                 "estimatedPayloadBytes": learn.estimated_payload(shape, ev["shannonBytes"]),
+                 "estimatedPayloadBytes": learn.estimated_payload(ev["shannonBytes"]),
                  "seconds": round(time.time() - t0, 1)}
         probes.append(probe)
         emit("probe", index=i + 1, of=len(candidates), **probe)
@@ -204,6 +206,4 @@ if __name__ == "__main__":
         sys.exit(main())
     except KeyboardInterrupt:
         emit("interrupted", message="stopped; the last finished epoch is in checkpoint.pt (--resume continues)")
-        sys.exit(130)
-    except learn.Interrupted:
         sys.exit(130)

@@ -18,7 +18,14 @@ import {
 import type { Bundle } from '@cleave/models';
 import { costKey, type ModelCosts } from './compute-costs.js';
 import { onDeviceMj, onDeviceMs } from './device-model.js';
-import { agentOutcome, createLocalFull, type Executor, fullModelName, offloadOptions } from './executors.js';
+import {
+  agentOutcome,
+  createLocalFull,
+  type Executor,
+  fullModelName,
+  localOutcome,
+  offloadOptions,
+} from './executors.js';
 import type { Slo } from './records.js';
 
 export interface PolicyExecutor extends Executor {
@@ -96,19 +103,7 @@ export async function createPolicyExecutor(o: {
     async infer(pixels, startMs) {
       const plan = planner.next(startMs);
       if (plan === 'local-full') {
-        const r = await local.run(pixels);
-        return {
-          label: r.label,
-          source: 'local',
-          degraded: false,
-          deviceMs: r.ms,
-          models: [teacherKey],
-          codecMs: 0,
-          bytesUp: 0,
-          bytesDown: 0,
-          sentMs: null,
-          plan,
-        };
+        return { ...localOutcome(await local.run(pixels), teacherKey), plan };
       }
       if (plan === 'input-offload') {
         inputClient ??= createOffloadClient(offloadOptions(o.inputTarget, fullModelName(o.teacher)));

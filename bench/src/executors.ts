@@ -52,24 +52,28 @@ export function createLocalFull(teacher: Bundle) {
   };
 }
 
+/** An answer of the full model run on the device: nothing sent, only the device's time. */
+export function localOutcome(r: { label: number; ms: number }, modelKey: string): Outcome {
+  return {
+    label: r.label,
+    source: 'local',
+    degraded: false,
+    deviceMs: r.ms,
+    models: [modelKey],
+    codecMs: 0,
+    bytesUp: 0,
+    bytesDown: 0,
+    sentMs: null,
+  };
+}
+
 export async function createLocalExecutor(teacher: Bundle): Promise<Executor> {
   const local = createLocalFull(teacher);
   await local.ready;
   const key = costKey(teacher.manifest.name, 'full');
   return {
     async infer(pixels) {
-      const r = await local.run(pixels);
-      return {
-        label: r.label,
-        source: 'local',
-        degraded: false,
-        deviceMs: r.ms,
-        models: [key],
-        codecMs: 0,
-        bytesUp: 0,
-        bytesDown: 0,
-        sentMs: null,
-      };
+      return localOutcome(await local.run(pixels), key);
     },
     close: () => local.close(),
   };

@@ -123,21 +123,18 @@ export async function readModelInputs(
   const channels = inputDims[0] ?? 1;
   // Given a mean or std, the user describes pixel normalisation: pixels scale by 1/255 first.
   const pixels = fromImages || typeof values.mean === 'string' || typeof values.std === 'string';
+  // Image folders default to ImageNet's statistics; tensors to the identity.
+  const perChannel = (flag: 'mean' | 'std', imagenet: number[], identity: number) => {
+    const given = values[flag];
+    if (typeof given === 'string') return numbers(given, `--${flag}`);
+    return fromImages ? imagenet : Array<number>(channels).fill(identity);
+  };
   const normalization: Normalization = {
     scale: typeof values.scale === 'string' ? numbers(values.scale, '--scale')[0]! : pixels ? 1 / 255 : 1,
-    mean:
-      typeof values.mean === 'string'
-        ? numbers(values.mean, '--mean')
-        : fromImages
-          ? [0.485, 0.456, 0.406]
-          : Array<number>(channels).fill(0),
-    std:
-      typeof values.std === 'string'
-        ? numbers(values.std, '--std')
-        : fromImages
-          ? [0.229, 0.224, 0.225]
-          : Array<number>(channels).fill(1),
+    mean: perChannel('mean', [0.485, 0.456, 0.406], 0),
+    std: perChannel('std', [0.229, 0.224, 0.225], 1),
   };
+
   const limit = values.limit === undefined ? defaultLimit : Number(values.limit);
   if (!(limit === Number.POSITIVE_INFINITY || (Number.isInteger(limit) && limit >= 1)))
     throw new SplitError(`--limit: expected a positive integer`);

@@ -50,17 +50,15 @@ def split_indices(n):
 def cache_features(head, tail, inputs, device, bs=256):
     """The head's features at the cut (float16 when large) and the full model's logits."""
     n = len(inputs)
-    feats, logits = None, torch.empty(0)
+    feats = logits = None
     t0 = time.time()
     for i in range(0, n, bs):
-        x = torch.from_numpy(np.ascontiguousarray(inputs[i:i + bs], dtype=np.float32)).to(device)
+        x = torch.from_numpy(np.array(inputs[i:i + bs], dtype=np.float32)).to(device)
         f = head(x)
+        out = tail(f)
         if feats is None:
             half = n * f[0].numel() * 4 > (1 << 30)
             feats = torch.empty((n, *f.shape[1:]), dtype=torch.float16 if half else torch.float32, device=device)
-            logits = torch.empty((n, 0), device=device)
-        out = tail(f)
-        if logits.shape[1] == 0:
             logits = torch.empty((n, out.shape[1]), device=device)
         feats[i:i + len(f)] = f.to(feats.dtype)
         logits[i:i + len(f)] = out
@@ -111,7 +109,7 @@ def evaluate(model, tail, feats, logits, idx, bs=500):
     full = logits[idx].argmax(1).cpu().numpy()
     tables = quant.frequency_tables(codes, model.shape.bits, PRECISION_BITS)
     shannon = quant.shannon_bits(codes, tables, PRECISION_BITS) / 8
-    return {"agreement": float((labels == full).mean()), "labels": labels, "fullLabels": full, "codes": codes,
+    return {"agreement": float((labels == full).mean()), "labels": labels, "fullLabels": full,
             "tables": tables, "shannonBytes": float(shannon.mean())}
 
 
@@ -121,10 +119,6 @@ def distill(out, teacher, temp=2.0, alpha=0.5):
     CNN (T = 4 / alpha 0.7, the labelled recipe's, and mostly-hard alpha 0.2 were both lower)."""
     kd = F.kl_div(F.log_softmax(out / temp, 1), F.softmax(teacher / temp, 1), reduction="batchmean")
     return alpha * kd * temp * temp + (1 - alpha) * F.cross_entropy(out, teacher.argmax(1))
-
-
-class Interrupted(Exception):
-    pass
 
 
 EMA_DECAY = 0.995
@@ -217,8 +211,6 @@ def train(model, tail, feats, logits, train_idx, held_idx, plan, ckpt, device, l
                           "optimiser": opt.state_dict(), "generator": gen.get_state(),
                           **({"ema": ema.state_dict()} if ema is not model else {})})
             emit("epoch", **record)
-            if plan.get("stop") and plan["stop"]():
-                raise Interrupted()
         if ema is not model:
             model.load_state_dict(ema.state_dict())
         state = {"stage": stage + 1, "epoch": 0, "history": state["history"]}
@@ -236,7 +228,7 @@ def to_device(module, device):
     return module
 
 
-def estimated_payload(shape, shannon_bytes):
+def estimated_payload(shannon_bytes):
     """rANS spends the Shannon bound plus its 4-byte final state (measured: +3.4..3.5 B)."""
     return shannon_bytes + 4
 
