@@ -1,46 +1,58 @@
-// Runs every *.test.ts in the repository with node:test through tsx.
-// Node 20's --test takes no globs, so the files are found here.
-// `--unit` runs only the tests beside the code (no servers, no training).
-import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+// Runs every *.test.ts in the repository with node:test through tsx, one child process per file,
+// several files at a time, and ends with a per-file time summary so the slow ones are visible.
+//
+//   tsx scripts/run-tests.ts [--unit] [--jobs N] [PATTERN ...]
+//
+// - `--unit` runs only the tests beside the code (no servers, no training).
+// - `--jobs N` (or CLEAVE_TEST_JOBS) files run at once; default: the machine's CPU count.
+//   A file whose first lines hold the marker `cleave-test: exclusive` (it trains a model, measures
+//   throughput, or loads every core) runs with no other file beside it.
+// - The spec reporter in a terminal; TAP on stdout and one JUnit file per test file under
+//   test-results/ when CI is set or stdout is not a terminal.
+// - Each file is bounded by CLEAVE_TEST_TIMEOUT_MS (default 10 min): one that runs past it fails.
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { type FileResult, findTests, isExclusive, runFile, summary } from './test-files.js';
 
 const root = join(import.meta.dirname, '..');
 const unitRoots = ['services', 'edge-agent', 'cloud-server', 'bench', 'cli'];
 const integrationRoots = ['test'];
 
-function findTests(dir: string, out: string[]): string[] {
-  let entries: string[];
-  try {
-    entries = readdirSync(dir);
-  } catch {
-    return out;
-  }
-  for (const name of entries) {
-    if (name === 'node_modules' || name.startsWith('.')) continue;
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) findTests(path, out);
-    else if (name.endsWith('.test.ts')) out.push(relative(root, path));
-  }
-  return out;
-}
-
 const args = process.argv.slice(2);
 const unitOnly = args.includes('--unit');
-const filters = args.filter((a) => !a.startsWith('--'));
-const roots = unitOnly ? unitRoots : [...unitRoots, ...integrationRoots];
-let files = roots.flatMap((r) => findTests(join(root, r), [])).sort();
+const jobsAt = args.indexOf('--jobs');
+const jobs = Math.max(
+  1,
+  Number(jobsAt >= 0 ? args[jobsAt + 1] : (process.env.CLEAVE_TEST_JOBS ?? availableParallelism())),
+);
+const filters = args.filter((a, i) => !a.startsWith('--') && !(jobsAt >= 0 && i === jobsAt + 1));
+// The integration files first: they are the long ones, and the quick unit files fill the end.
+const roots = unitOnly ? unitRoots : [...integrationRoots, ...unitRoots];
+let files = roots.flatMap((r) => findTests(root, r).sort());
 if (filters.length > 0) files = files.filter((f) => filters.some((pattern) => f.includes(pattern)));
 if (files.length === 0) {
   console.error('run-tests: no test files matched');
   process.exit(1);
 }
 
-// Every test file is bounded: a file that runs past this is failed, not waited on.
-const fileTimeoutMs = Number(process.env.CLEAVE_TEST_TIMEOUT_MS ?? 600_000);
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', `--test-timeout=${fileTimeoutMs}`, '--test-concurrency=1', ...files],
-  { cwd: root, stdio: 'inherit' },
-);
-process.exit(result.status ?? 1);
+const ci = process.env.CI === 'true' || !process.stdout.isTTY;
+const timeoutMs = Number(process.env.CLEAVE_TEST_TIMEOUT_MS ?? 600_000);
+const exclusive = files.filter((f) => isExclusive(join(root, f)));
+const shared = files.filter((f) => !exclusive.includes(f));
+const started = Date.now();
+const results: FileResult[] = [];
+
+async function pool(queue: string[], width: number): Promise<void> {
+  const next = async (): Promise<void> => {
+    for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
+      results.push(await runFile(root, file, { ci, timeoutMs }));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(width, queue.length) }, next));
+}
+
+// The exclusive files first, one at a time, then the rest side by side.
+await pool([...exclusive], 1);
+await pool([...shared], jobs);
+console.log(summary(results, Date.now() - started, jobs));
+process.exit(results.every((r) => r.ok) ? 0 : 1);

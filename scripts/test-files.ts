@@ -1,0 +1,93 @@
+// The parts of scripts/run-tests.ts: finding the test files, running one in its own node:test
+// process, and the per-file time summary.
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+export interface FileResult {
+  file: string;
+  ok: boolean;
+  ms: number;
+  timedOut: boolean;
+}
+
+/** Every *.test.ts under `root/dir`, as paths relative to `root`. */
+export function findTests(root: string, dir: string, out: string[] = []): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(join(root, dir));
+  } catch {
+    return out;
+  }
+  for (const name of entries) {
+    if (name === 'node_modules' || name.startsWith('.')) continue;
+    const path = join(root, dir, name);
+    if (statSync(path).isDirectory()) findTests(root, relative(root, path), out);
+    else if (name.endsWith('.test.ts')) out.push(relative(root, path));
+  }
+  return out;
+}
+
+/** Whether the file's head comment marks it `cleave-test: exclusive` (it must run alone). */
+export function isExclusive(path: string): boolean {
+  return readFileSync(path, 'utf8').slice(0, 2000).includes('cleave-test: exclusive');
+}
+
+/**
+ * Runs one test file in its own `node --test` process and prints its whole report when it ends,
+ * so that files running side by side do not interleave their output.
+ */
+export function runFile(
+  root: string,
+  file: string,
+  options: { ci: boolean; timeoutMs: number },
+): Promise<FileResult> {
+  const reporters = options.ci
+    ? ['--test-reporter=tap', '--test-reporter-destination=stdout', ...junit(root, file)]
+    : ['--test-reporter=spec', '--test-reporter-destination=stdout'];
+  const args = ['--import', 'tsx', '--test', `--test-timeout=${options.timeoutMs}`, ...reporters, file];
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    child.stderr.on('data', (c: Buffer) => chunks.push(c));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, options.timeoutMs + 30_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const ms = Date.now() - started;
+      process.stdout.write(Buffer.concat(chunks));
+      if (timedOut) console.log(`# ${file}: killed after ${(ms / 1000).toFixed(0)} s (the file's bound)`);
+      resolve({ file, ok: code === 0 && !timedOut, ms, timedOut });
+    });
+  });
+}
+
+function junit(root: string, file: string): string[] {
+  const dir = join(root, 'test-results');
+  mkdirSync(dir, { recursive: true });
+  const name = file.replace(/[\\/]/g, '__').replace(/\.test\.ts$/, '.xml');
+  return ['--test-reporter=junit', `--test-reporter-destination=${join(dir, name)}`];
+}
+
+/** The closing table: the slowest files first, the failures, and the wall time against the sum. */
+export function summary(results: FileResult[], wallMs: number, jobs: number): string {
+  const sorted = [...results].sort((a, b) => b.ms - a.ms);
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(1).padStart(7)} s`;
+  const shown = sorted.slice(0, 25);
+  const lines = ['', `# time per file, slowest ${shown.length} of ${results.length}:`];
+  for (const r of shown) lines.push(`# ${seconds(r.ms)}  ${r.ok ? '' : 'FAILED '}${r.file}`);
+  const failed = sorted.filter((r) => !r.ok);
+  for (const r of failed.filter((f) => !shown.includes(f)))
+    lines.push(`# ${seconds(r.ms)}  FAILED ${r.file}`);
+  const total = results.reduce((s, r) => s + r.ms, 0);
+  lines.push(
+    `# ${results.length} files, ${failed.length} failed; wall ${seconds(wallMs).trim()} ` +
+      `(sum of file times ${seconds(total).trim()}, up to ${jobs} at once)`,
+  );
+  return lines.join('\n');
+}
