@@ -10,7 +10,7 @@ const HELP =
   '  run     (the default; npm run bench) every strategy side by side over emulated links, per device and\n' +
   '          camera rate, the rate/accuracy pass and N agents against one server; --quick for CI (--help)\n' +
   '  serve   raw tail throughput vs. served throughput, batching on and off (--seconds, --agents, --in-flight)\n' +
-  '  soak    a server and an agent under steady load for --minutes (default 10): RSS, lost requests, event-loop delay\n';
+  '  soak    a server and an agent under steady load: --fault-free-minutes (10), then --kill-minutes (5) with the server SIGKILLed every --fault-every-s (60): fitted RSS growth, peaks, lost requests, event-loop delay\n';
 
 export async function benchCommand(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
