@@ -37,6 +37,7 @@ export const SERVE_ENV: EnvBinding[] = [
   { name: 'CLEAVE_SERVE_QUEUE_LIMIT', path: 'batching.queueLimit', type: 'int' },
   { name: 'CLEAVE_SERVE_MAX_IN_FLIGHT_PER_STREAM', path: 'limits.maxInFlightPerStream', type: 'int' },
   { name: 'CLEAVE_SERVE_DRAIN_TIMEOUT_MS', path: 'drainTimeoutMs', type: 'int' },
+  { name: 'CLEAVE_SERVE_ACCESS_LOG', path: 'accessLog', type: 'string' },
   { name: 'CLEAVE_SERVE_HTTP_PORT', path: 'http.port', type: 'int' },
   { name: 'CLEAVE_SERVE_MODEL_CONTROL', path: 'modelControl.mode', type: 'string' },
   { name: 'CLEAVE_SERVE_POLL_INTERVAL_MS', path: 'modelControl.pollIntervalMs', type: 'int' },

@@ -127,6 +127,11 @@ export const ServerOptionsSchema = z
         minPingIntervalMs: z.number().int().min(1000).default(10_000),
       })
       .prefault({}),
+    /**
+     * A JSON line per answer (request id, stream, peer, outcome) appended to this file, '-' for
+     * standard output; each written before its answer is sent. Off by default: one write each.
+     */
+    accessLog: z.string().min(1).optional(),
     /** On SIGTERM: how long in-flight requests may take to finish before the server quits anyway. */
     drainTimeoutMs: z.number().int().min(0).default(10_000),
   })

@@ -12,6 +12,7 @@ import {
 } from '@cleave/wire';
 import type { Metadata, ServerDuplexStream, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
+import type { AccessLog } from './access-log.js';
 import { IDENTITY_METADATA_KEY } from './auth.js';
 import { fullModelBase, inferImage } from './full-inference.js';
 import type { ModelRegistry, ServedModel } from './model-registry.js';
@@ -37,6 +38,8 @@ export interface ServiceState {
   streams: Set<ServerDuplexStream<InferRequest__Output, InferResponse>>;
   /** Requests taken and not yet answered, across all calls. */
   inFlight: { count: number };
+  /** One line per answer written, when the server keeps an access log. */
+  accessLog?: AccessLog | undefined;
 }
 
 function deadlineOf(call: { getDeadline(): Date | number }, timeoutMs = 0): number {
@@ -69,6 +72,7 @@ function metadataOf(model: ServedModel, versions: string[]): ModelMetadataRespon
 export function createSplitInferenceHandlers(state: ServiceState): SplitInferenceHandlers {
   const { registry } = state;
   const versionsOf = (name: string) => registry.models.filter((m) => m.name === name).map((m) => m.version);
+  let streamsOpened = 0;
 
   async function answer(
     req: InferRequest__Output,
@@ -121,6 +125,7 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
         (res) => {
           // Unary calls report failure as a call status, as gRPC clients expect.
           timer.end(res.error ? (res.error.grpc_code ?? status.UNKNOWN) : status.OK);
+          state.accessLog?.answered('Infer', 0, call.getPeer(), res);
           if (res.error) callback({ code: res.error.grpc_code as status, details: res.error.message });
           else callback(null, res);
         },
@@ -136,6 +141,8 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
       let awaitingDrain = false;
       const timer = startRpcCallTimer('server', { method: STREAM_METHOD });
       const identity = identityOf(call.metadata);
+      const streamNo = ++streamsOpened;
+      const peer = state.accessLog ? call.getPeer() : '';
       state.streams.add(call);
       const finish = () => {
         if (halfClosed && pending.size === 0 && !cancelled) {
@@ -146,6 +153,7 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
       };
       const send = (res: InferResponse) => {
         if (cancelled) return;
+        state.accessLog?.answered('InferStream', streamNo, peer, res);
         // Backpressure: stop reading requests until the transport takes what we wrote (one
         // 'drain' listener at a time, however many writes come back false meanwhile).
         if (!call.write(res) && !awaitingDrain) {

@@ -16,6 +16,7 @@ import {
 } from '@cleave/wire';
 import { Server, status } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
+import { openAccessLog } from './access-log.js';
 import { createAdminHandlers } from './admin-service.js';
 import { createAuthInterceptor, createTokenChecker, serverCredentials } from './auth.js';
 import { type HttpRoute, startTailHttp } from './http/http-server.js';
@@ -105,6 +106,7 @@ export async function createTailServer(
     draining: () => draining,
     streams: new Set(),
     inFlight: { count: 0 },
+    accessLog: openAccessLog(options.accessLog),
   };
   const ready = () => !draining && registry.models.length > 0;
   server.addService(loadCleaveProto().cleave.v1.SplitInference.service, createSplitInferenceHandlers(state));
@@ -182,6 +184,7 @@ export async function createTailServer(
     server.forceShutdown();
     await http?.close();
     await registry.close();
+    state.accessLog?.close();
     throw error;
   }
   if (options.modelControl.mode === 'poll') {
@@ -228,6 +231,7 @@ export async function createTailServer(
     });
     await stopBackground();
     await registry.close();
+    state.accessLog?.close();
   }
 
   return {
@@ -246,6 +250,7 @@ export async function createTailServer(
       server.forceShutdown();
       await stopBackground();
       await registry.close();
+      state.accessLog?.close();
     },
   };
 }

@@ -32,6 +32,7 @@ SIGTERM drains in-flight requests, then exits.
   --no-batching        run every request alone (for comparison)
   --max-batch N        largest batch (default 32)
   --ready-file FILE    write the bound ports here once serving, as JSON {"port", "httpPort"}
+  --access-log FILE    append a JSON line per answer (request id, stream, peer, outcome); - = stdout
 
 Fleet (docs/fleet.md): with --nats the server announces its models and endpoint, so agents
 without a cloud endpoint of their own can find it.
@@ -58,6 +59,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       'no-batching': { type: 'boolean' },
       'max-batch': { type: 'string' },
       'ready-file': { type: 'string' },
+      'access-log': { type: 'string' },
       ...NATS_FLAGS,
       'fleet-id': { type: 'string' },
       advertise: { type: 'string' },
@@ -77,6 +79,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     port: values.port === undefined ? undefined : Number(values.port),
     workers: values.workers === undefined ? undefined : Number(values.workers),
     serveFull: values['serve-full'] ? true : undefined,
+    accessLog: values['access-log'],
     batchesPerWorker:
       values['batches-per-worker'] === undefined ? undefined : Number(values['batches-per-worker']),
     http: {
