@@ -79,8 +79,9 @@ test('docs-figures - a file whose figures agree has no problems; aliases name ar
     '<!-- figures bench = a.json -->',
     '| local-only | 93.82%<!-- fig bench accuracy[strategy=local-only].accuracy ×100 --> |',
     'batch 32 gains 1.32×<!-- fig bench raw.b32 / raw.b1 --> over batch 1; 0.30 pt<!-- fig a.json drop ×-100 --> below',
+    'p99 0.2 s<!-- fig bench runs[1].p99 / 1000 -->',
   ].join('\n');
-  assert.deepEqual(checkMarks(text, load), { checked: 3, problems: [] });
+  assert.deepEqual(checkMarks(text, load), { checked: 4, problems: [] });
 });
 
 test('docs-figures - each disagreement names its line, the figure and the value', () => {

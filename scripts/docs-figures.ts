@@ -11,7 +11,8 @@
 //   spaces, dots or commas).
 // - `×N` (or `xN`, `*N`) scales the artifact's value before the comparison, e.g. ×100 for a
 //   fraction shown as a percentage, ×-100 for a drop shown as a positive figure. `/ PATH` divides
-//   it by a second value of the same artifact first (a ratio the artifact does not store).
+//   it by a second value of the same artifact first (a ratio the artifact does not store), and
+//   `/ N` by a number (`seconds / 60` for minutes).
 // - The figure is the last number before the comment, after the previous marker of the line. It
 //   is compared at its own shown precision: 93.52 matches any value in [93.515, 93.525].
 //   Thousands separators (5,860) and the minus sign (−0.30) are read.
@@ -174,7 +175,10 @@ function markedValue(json: unknown, mark: Mark): number | string {
   if (typeof top.value !== 'number') return `found ${JSON.stringify(top.value)?.slice(0, 60)}, not a number`;
   let value = top.value;
   if (mark.divisor) {
-    const below = lookup(json, mark.divisor);
+    // A number divides as itself (`seconds / 60`); anything else is a second path.
+    const below = /^\d+(?:\.\d+)?$/.test(mark.divisor)
+      ? { found: true as const, value: Number(mark.divisor) }
+      : lookup(json, mark.divisor);
     if (!below.found) return `no ${below.at} in the artifact`;
     if (typeof below.value !== 'number' || below.value === 0)
       return `divisor ${mark.divisor} is ${JSON.stringify(below.value)}`;
