@@ -44,11 +44,11 @@ test('docs-figures - walks keys, indexes and key=value selectors', () => {
   });
 });
 
-test('docs-figures - reads the spec: artifact, path, divisor, scale', () => {
+test('docs-figures - reads the spec: artifact, path, operand, scale', () => {
   assert.deepEqual(parseSpec('a.json raw.b32 / raw.b1'), {
     artifact: 'a.json',
     path: 'raw.b32',
-    divisor: 'raw.b1',
+    operand: { op: '/', path: 'raw.b1' },
     scale: 1,
   });
   assert.equal((parseSpec('a.json x ×-100') as { scale: number }).scale, -100);
@@ -79,9 +79,10 @@ test('docs-figures - a file whose figures agree has no problems; aliases name ar
     '<!-- figures bench = a.json -->',
     '| local-only | 93.82%<!-- fig bench accuracy[strategy=local-only].accuracy ×100 --> |',
     'batch 32 gains 1.32×<!-- fig bench raw.b32 / raw.b1 --> over batch 1; 0.30 pt<!-- fig a.json drop ×-100 --> below',
-    'p99 0.2 s<!-- fig bench runs[1].p99 / 1000 -->',
+    'p99 0.2 s<!-- fig bench runs[1].p99 / 1000 -->, −0.30 pt<!-- fig bench accuracy[1].accuracy - accuracy[0].accuracy ×100 -->',
+    '12.3 B<!-- fig bench accuracy[1].bytes - 0.0456 -->',
   ].join('\n');
-  assert.deepEqual(checkMarks(text, load), { checked: 4, problems: [] });
+  assert.deepEqual(checkMarks(text, load), { checked: 6, problems: [] });
 });
 
 test('docs-figures - each disagreement names its line, the figure and the value', () => {

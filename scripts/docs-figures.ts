@@ -11,8 +11,8 @@
 //   spaces, dots or commas).
 // - `×N` (or `xN`, `*N`) scales the artifact's value before the comparison, e.g. ×100 for a
 //   fraction shown as a percentage, ×-100 for a drop shown as a positive figure. `/ PATH` divides
-//   it by a second value of the same artifact first (a ratio the artifact does not store), and
-//   `/ N` by a number (`seconds / 60` for minutes).
+//   it by a second value of the same artifact first (a ratio the artifact does not store), `- PATH`
+//   subtracts one (a difference), and either takes a number too (`seconds / 60`, `bytes - 14`).
 // - The figure is the last number before the comment, after the previous marker of the line. It
 //   is compared at its own shown precision: 93.52 matches any value in [93.515, 93.525].
 //   Thousands separators (5,860) and the minus sign (−0.30) are read.
@@ -26,7 +26,8 @@ export interface Mark {
   decimals: number;
   artifact: string;
   path: string;
-  divisor?: string;
+  /** A second value the first is divided by or reduced by, before the scale. */
+  operand?: { op: '/' | '-'; path: string };
   scale: number;
 }
 
@@ -75,23 +76,23 @@ export function parseMarks(text: string): {
   return { marks, aliases, problems };
 }
 
-type Spec = Pick<Mark, 'artifact' | 'path' | 'divisor' | 'scale'>;
+type Spec = Pick<Mark, 'artifact' | 'path' | 'operand' | 'scale'>;
 
-/** `ARTIFACT PATH [/ PATH] [×N]` → its parts, or a message saying what is wrong. */
+/** `ARTIFACT PATH [/ PATH | - PATH] [×N]` → its parts, or a message saying what is wrong. */
 export function parseSpec(spec: string): Spec | string {
   const words = spec.split(/\s+/);
   const [artifact, path] = words;
   if (!artifact || !path) return `a mark needs an artifact and a path: <!-- fig ${spec} -->`;
   let scale = 1;
-  let divisor: string | undefined;
+  let operand: Mark['operand'];
   for (let i = 2; i < words.length; i++) {
     const w = words[i]!;
     const scaled = /^[×x*](-?\d+(?:\.\d+)?)$/.exec(w);
     if (scaled) scale = Number(scaled[1]);
-    else if (w === '/' && words[i + 1]) divisor = words[++i];
+    else if ((w === '/' || w === '-') && words[i + 1]) operand = { op: w, path: words[++i]! };
     else return `cannot read "${w}" in <!-- fig ${spec} -->`;
   }
-  return { artifact, path, divisor, scale };
+  return { artifact, path, operand, scale };
 }
 
 /** The value at a path such as `runs[2].p99` or `accuracy[strategy=local-only].accuracy`. */
@@ -144,7 +145,7 @@ export function checkMarks(
   const { marks, aliases, problems } = parseMarks(text);
   for (const mark of marks) {
     const file = aliases.get(mark.artifact) ?? mark.artifact;
-    const where = `${file} ${mark.path}${mark.divisor ? ` / ${mark.divisor}` : ''}${mark.scale !== 1 ? ` ×${mark.scale}` : ''}`;
+    const where = `${file} ${mark.path}${mark.operand ? ` ${mark.operand.op} ${mark.operand.path}` : ''}${mark.scale !== 1 ? ` ×${mark.scale}` : ''}`;
     let json: unknown;
     try {
       json = load(file);
@@ -174,15 +175,16 @@ function markedValue(json: unknown, mark: Mark): number | string {
   if (!top.found) return `no ${top.at} in the artifact`;
   if (typeof top.value !== 'number') return `found ${JSON.stringify(top.value)?.slice(0, 60)}, not a number`;
   let value = top.value;
-  if (mark.divisor) {
-    // A number divides as itself (`seconds / 60`); anything else is a second path.
-    const below = /^\d+(?:\.\d+)?$/.test(mark.divisor)
-      ? { found: true as const, value: Number(mark.divisor) }
-      : lookup(json, mark.divisor);
-    if (!below.found) return `no ${below.at} in the artifact`;
-    if (typeof below.value !== 'number' || below.value === 0)
-      return `divisor ${mark.divisor} is ${JSON.stringify(below.value)}`;
-    value /= below.value;
+  if (mark.operand) {
+    const { op, path } = mark.operand;
+    // A number stands for itself (`seconds / 60`, `bytes - 14`); anything else is a second path.
+    const second = /^\d+(?:\.\d+)?$/.test(path)
+      ? { found: true as const, value: Number(path) }
+      : lookup(json, path);
+    if (!second.found) return `no ${second.at} in the artifact`;
+    if (typeof second.value !== 'number' || (op === '/' && second.value === 0))
+      return `${path} is ${JSON.stringify(second.value)}`;
+    value = op === '/' ? value / second.value : value - second.value;
   }
   return value * mark.scale;
 }
