@@ -1,5 +1,5 @@
-// `npm run docs:check`: every figure that README.md and docs/ mark is compared with the artifact it
-// names (the form is in scripts/docs-figures.ts and docs/benchmarks.md, "Marked figures").
+// `npm run docs:check`: every figure that README.md, training/README.md and docs/ mark is compared
+// with the artifact it names (the form is in scripts/docs-figures.ts and docs/benchmarks.md, "Marked figures").
 // Prints one line per disagreement as file:line and exits 1 if there is any.
 //   tsx scripts/docs-check.ts [FILE.md ...]
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -18,10 +18,11 @@ function markdownUnder(dir: string, out: string[] = []): string[] {
 }
 
 const args = process.argv.slice(2);
+// training/README.md holds the model-zoo table too (scripts/model-zoo-report.ts writes both).
 const files =
   args.length > 0
     ? args.map((f) => join(process.cwd(), f))
-    : [join(root, 'README.md'), ...markdownUnder(join(root, 'docs'))];
+    : [join(root, 'README.md'), join(root, 'training', 'README.md'), ...markdownUnder(join(root, 'docs'))];
 const cache = new Map<string, unknown>();
 const load = (artifact: string): unknown => {
   if (!cache.has(artifact)) cache.set(artifact, JSON.parse(readFileSync(join(root, artifact), 'utf8')));
