@@ -120,3 +120,15 @@ test('docs-figures - a selector with several pairs needs every pair to match', (
   assert.deepEqual(lookup({ regimes }, 'regimes[link="lte",fps=30].ratio'), { found: true, value: 0.968 });
   assert.equal(lookup({ regimes }, 'regimes[link=3g,fps=30].ratio').found, false);
 });
+
+test('docs-figures - [?…] keeps every match, so .length counts them; keys may be paths', () => {
+  const regimes = [
+    { link: 'wifi', policy: { better: true } },
+    { link: 'lte', policy: { better: false } },
+    { link: '3g', policy: { better: true } },
+  ];
+  assert.deepEqual(lookup({ regimes }, 'regimes[?policy.better=true].length'), { found: true, value: 2 });
+  assert.deepEqual(lookup({ regimes }, 'regimes[?link=5g].length'), { found: true, value: 0 });
+  assert.deepEqual(lookup({ regimes }, 'regimes.length'), { found: true, value: 3 });
+  assert.deepEqual(lookup({ regimes }, 'regimes[policy.better=false].link'), { found: true, value: 'lte' });
+});

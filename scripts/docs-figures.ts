@@ -8,7 +8,7 @@
 //   same markdown file gives one with `<!-- figures bench = docs/bench/…/results.json -->`.
 // - The path walks the JSON: `a.b`, `a[3]` (an index), `a[key=value]` (the element of an array
 //   whose `key` is `value`, `a[k=v,k2=v2]` where each pair matches; `"quoted values"` may hold
-//   spaces, dots or commas).
+//   spaces, dots or commas); `a[?k=v].length` counts the elements that match, `a.length` all.
 // - `×N` (or `xN`, `*N`) scales the artifact's value before the comparison, e.g. ×100 for a
 //   fraction shown as a percentage, ×-100 for a drop shown as a positive figure. `/ PATH` divides
 //   it by a second value of the same artifact first (a ratio the artifact does not store), `- PATH`
@@ -115,20 +115,22 @@ function stepInto(node: unknown, step: string): unknown {
   if (!step.startsWith('['))
     return node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[step] : undefined;
   if (!Array.isArray(node)) return undefined;
-  const inner = step.slice(1, -1);
-  if (/^\d+$/.test(inner)) return node[Number(inner)];
-  // [key=value,key2=value2]: the first element that matches every pair.
+  const all = step.startsWith('[?');
+  const inner = step.slice(all ? 2 : 1, -1);
+  if (!all && /^\d+$/.test(inner)) return node[Number(inner)];
+  // [key=value,key2=value2]: the first element that matches every pair; [?…] all of them, so
+  // that `.length` counts them. A key may be a path itself (`policy.strictlyBetter`).
   const pairs = (inner.match(/(?:"[^"]*"|[^,])+/g) ?? []).map((pair) => {
     const eq = pair.indexOf('=');
     return { key: pair.slice(0, eq), want: pair.slice(eq + 1).replace(/^"(.*)"$/, '$1'), ok: eq > 0 };
   });
   if (pairs.length === 0 || pairs.some((p) => !p.ok)) return undefined;
-  return node.find(
-    (e) =>
-      e !== null &&
-      typeof e === 'object' &&
-      pairs.every(({ key, want }) => String((e as Record<string, unknown>)[key]) === want),
-  );
+  const matches = (e: unknown) =>
+    pairs.every(({ key, want }) => {
+      const at = lookup(e, key);
+      return at.found && String(at.value) === want;
+    });
+  return all ? node.filter(matches) : node.find(matches);
 }
 
 /** Whether `value` agrees with a figure shown with `decimals` decimals. */
