@@ -93,13 +93,15 @@ test('docs-figures - each disagreement names its line, the figure and the value'
     'missing 1<!-- fig a.json accuracy[strategy=gone].accuracy -->',
     'unread 2<!-- fig b.json x -->',
     'nothing here<!-- fig a.json drop -->',
+    'cascade 93.52% over the whole test set<!-- fig a.json accuracy[strategy=cascade].accuracy ×100 -->',
   ].join('\n');
   const { checked, problems } = checkMarks(text, load);
   assert.equal(checked, 4);
   assert.deepEqual(
     problems.map((p) => p.line),
-    [2, 3, 4, 5, 6],
+    [2, 3, 4, 5, 6, 7],
   );
+  assert.match(problems[5]!.message, /93\.52 is 25 characters before .*at most a unit between/);
   assert.match(problems[0]!.message, /108: a\.json mustShows\.ci\.met: found null, not a number/);
   assert.match(
     problems[1]!.message,

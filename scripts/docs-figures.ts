@@ -13,9 +13,10 @@
 //   fraction shown as a percentage, ×-100 for a drop shown as a positive figure. `/ PATH` divides
 //   it by a second value of the same artifact first (a ratio the artifact does not store), `- PATH`
 //   subtracts one (a difference), and either takes a number too (`seconds / 60`, `bytes - 14`).
-// - The figure is the last number before the comment, after the previous marker of the line. It
-//   is compared at its own shown precision: 93.52 matches any value in [93.515, 93.525].
-//   Thousands separators (5,860) and the minus sign (−0.30) are read.
+// - The figure is the last number before the comment, after the previous marker of the line, with
+//   at most a unit between them (12 characters: ` ms`, `%**`, ` minutes`). It is compared at its
+//   own shown precision: 93.52 matches any value in [93.515, 93.525]. Thousands separators
+//   (5,860) and the minus sign (−0.30) are read.
 // Comments render as nothing, so the marks are invisible on GitHub and readable in the raw text.
 
 /** One marked figure, as found in a markdown file. */
@@ -37,6 +38,8 @@ export interface Problem {
 }
 
 const MARK = /<!--\s*fig\s+(.*?)\s*-->/g;
+// Between a figure and its mark there may be a unit (`%`, ` ms`, ` minutes`, `**`), not more.
+const MAX_UNIT = 12;
 const ALIAS = /<!--\s*figures\s+([\w.-]+)\s*=\s*(\S+)\s*-->/g;
 // A number as the docs write it: 5,860 / 93.52 / −0.30. A hyphen is a minus sign only where it
 // does not follow a word, so that `F=30-40` or `c4b2-3` do not read as negative.
@@ -68,7 +71,13 @@ export function parseMarks(text: string): {
       const numbers = [...before.matchAll(NUMBER)];
       const last = numbers.at(-1);
       const spec = parseSpec(m[1]!);
+      const gap = last ? before.length - (last.index + last[0].length) : 0;
       if (!last) problems.push({ line, message: `no figure before <!-- fig ${m[1]} -->` });
+      else if (gap > MAX_UNIT)
+        problems.push({
+          line,
+          message: `${last[0]} is ${gap} characters before <!-- fig ${m[1]} -->: a mark follows its figure, with at most a unit between`,
+        });
       else if (typeof spec === 'string') problems.push({ line, message: spec });
       else marks.push({ line, shown: last[0], ...readFigure(last[0]), ...spec });
     }
