@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { type FileResult, findTests, isExclusive, runFile, summary } from './test-files.js';
 
 const root = join(import.meta.dirname, '..');
-const unitRoots = ['services', 'edge-agent', 'cloud-server', 'bench', 'cli'];
+const unitRoots = ['services', 'edge-agent', 'cloud-server', 'bench', 'cli', 'scripts'];
 const integrationRoots = ['test'];
 
 const args = process.argv.slice(2);
