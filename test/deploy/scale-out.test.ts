@@ -1,15 +1,20 @@
 // Scale-out on one machine: three `cleave serve` processes on loopback behind one static resolver
 // list, the agent balancing its offload streams over them with round_robin. Each replica serves
 // a third of a steady load (±10 points, from each server's own /metrics); a replica SIGKILLed
-// under load loses no request (one answer per id: the cloud's, after at most one retry, or the
-// device's own, degraded); throughput with three replicas is reported next to one replica's.
+// under load loses no request (one answer per id on the agent: the cloud's, after at most one
+// retry, or the device's own, degraded; and no id answered twice on a stream by any replica, from
+// their access logs); throughput with three replicas is reported next to one replica's.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { makeRealFrames } from '@cleave/bench';
 import type { ServeProcess } from '@cleave/cli/serve-process';
 import { imageAt, loadFashionMnist } from '@cleave/dataset';
 import { type Agent, type Answer, createAgent, createOffloadClient } from '@cleave/edge-agent';
 import { loadBundle } from '@cleave/models';
+import { type AccessLine, createAgentLedger, readAccessLog, tallyServers } from '../support/answer-ledger.js';
 import { DEFAULT_BUNDLE } from '../support/shipped-bundles.js';
 import {
   BUNDLE_DIR,
@@ -59,12 +64,18 @@ describe('deploy - scale-out over three replicas', { timeout: 300_000 }, () => {
   let replicas: ServeProcess[] = [];
   let images: Awaited<ReturnType<typeof loadFashionMnist>>;
 
+  // Each replica's access log (one JSON line per answer, written before it leaves): the server
+  // side of the kill test's count.
+  const logDir = mkdtempSync(join(tmpdir(), 'cleave-scale-out-'));
+  const accessLogs = [0, 1, 2].map((n) => join(logDir, `replica-${n}.jsonl`));
+
   before(async () => {
-    replicas = await Promise.all([startReplica(), startReplica(), startReplica()]);
+    replicas = await Promise.all(accessLogs.map((log) => startReplica(['--access-log', log])));
     images = await loadFashionMnist({ split: 'test', limit: 1000 });
   });
   after(async () => {
     await Promise.all(replicas.map((r) => r.stop('SIGKILL')));
+    rmSync(logDir, { recursive: true, force: true });
   });
 
   it('deploy - throughput with three replicas next to one (reported, not asserted)', {
@@ -128,36 +139,57 @@ describe('deploy - scale-out over three replicas', { timeout: 300_000 }, () => {
 
   it('deploy - a replica SIGKILLed under load loses no request', { timeout: 120_000 }, async (t) => {
     const agent = await agentFor(staticTarget(replicas));
+    const ledger = createAgentLedger(agent);
     try {
       const warm = Date.now() + 3000;
       while (Date.now() < warm) await run(agent, images, 200, 32);
       const retriedBefore = agent.stats().offload?.retried ?? 0;
+      const announcedBefore = ledger.announced();
+      const logged = (): AccessLine[] => accessLogs.flatMap(readAccessLog);
+      const linesBefore = logged().length;
       let killedAt = -1;
       let afterKill = 0;
+      let answered = 0;
       const count = 3000;
-      const answers = await run(agent, images, count, 128, (a, answered) => {
-        if (killedAt < 0 && answered === 600) {
-          killedAt = answered;
-          replicas[1]!.child.kill('SIGKILL');
-        } else if (killedAt >= 0 && a.source === 'cloud') afterKill++;
-      });
+      // 128 in flight, each answer issuing the next: counted per request id on the agent.
+      let next = 0;
+      const issueNext = (): void => {
+        if (next >= count) return;
+        const id = next++;
+        void ledger
+          .issue(id, () => agent.infer({ kind: 'pixels', data: imageAt(images, id % images.count) }))
+          .then((a) => {
+            issueNext();
+            if (killedAt < 0 && ++answered === 600) {
+              killedAt = answered;
+              replicas[1]!.child.kill('SIGKILL');
+            } else if (killedAt >= 0 && a?.source === 'cloud') afterKill++;
+          });
+      };
+      for (let i = 0; i < 128; i++) issueNext();
+      assert.deepEqual(await ledger.settle(60_000), [], 'request ids with no answer');
       assert.ok(killedAt > 0, 'the replica was killed mid-run');
-      assert.equal(answers.size, count, 'every request id answered');
-      assert.ok(
-        [...answers.values()].every((l) => l.length === 1),
-        'exactly once',
-      );
-      const all = [...answers.values()].map((l) => l[0]!);
+      assert.equal(ledger.answers.size, count, 'every request id answered');
+      const twice = [...ledger.answers].filter(([, l]) => l.length !== 1).map(([id]) => id);
+      assert.deepEqual(twice, [], 'request ids answered more than once');
+      assert.equal(ledger.announced() - announcedBefore, count, 'answers the agent announced (onAnswer)');
+      const all = [...ledger.answers.values()].map((l) => l[0]!);
       const degraded = all.filter((a) => a.degraded).length;
       const cloud = all.filter((a) => a.source === 'cloud').length;
       const retried = (agent.stats().offload?.retried ?? 0) - retriedBefore;
+      // The server side: the three replicas' access logs for this run.
+      const served = tallyServers(logged().slice(linesBefore));
+      assert.deepEqual(served.twiceOnOneStream, [], 'request ids a replica answered twice on one stream');
+      assert.ok(served.ok >= cloud, `every cloud answer written by a replica (${served.ok} ≥ ${cloud})`);
       t.diagnostic(
-        `after SIGKILL of 1 of 3: ${cloud} cloud, ${degraded} degraded, ${retried} retried on another stream`,
+        `after SIGKILL of 1 of 3: ${cloud} cloud, ${degraded} degraded, ${retried} retried on another stream; ` +
+          `replicas wrote ${served.lines} answers, ${served.ranTwice} request ids answered by two replicas`,
       );
       assert.equal(cloud + degraded, count, 'each answer is the cloud’s or a degraded local one');
       assert.ok(afterKill > 1000, `the two survivors carried on (${afterKill} cloud answers after the kill)`);
       assert.ok(degraded <= 128, `at most the requests in flight at the kill were degraded (${degraded})`);
     } finally {
+      ledger.stop();
       await agent.close();
     }
   });
