@@ -1,15 +1,22 @@
 // The parts of scripts/run-tests.ts: finding the test files, running one in its own node:test
 // process, and the per-file time summary.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
 export interface FileResult {
   file: string;
   ok: boolean;
   ms: number;
+  /** CPU seconds of the file's process and the children it waited for (user + system), when /usr/bin/time is here. */
+  cpuS: number | undefined;
   timedOut: boolean;
 }
+
+// GNU time reports the CPU a file used, its servers and trainers included, so a slow file shows
+// whether it computes or waits. Without it the summary has no CPU column.
+const GNU_TIME = '/usr/bin/time';
 
 /** Every *.test.ts under `root/dir`, as paths relative to `root`. */
 export function findTests(root: string, dir: string, out: string[] = []): string[] {
@@ -46,25 +53,68 @@ export function runFile(
     ? ['--test-reporter=tap', '--test-reporter-destination=stdout', ...junit(root, file)]
     : ['--test-reporter=spec', '--test-reporter-destination=stdout'];
   const args = ['--import', 'tsx', '--test', `--test-timeout=${options.timeoutMs}`, ...reporters, file];
+  const timed = existsSync(GNU_TIME);
+  const cpuFile = join(tmpdir(), `cleave-test-cpu-${process.pid}-${file.replace(/\W/g, '_')}`);
+  const command = timed
+    ? [GNU_TIME, '-f', '%U %S', '-o', cpuFile, process.execPath, ...args]
+    : [process.execPath, ...args];
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group, so a timeout or Ctrl-C ends the file with its servers and trainers.
+    const child = spawn(command[0]!, command.slice(1), {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    running.add(child.pid!);
     const chunks: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => chunks.push(c));
     child.stderr.on('data', (c: Buffer) => chunks.push(c));
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGKILL');
+      killGroup(child.pid!);
     }, options.timeoutMs + 30_000);
     child.on('close', (code) => {
       clearTimeout(timer);
+      running.delete(child.pid!);
       const ms = Date.now() - started;
       process.stdout.write(Buffer.concat(chunks));
       if (timedOut) console.log(`# ${file}: killed after ${(ms / 1000).toFixed(0)} s (the file's bound)`);
-      resolve({ file, ok: code === 0 && !timedOut, ms, timedOut });
+      resolve({
+        file,
+        ok: code === 0 && !timedOut,
+        ms,
+        cpuS: timed ? readCpu(cpuFile) : undefined,
+        timedOut,
+      });
     });
   });
+}
+
+const running = new Set<number>();
+const killGroup = (pid: number) => {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+};
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const pid of running) killGroup(pid);
+    process.exit(130);
+  });
+}
+
+function readCpu(path: string): number | undefined {
+  try {
+    const [user, system] = readFileSync(path, 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number);
+    rmSync(path, { force: true });
+    return Number.isFinite(user) && Number.isFinite(system) ? user! + system! : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function junit(root: string, file: string): string[] {
@@ -79,8 +129,9 @@ export function summary(results: FileResult[], wallMs: number, jobs: number): st
   const sorted = [...results].sort((a, b) => b.ms - a.ms);
   const seconds = (ms: number) => `${(ms / 1000).toFixed(1).padStart(7)} s`;
   const shown = sorted.slice(0, 25);
+  const cpu = (r: FileResult) => (r.cpuS === undefined ? '' : `  cpu ${r.cpuS.toFixed(1).padStart(6)} s`);
   const lines = ['', `# time per file, slowest ${shown.length} of ${results.length}:`];
-  for (const r of shown) lines.push(`# ${seconds(r.ms)}  ${r.ok ? '' : 'FAILED '}${r.file}`);
+  for (const r of shown) lines.push(`# ${seconds(r.ms)}${cpu(r)}  ${r.ok ? '' : 'FAILED '}${r.file}`);
   const failed = sorted.filter((r) => !r.ok);
   for (const r of failed.filter((f) => !shown.includes(f)))
     lines.push(`# ${seconds(r.ms)}  FAILED ${r.file}`);
