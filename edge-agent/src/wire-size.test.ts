@@ -26,7 +26,7 @@ describe('agent - wire bytes', () => {
     // With trace context in the parameters map, as an offload inside a sampled trace sends it.
     const parameters = {
       traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
-      tracestate: 'vendor=' + 'v'.repeat(150),
+      tracestate: `vendor=${'v'.repeat(150)}`,
     };
     const frame = new Uint8Array(80);
     const bytes = serialize({ request_id: '9', frame, timeout_ms: 2000, parameters }).length + 5;
