@@ -83,6 +83,7 @@ export {
   NOMINAL_LINK_MBPS,
 } from './energy-accounting.js';
 export { createExitGate, type ExitGate, type GateDecision } from './exit-gate.js';
+export { FFMPEG_BIN, frameProcess, SourceError } from './frame-process.js';
 export {
   createHardExampleStore,
   type HardExample,
@@ -90,6 +91,7 @@ export {
   type HardExampleStore,
 } from './hard-examples.js';
 export { type HttpApi, type HttpApiOptions, startHttpApi } from './http-api.js';
+export { LatestFrameQueue } from './latest-frame-queue.js';
 export {
   createLinkEstimator,
   type LinkEstimate,
@@ -129,5 +131,34 @@ export {
   hammingDistance,
   type ResultCache,
 } from './result-cache.js';
+export {
+  createJsonlSink,
+  type FrameAnsweredBy,
+  type JsonlSink,
+  labelChangesOnly,
+  type StreamEvent,
+  type StreamEventListener,
+} from './stream-event.js';
+export {
+  createStreamHub,
+  frameFormatOf,
+  type StreamHub,
+  type StreamOptions,
+  StreamOptionsSchema,
+} from './stream-hub.js';
+export { type SourceState, type SourceStats, type StreamSource, startStreamSource } from './stream-source.js';
+export {
+  type FrameFormat,
+  ffmpegArgs,
+  kindOfUrl,
+  parseSourceArg,
+  resolveSourceSpec,
+  SOURCE_KINDS,
+  type SourceKind,
+  type SourceSpec,
+  SourceSpecError,
+  type SourceSpecInput,
+  SourceSpecSchema,
+} from './stream-source-spec.js';
 export { type Calibration, type CalibrationTarget, calibrateThreshold } from './threshold-calibration.js';
 export { inferRequestWireBytes } from './wire-size.js';

@@ -14,6 +14,14 @@ export const METRIC = {
   policyDecisions: 'cleave.policy.decisions',
   /** Result-cache lookups (`result`). */
   cacheLookups: 'cleave.cache.lookups',
+  /** Stream frames per `source` by `outcome` (in, answered, skipped, dropped, failed, capped). */
+  streamFrames: 'cleave.stream.frames',
+  /** Seconds from a stream frame's capture to its answer (`source`, `answered_by`). */
+  streamFrameAge: 'cleave.stream.frame_age',
+  /** Times a stream source was opened again after it was lost (`source`). */
+  streamReconnects: 'cleave.stream.reconnects',
+  /** 1 while a stream source delivers frames, else 0 (`source`, `state`). */
+  streamUp: 'cleave.stream.up',
   /** The server's requests by `outcome`. */
   serverRequests: 'cleave.server.requests',
   serverBatchSize: 'cleave.server.batch.size',

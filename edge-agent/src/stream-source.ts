@@ -1,0 +1,305 @@
+// One stream source: ffmpeg frames → fps cap → bounded latest-wins queue → temporal skip (dHash of
+// the last answered frame) or the cascade → an event. Lost sources are opened again with
+// exponential backoff and jitter; files end (or fail) instead. Counts keep
+// in = answered + skipped + dropped + failed (+ waiting in the queue).
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Answer } from '@cleave/models';
+import { frameProcess, SourceError } from './frame-process.js';
+import { LatestFrameQueue } from './latest-frame-queue.js';
+import { dHash, hammingDistance } from './result-cache.js';
+import type { FrameAnsweredBy, StreamEvent } from './stream-event.js';
+import { recordFrame, recordFrameAge, recordReconnect } from './stream-metrics.js';
+import type { FrameFormat, SourceSpec } from './stream-source-spec.js';
+
+export type SourceState = 'connecting' | 'streaming' | 'backoff' | 'ended' | 'failed' | 'stopped';
+
+export interface SourceStats {
+  id: string;
+  url: string;
+  kind: string;
+  state: SourceState;
+  /** Frames read from ffmpeg; `capped` of them were over the fps cap, the rest went `in`. */
+  decoded: number;
+  capped: number;
+  in: number;
+  answered: number;
+  skipped: number;
+  dropped: number;
+  failed: number;
+  /** Waiting in the queue now. */
+  queued: number;
+  reconnects: number;
+  /** The last error (or, for a file that ended cleanly, ffmpeg's complaints), with its time. */
+  lastError: { message: string; at: number } | null;
+  /** Frame age over the last frames answered (ms). */
+  frameAgeMs: { p50: number; p90: number; p99: number; max: number; count: number } | null;
+  /** Answered on the device (skip, cache, exit, dual) over answered + skipped. */
+  deviceShare: number | null;
+}
+
+export interface StreamSourceDeps {
+  format: FrameFormat;
+  agentId: string;
+  /** Runs the cascade on one frame's pixels (planar, the bundle's layout). */
+  infer(pixels: Uint8Array): Promise<Answer>;
+  /** Hamming distance within which a frame counts as unchanged; null = no skipping. */
+  skipDistance: number | null;
+  emit(event: StreamEvent): void;
+  ffmpeg?: string;
+  log?: (level: 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown>) => void;
+}
+
+interface Frame {
+  n: number;
+  at: number;
+  pixels: Uint8Array;
+}
+
+const AGE_WINDOW = 4096;
+const DEVICE_SOURCES = new Set<FrameAnsweredBy>(['skip', 'cache', 'exit', 'dual']);
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+/** ffmpeg writes rgb24 interleaved (HWC); the head takes planar CHW. */
+function toPlanar(frame: Buffer, format: FrameFormat): Uint8Array {
+  if (format.channels === 1) return frame;
+  const plane = format.width * format.height;
+  const out = new Uint8Array(plane * 3);
+  for (let i = 0; i < plane; i++) {
+    out[i] = frame[i * 3]!;
+    out[plane + i] = frame[i * 3 + 1]!;
+    out[2 * plane + i] = frame[i * 3 + 2]!;
+  }
+  return out;
+}
+
+export interface StreamSource {
+  readonly id: string;
+  stats(): SourceStats;
+  /** Resolves when the source has ended, failed or been stopped. */
+  readonly done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function startStreamSource(spec: SourceSpec, deps: StreamSourceDeps): StreamSource {
+  const abort = new AbortController();
+  const queue = new LatestFrameQueue<Frame>(spec.queue);
+  const counts = {
+    decoded: 0,
+    capped: 0,
+    in: 0,
+    answered: 0,
+    skipped: 0,
+    dropped: 0,
+    failed: 0,
+    reconnects: 0,
+  };
+  const ages: number[] = [];
+  let onDevice = 0;
+  let state: SourceState = 'connecting';
+  let lastError: SourceStats['lastError'] = null;
+  let last: { hash: bigint; answer: Answer } | undefined;
+  let lastAdmitted = -Infinity;
+  let busy: Promise<void> | undefined;
+  const finite = spec.kind === 'file' || spec.kind === 'folder';
+  const plane = deps.format.width * deps.format.height;
+  const log = deps.log ?? (() => undefined);
+
+  async function answer(frame: Frame): Promise<void> {
+    const hash = dHash(frame.pixels.subarray(0, plane), deps.format.width, deps.format.height);
+    let result: Answer;
+    let by: FrameAnsweredBy;
+    if (last && deps.skipDistance !== null && hammingDistance(hash, last.hash) <= deps.skipDistance) {
+      result = last.answer;
+      by = 'skip';
+      counts.skipped++;
+      recordFrame(spec.id, 'skipped');
+    } else {
+      try {
+        result = await deps.infer(frame.pixels);
+      } catch (error) {
+        counts.failed++;
+        recordFrame(spec.id, 'failed');
+        lastError = { message: `inference: ${(error as Error).message}`, at: Date.now() };
+        return;
+      }
+      by = result.source;
+      last = { hash, answer: result };
+      counts.answered++;
+      recordFrame(spec.id, 'answered');
+    }
+    if (DEVICE_SOURCES.has(by)) onDevice++;
+    const now = Date.now();
+    const age = now - frame.at;
+    if (ages.length === AGE_WINDOW) ages.shift();
+    ages.push(age);
+    recordFrameAge(spec.id, age, by);
+    deps.emit({
+      agent: deps.agentId,
+      source: spec.id,
+      frame: frame.n,
+      captureTime: frame.at,
+      label: result.label,
+      labelName: result.labelName,
+      score: result.scores[result.label] ?? 0,
+      answeredBy: by,
+      degraded: by === 'skip' ? false : result.degraded,
+      frameAgeMs: age,
+      bytesSent: by === 'skip' ? 0 : result.bytesSent.wire,
+      model: result.model,
+    });
+  }
+
+  // One frame at a time per source: while it runs, new frames replace the waiting one.
+  function drain(): void {
+    if (busy) return;
+    busy = (async () => {
+      for (let frame = queue.shift(); frame; frame = queue.shift()) await answer(frame);
+    })().finally(() => {
+      busy = undefined;
+      if (queue.size > 0) drain();
+    });
+  }
+
+  function admit(n: number, raw: Buffer): Frame | undefined {
+    const at = Date.now();
+    counts.decoded++;
+    if (spec.fps !== null && at - lastAdmitted < 1000 / spec.fps - 1) {
+      counts.capped++;
+      recordFrame(spec.id, 'capped');
+      return undefined;
+    }
+    lastAdmitted = at;
+    counts.in++;
+    recordFrame(spec.id, 'in');
+    return { n, at, pixels: toPlanar(raw, deps.format) };
+  }
+
+  async function readOnce(nextFrame: { n: number }): Promise<string> {
+    const stall = new AbortController();
+    const signal = AbortSignal.any([abort.signal, stall.signal]);
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => stall.abort(), spec.stallMs);
+    };
+    // A listening source waits for its camera as long as it takes; others must connect in time.
+    if (!spec.listen) arm();
+    const frames = frameProcess(spec, deps.format, {
+      signal,
+      ...(deps.ffmpeg ? { ffmpeg: deps.ffmpeg } : {}),
+    });
+    try {
+      for (;;) {
+        const next = await frames.next();
+        if (next.done) {
+          if (stall.signal.aborted && !abort.signal.aborted) {
+            throw new SourceError(`${spec.url}: no frame for ${spec.stallMs} ms`, '');
+          }
+          return next.value;
+        }
+        arm();
+        if (state !== 'streaming') {
+          state = 'streaming';
+          log('info', 'source streaming', { source: spec.id, url: spec.url });
+        }
+        const frame = admit(nextFrame.n++, next.value);
+        if (!frame) continue;
+        if (spec.rate === 'max' && finite) {
+          // Offline: nothing is dropped; not reading holds ffmpeg back.
+          await answer(frame);
+          continue;
+        }
+        const droppedFrame = queue.push(frame);
+        if (droppedFrame) {
+          counts.dropped++;
+          recordFrame(spec.id, 'dropped');
+        }
+        drain();
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  const streaming = () => state === 'streaming';
+
+  async function run(): Promise<void> {
+    const nextFrame = { n: 0 };
+    let attempts = 0;
+    while (!abort.signal.aborted) {
+      state = 'connecting';
+      try {
+        const complaints = await readOnce(nextFrame);
+        if (abort.signal.aborted) break;
+        if (complaints) lastError = { message: `ended with: ${complaints}`, at: Date.now() };
+        if (finite) {
+          state = 'ended';
+          break;
+        }
+        lastError = { message: `${spec.url}: the stream ended`, at: Date.now() };
+      } catch (error) {
+        if (abort.signal.aborted) break;
+        lastError = { message: (error as Error).message, at: Date.now() };
+        log('warn', 'source lost', { source: spec.id, err: lastError.message });
+        if (finite) {
+          state = 'failed';
+          break;
+        }
+      }
+      // A source that delivered frames starts its backoff afresh.
+      if (streaming()) attempts = 0;
+      attempts++;
+      if (spec.reconnect.maxAttempts !== null && attempts >= spec.reconnect.maxAttempts) {
+        state = 'failed';
+        break;
+      }
+      state = 'backoff';
+      const backoff = Math.min(spec.reconnect.maxMs, spec.reconnect.baseMs * 2 ** (attempts - 1));
+      const wait = backoff * (1 - spec.reconnect.jitter * Math.random());
+      await sleep(wait, undefined, { signal: abort.signal }).catch(() => undefined);
+      if (abort.signal.aborted) break;
+      counts.reconnects++;
+      recordReconnect(spec.id);
+    }
+    if (abort.signal.aborted) state = 'stopped';
+    await busy;
+  }
+
+  const done = run();
+  return {
+    id: spec.id,
+    done,
+    stats() {
+      const sorted = ages.length > 0 ? [...ages].sort((a, b) => a - b) : undefined;
+      const shown = counts.answered + counts.skipped;
+      return {
+        id: spec.id,
+        url: spec.url,
+        kind: spec.kind,
+        state,
+        ...counts,
+        queued: queue.size,
+        lastError,
+        frameAgeMs: sorted
+          ? {
+              p50: percentile(sorted, 50),
+              p90: percentile(sorted, 90),
+              p99: percentile(sorted, 99),
+              max: sorted.at(-1)!,
+              count: sorted.length,
+            }
+          : null,
+        deviceShare: shown > 0 ? onDevice / shown : null,
+      };
+    },
+    async stop() {
+      abort.abort();
+      const waiting = queue.clear();
+      counts.dropped += waiting.length;
+      await done;
+    },
+  };
+}

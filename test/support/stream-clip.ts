@@ -1,0 +1,212 @@
+// Stream fixtures made with ffmpeg: a clip of Fashion-MNIST test images, each held for a number of
+// frames (lossless FFV1, so the frames are the images' own pixels), an RTSP camera that publishes
+// it to a listening agent, and an HTTP MJPEG server. Real ffmpeg processes throughout.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+
+export const FFMPEG = process.env.CLEAVE_FFMPEG ?? 'ffmpeg';
+
+const exited = (child: ChildProcess) =>
+  child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve()
+    : new Promise<void>((r) => child.once('close', () => r()));
+
+/** Runs ffmpeg to completion; rejects with its stderr. */
+export function runFfmpeg(args: string[], stdin?: Uint8Array): Promise<void> {
+  const child = spawn(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-y', ...args], {
+    stdio: [stdin ? 'pipe' : 'ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (c: Buffer) => {
+    err = (err + c.toString()).slice(-4000);
+  });
+  if (stdin) child.stdin!.end(stdin);
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg ${code}: ${err}`))));
+  });
+}
+
+export interface Clip {
+  path: string;
+  images: number;
+  framesPerImage: number;
+  fps: number;
+  frames: number;
+}
+
+/** `images` (28×28 gray each) held `framesPerImage` frames at `fps`, lossless, in `dir/clip.mkv`. */
+export async function makeClip(
+  dir: string,
+  images: readonly Uint8Array[],
+  options: { width?: number; height?: number; framesPerImage?: number; fps?: number; name?: string } = {},
+): Promise<Clip> {
+  const width = options.width ?? 28;
+  const height = options.height ?? 28;
+  const framesPerImage = options.framesPerImage ?? 10;
+  const fps = options.fps ?? 30;
+  const path = join(dir, options.name ?? 'clip.mkv');
+  const raw = Buffer.concat(images.map((i) => Buffer.from(i)));
+  // One input frame per image at fps/framesPerImage, then the fps filter repeats each one.
+  await runFfmpeg(
+    [
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'gray',
+      '-s',
+      `${width}x${height}`,
+      '-framerate',
+      `${fps}/${framesPerImage}`,
+      '-i',
+      'pipe:0',
+      '-vf',
+      `fps=${fps}`,
+      '-c:v',
+      'ffv1',
+      path,
+    ],
+    raw,
+  );
+  return { path, images: images.length, framesPerImage, fps, frames: images.length * framesPerImage };
+}
+
+/** A long-running ffmpeg; `kill()` is SIGKILL, no goodbye. */
+export interface FfmpegProcess {
+  readonly child: ChildProcess;
+  stderr(): string;
+  kill(): Promise<void>;
+}
+
+export function startFfmpeg(args: string[], options: { stdout?: boolean } = {}): FfmpegProcess {
+  const child = spawn(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-nostdin', ...args], {
+    stdio: ['ignore', options.stdout ? 'pipe' : 'ignore', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (c: Buffer) => {
+    err = (err + c.toString()).slice(-4000);
+  });
+  child.once('error', () => undefined);
+  return {
+    child,
+    stderr: () => err,
+    async kill() {
+      child.kill('SIGKILL');
+      await exited(child);
+    },
+  };
+}
+
+/** A camera that publishes and, like a real one, tries again while nobody listens. */
+export interface RtspCamera {
+  /** SIGKILL of the publishing ffmpeg, and no more retries. */
+  kill(): Promise<void>;
+  /** Publishing again (after kill). */
+  restart(): void;
+  /** Times it started ffmpeg. */
+  attempts(): number;
+}
+
+/**
+ * An RTSP camera: publishes the clip (H.264 lossless gray, so pixels survive) to `url`, where the
+ * agent listens (`listen=true`). ffmpeg alone has no RTSP server to pull from; a camera pushing to
+ * a listening receiver is what it does. It retries every 200 ms until the listener is up.
+ */
+export function startRtspCamera(url: string, clip: string, rate: number): RtspCamera {
+  let current: FfmpegProcess | undefined;
+  let stopped = false;
+  let attempts = 0;
+  const args = [
+    '-readrate',
+    String(rate),
+    '-i',
+    clip,
+    '-c:v',
+    'libx264',
+    '-qp',
+    '0',
+    '-preset',
+    'ultrafast',
+    '-tune',
+    'zerolatency',
+    '-pix_fmt',
+    'gray',
+    '-f',
+    'rtsp',
+    '-rtsp_transport',
+    'tcp',
+    url,
+  ];
+  const launch = () => {
+    if (stopped) return;
+    attempts++;
+    const p = startFfmpeg(args);
+    current = p;
+    p.child.once('close', (code) => {
+      if (!stopped && code !== 0 && current === p) setTimeout(launch, 200);
+    });
+  };
+  launch();
+  return {
+    async kill() {
+      stopped = true;
+      await current?.kill();
+    },
+    restart() {
+      stopped = false;
+      launch();
+    },
+    attempts: () => attempts,
+  };
+}
+
+export interface MjpegServer {
+  readonly url: string;
+  readonly server: Server;
+  close(): Promise<void>;
+}
+
+/** HTTP MJPEG (multipart/x-mixed-replace) of the clip, one ffmpeg encoder per client, paced at `rate`. */
+export async function startMjpegServer(clip: string, rate: number, quality = 1): Promise<MjpegServer> {
+  const encoders = new Set<FfmpegProcess>();
+  const server = createServer((req, res) => {
+    const enc = startFfmpeg(
+      [
+        '-readrate',
+        String(rate),
+        '-i',
+        clip,
+        '-c:v',
+        'mjpeg',
+        '-q:v',
+        String(quality),
+        '-f',
+        'mpjpeg',
+        '-boundary_tag',
+        'cleaveframe',
+        'pipe:1',
+      ],
+      { stdout: true },
+    );
+    encoders.add(enc);
+    res.writeHead(200, { 'content-type': 'multipart/x-mixed-replace;boundary=cleaveframe' });
+    enc.child.stdout!.pipe(res, { end: false });
+    req.on('close', () => void enc.kill());
+    enc.child.once('close', () => {
+      encoders.delete(enc);
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}/stream.mjpeg`,
+    server,
+    async close() {
+      await Promise.all([...encoders].map((e) => e.kill()));
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
