@@ -154,7 +154,7 @@ export function startStreamSource(spec: SourceSpec, deps: StreamSourceDeps): Str
 
   // One frame at a time per source: while it runs, new frames replace the waiting one.
   function drain(): void {
-    if (busy) return;
+    if (busy !== undefined) return;
     busy = (async () => {
       for (let frame = queue.shift(); frame; frame = queue.shift()) await answer(frame);
     })().finally(() => {
