@@ -2,13 +2,16 @@
 //   POST /v1/infer[?mode=cascade|edge-only|cloud-only]   body: image/png | image/jpeg | image/webp (decoded with sharp),
 //                          application/json {"pixels": [...]} or {"tensor": [...]},
 //                          application/octet-stream (float32 little-endian tensor)
-//   GET  /healthz
+//   GET  /healthz          status, model, cloud, counts, and each stream source's state
+//   GET  /v1/events        stream events as Server-Sent Events (when the agent has sources)
 //   GET  /metrics          Prometheus text, when the entry point passes its handler
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AgentInput } from '@cleave/models';
 import { INFERENCE_MODES, type InferenceMode } from '@cleave/models';
 import { HttpError, listenHttp, readBody, sendJson as send, statusOfError } from '@cleave/wire';
 import type { Agent } from './agent.js';
+import { serveEvents } from './sse-events.js';
+import type { StreamHub } from './stream-hub.js';
 
 export interface HttpApiOptions {
   host: string;
@@ -17,6 +20,8 @@ export interface HttpApiOptions {
   maxBodyBytes: number;
   /** Serves GET /metrics (the entry point's Prometheus handler); 404 when absent. */
   metrics?: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Camera and video sources: their state in /healthz, their events at GET /v1/events. */
+  streams?: StreamHub;
 }
 
 export interface HttpApi {
@@ -75,7 +80,14 @@ export async function startHttpApi(agent: Agent, options: HttpApiOptions): Promi
         model: { name: m.name, version: m.version },
         cloud: { target: agent.options.cloud.target, connected: agent.cloudConnected() },
         stats: agent.stats(),
+        ...(options.streams ? { streams: options.streams.stats() } : {}),
       });
+      return;
+    }
+    if (path === '/v1/events') {
+      if (req.method !== 'GET') throw new HttpError(405, 'use GET');
+      if (!options.streams) throw new HttpError(404, 'this agent has no stream sources (--source)');
+      serveEvents(options.streams, req, res, url);
       return;
     }
     if (path === '/metrics' && options.metrics && (req.method === 'GET' || req.method === 'HEAD')) {

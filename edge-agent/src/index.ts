@@ -131,6 +131,13 @@ export {
   hammingDistance,
   type ResultCache,
 } from './result-cache.js';
+export { serveEvents } from './sse-events.js';
+export {
+  attachStreamOutputs,
+  type StreamConfig,
+  StreamConfigSchema,
+  type StreamOutputs,
+} from './stream-config.js';
 export {
   createJsonlSink,
   type FrameAnsweredBy,

@@ -128,8 +128,19 @@ function folderPattern(dir: string): string {
   return join(dir, `*${best[0]}`);
 }
 
+/**
+ * Live sources are probed for 0.1 s, not ffmpeg's default 5 s: a long probe holds the first frames
+ * back and then releases them in one burst, which the latest-wins queue would mostly drop.
+ */
+const LIVE_PROBE = ['-analyzeduration', '100000'];
+
 /** ffmpeg's input options for a source; `gst` reads the pipeline's output on stdin. */
 function inputArgs(spec: SourceSpec): string[] {
+  const args = sourceInputArgs(spec);
+  return spec.kind === 'file' || spec.kind === 'folder' ? args : [...LIVE_PROBE, ...args];
+}
+
+function sourceInputArgs(spec: SourceSpec): string[] {
   const paced = (args: string[]) => {
     if (spec.rate === 'max') return args;
     return ['-readrate', String(spec.rate), ...args];

@@ -2,6 +2,7 @@
 // frames (lossless FFV1, so the frames are the images' own pixels), an RTSP camera that publishes
 // it to a listening agent, and an HTTP MJPEG server. Real ffmpeg processes throughout.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 
@@ -72,6 +73,47 @@ export async function makeClip(
   return { path, images: images.length, framesPerImage, fps, frames: images.length * framesPerImage };
 }
 
+/**
+ * One JPEG per image of the clip, as the MJPEG server's encoder makes it (the same settings), and
+ * its pixels as ffmpeg decodes it (what an agent reading that MJPEG stream sees).
+ */
+export async function clipJpegs(
+  clip: Clip,
+  dir: string,
+  quality = 1,
+): Promise<Array<{ jpeg: Buffer; pixels: Uint8Array }>> {
+  const out = join(dir, 'jpeg');
+  mkdirSync(out, { recursive: true });
+  await runFfmpeg([
+    '-i',
+    clip.path,
+    '-vf',
+    `select=not(mod(n\\,${clip.framesPerImage}))`,
+    '-fps_mode',
+    'passthrough',
+    '-c:v',
+    'mjpeg',
+    '-q:v',
+    String(quality),
+    join(out, '%04d.jpg'),
+  ]);
+  await runFfmpeg([
+    '-i',
+    join(out, '%04d.jpg'),
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'gray',
+    join(out, 'decoded.raw'),
+  ]);
+  const raw = readFileSync(join(out, 'decoded.raw'));
+  const size = raw.byteLength / clip.images;
+  return Array.from({ length: clip.images }, (_, i) => ({
+    jpeg: readFileSync(join(out, `${String(i + 1).padStart(4, '0')}.jpg`)),
+    pixels: new Uint8Array(raw.subarray(i * size, (i + 1) * size)),
+  }));
+}
+
 /** A long-running ffmpeg; `kill()` is SIGKILL, no goodbye. */
 export interface FfmpegProcess {
   readonly child: ChildProcess;
@@ -132,6 +174,10 @@ export function startRtspCamera(url: string, clip: string, rate: number): RtspCa
     'zerolatency',
     '-pix_fmt',
     'gray',
+    // Full range, as the images are: unsignalled, a decoder takes gray H.264 as limited range and
+    // stretches it (0..255 → 16..235 read as 0..255).
+    '-color_range',
+    'pc',
     '-f',
     'rtsp',
     '-rtsp_transport',
@@ -168,9 +214,20 @@ export interface MjpegServer {
 }
 
 /** HTTP MJPEG (multipart/x-mixed-replace) of the clip, one ffmpeg encoder per client, paced at `rate`. */
-export async function startMjpegServer(clip: string, rate: number, quality = 1): Promise<MjpegServer> {
+export async function startMjpegServer(
+  clip: string,
+  rate: number,
+  options: { quality?: number; once?: boolean } = {},
+): Promise<MjpegServer> {
+  const quality = options.quality ?? 1;
   const encoders = new Set<FfmpegProcess>();
+  let served = 0;
   const server = createServer((req, res) => {
+    // `once`: the clip plays for the first client only (a camera whose recording has ended).
+    if (options.once && served++ > 0) {
+      res.writeHead(503).end('the clip has been played');
+      return;
+    }
     const enc = startFfmpeg(
       [
         '-readrate',

@@ -2,8 +2,18 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { fleetIdOf, joinFleetAsAgent } from '@cleave/control';
-import { createAgent, startHttpApi } from '@cleave/edge-agent';
+import { createResultPublisher, type FleetAgent, fleetIdOf, joinFleetAsAgent } from '@cleave/control';
+import {
+  attachStreamOutputs,
+  createAgent,
+  createStreamHub,
+  parseSourceArg,
+  StreamConfigSchema,
+  type StreamEvent,
+  type StreamHub,
+  type StreamOutputs,
+  startHttpApi,
+} from '@cleave/edge-agent';
 import { startTelemetry } from '@cleave/telemetry-sdk';
 import { z } from 'zod';
 import { fromEnv, mergeOptions, readConfigFile } from '../config-source.js';
@@ -31,7 +41,8 @@ export const AGENT_HELP = `cleave agent [options]
 Runs the edge agent: the head of a bundle on this device, the early-exit gate, and offload of
 hard inputs to a tail server over one gRPC stream. Apps call its local HTTP API:
   POST /v1/infer   (image/png, image/jpeg, application/json {"pixels"|"tensor"}, application/octet-stream)
-  GET  /healthz
+  GET  /healthz    (with each stream source's state)
+  GET  /v1/events  stream events as Server-Sent Events (?source=ID, ?changes=1)
 
   --config FILE        JSON or YAML with {agent: {...}, http: {...}} (see README)
   --bundle DIR|NAME    bundle folder, or a name under the model folder (default ${DEFAULT_BUNDLE})
@@ -40,6 +51,15 @@ hard inputs to a tail server over one gRPC stream. Apps call its local HTTP API:
   --http-host HOST     HTTP API interface (default 127.0.0.1)
   --http-port PORT     HTTP API port (default 8470; 0 = any)
   --ready-file FILE    write the HTTP port here once listening
+
+Streams (docs/streams.md): camera and video sources decoded by ffmpeg at the bundle's input size.
+  --source SRC         repeatable: [ID=]URL[,fps=N][,rate=N|max][,loop=1][,listen=1][,queue=N]
+                       URL: a video file, an image folder, rtsp://, rtp:// or an .sdp file,
+                       http(s):// MJPEG, /dev/videoN (V4L2), gst:PIPELINE (ends in fdsink fd=1)
+  --fps N              admit at most N frames per second per source
+  --skip-distance N    dHash Hamming distance for an unchanged frame (default 2; "off" = never skip)
+  --events-jsonl FILE  one JSON line per answered frame ("-" for stdout)
+  --events-on-change   JSONL and NATS only when a source's label changes
 
 Fleet (docs/fleet.md): with --nats the agent joins the fleet: it heartbeats, takes live
 configuration and bundle rollouts, and forwards telemetry through an on-disk spool.
@@ -58,6 +78,11 @@ export async function agentCommand(argv: string[]): Promise<number> {
       'http-host': { type: 'string' },
       'http-port': { type: 'string' },
       'ready-file': { type: 'string' },
+      source: { type: 'string', multiple: true },
+      fps: { type: 'string' },
+      'skip-distance': { type: 'string' },
+      'events-jsonl': { type: 'string' },
+      'events-on-change': { type: 'boolean' },
       ...NATS_FLAGS,
       group: { type: 'string' },
       'fleet-state': { type: 'string' },
@@ -89,11 +114,43 @@ export async function agentCommand(argv: string[]): Promise<number> {
         host: values['http-host'],
         port: values['http-port'] === undefined ? undefined : Number(values['http-port']),
       },
+      sources: values.source?.map(parseSourceArg),
+      stream: {
+        fps: values.fps === undefined ? undefined : Number(values.fps),
+        skipDistance:
+          values['skip-distance'] === undefined
+            ? undefined
+            : values['skip-distance'] === 'off'
+              ? null
+              : Number(values['skip-distance']),
+        eventsJsonl: values['events-jsonl'],
+        eventsOnChange: values['events-on-change'],
+      },
     },
   );
   const http = HttpSchema.parse(merged.http ?? {});
+  const streamConfig = StreamConfigSchema.parse(merged.stream ?? {});
+  const sources = z.array(z.record(z.string(), z.unknown())).parse(merged.sources ?? []);
   const agent = await createAgent(merged.agent as never);
-  const api = await startHttpApi(agent, { ...http, metrics: telemetry.prometheusHandler });
+  let streams: StreamHub | undefined;
+  let outputs: StreamOutputs | undefined;
+  // Set once the agent is in the fleet: stream results go out on its connection.
+  let publish: ((event: StreamEvent) => void) | undefined;
+  if (sources.length > 0) {
+    streams = createStreamHub(
+      agent,
+      sources as never,
+      { skipDistance: streamConfig.skipDistance, fps: streamConfig.fps },
+      { log: (level, message, fields) => log[level](fields, message) },
+    );
+    outputs = attachStreamOutputs(streams, streamConfig, [(event) => publish?.(event)]);
+    log.info({ sources: streams.stats().map((s) => `${s.id}=${s.url}`) }, 'stream sources started');
+  }
+  const api = await startHttpApi(agent, {
+    ...http,
+    metrics: telemetry.prometheusHandler,
+    ...(streams ? { streams } : {}),
+  });
   const m = agent.bundle.manifest;
   log.info(
     {
@@ -106,6 +163,11 @@ export async function agentCommand(argv: string[]): Promise<number> {
   );
   const nats = natsOptionsFrom(values);
   const fleetId = fleetIdOf(agent.options.id);
+  const withResults = (member: FleetAgent) => {
+    const publisher = createResultPublisher(member.nats, member.id);
+    publish = (event) => publisher.publish(event);
+    return member;
+  };
   const fleet = nats
     ? joinFleetInBackground(
         () =>
@@ -119,7 +181,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
             ...(agent.options.energy.device ? { device: agent.options.energy.device } : {}),
             resources: { domain: nats.domain },
             log: (level, message, fields) => log[level](fields ?? {}, message),
-          }),
+          }).then(withResults),
         log,
       )
     : undefined;
@@ -132,6 +194,8 @@ export async function agentCommand(argv: string[]): Promise<number> {
       log.info({ signal }, 'stopping');
       void api
         .close()
+        .then(() => streams?.close())
+        .then(() => outputs?.close())
         .then(() => fleet?.close())
         .then(() => agent.close())
         .then(() => telemetry.shutdown())

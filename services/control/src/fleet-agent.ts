@@ -48,6 +48,8 @@ export interface FleetAgentOptions {
 export interface FleetAgent {
   readonly id: string;
   readonly forwarder: Forwarder;
+  /** The connection it uses (others may publish on it, e.g. stream results). */
+  readonly nats: NatsConnection;
   /** The last rollout status, if a rollout ran. */
   rollout(): RolloutStatus | undefined;
   /** Resolves when the rollout under way (if any) has finished. */
@@ -266,6 +268,7 @@ export async function joinFleetAsAgent(options: FleetAgentOptions): Promise<Flee
   return {
     id,
     forwarder,
+    nats: nc,
     rollout: () => lastRollout,
     settled: () => rollouts,
     async close() {

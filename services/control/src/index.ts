@@ -60,4 +60,5 @@ export {
   readStatuses,
   reportStatus,
 } from './status.js';
+export { createResultPublisher, type ResultPublisher } from './stream-results.js';
 export * from './subjects.js';

@@ -14,6 +14,9 @@ export const FLEET_WILDCARD = `${SUBJECT_ROOT}.fleet.>`;
 /** Store-and-forward streams: telemetry records and hard examples, one subject per agent. */
 export const telemetrySubject = (id: string) => `${SUBJECT_ROOT}.telemetry.${id}`;
 export const hardExampleSubject = (id: string) => `${SUBJECT_ROOT}.hard.${id}`;
+/** Stream results: one event per answered frame of a camera or video source (core NATS, live). */
+export const resultsSubject = (agentId: string, sourceId: string) =>
+  `${SUBJECT_ROOT}.results.${agentId}.${sourceId}`;
 export const TELEMETRY_STREAM = 'CLEAVE_TELEMETRY';
 export const HARD_EXAMPLE_STREAM = 'CLEAVE_HARD_EXAMPLES';
 
