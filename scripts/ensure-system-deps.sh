@@ -19,6 +19,9 @@ deps=(
   "systemd:command -v systemd-analyze"
   "iproute2:command -v ip && command -v tc"
   "openssl:command -v openssl"
+  # Stream sources (docs/streams.md): the agent decodes cameras and clips with ffmpeg, and the
+  # stream tests make their clips, RTSP camera and MJPEG server with it (libx264 included).
+  "ffmpeg:command -v ffmpeg && command -v ffprobe"
   # The arm64 agent test (test/deploy/arm64-agent.test.ts): qemu-aarch64 runs arm64 programs,
   # and the cross packages give them arm64 glibc, libstdc++ and libgcc under /usr/aarch64-linux-gnu.
   "qemu-user:command -v qemu-aarch64"
