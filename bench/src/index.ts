@@ -12,4 +12,5 @@ export { benchRun } from './run.js';
 export { runWithConcurrency } from './run-with-concurrency.js';
 export { benchServe } from './serve-bench.js';
 export { driveAgents, type ServedRun } from './serve-load.js';
+export { makeSlowHeadBundle, makeSlowHeadBundleFor, type SlowHeadOptions } from './slow-head-bundle.js';
 export { benchSoak } from './soak-bench.js';

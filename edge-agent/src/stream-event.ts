@@ -21,6 +21,8 @@ export interface StreamEvent {
   degraded: boolean;
   /** Capture to answer, ms. */
   frameAgeMs: number;
+  /** The cascade's own time for this frame, ms (0 when skipped). */
+  inferenceMs: number;
   /** Serialized request bytes sent to the cloud for this frame (0 when none). */
   bytesSent: number;
   model: { name: string; version: string };

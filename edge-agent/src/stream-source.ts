@@ -147,6 +147,7 @@ export function startStreamSource(spec: SourceSpec, deps: StreamSourceDeps): Str
       answeredBy: by,
       degraded: by === 'skip' ? false : result.degraded,
       frameAgeMs: age,
+      inferenceMs: by === 'skip' ? 0 : result.timings.totalMs,
       bytesSent: by === 'skip' ? 0 : result.bytesSent.wire,
       model: result.model,
     });

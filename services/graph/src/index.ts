@@ -61,7 +61,9 @@ export { type ModelRunner, openModels, type RunnerOptions } from './model-runner
 export {
   decodeOnnxModel,
   encodeOnnxModel,
+  floatTensor,
   type ModelMsg,
+  makeNode,
   type NodeMsg,
   OnnxModelError,
   type TensorMsg,
