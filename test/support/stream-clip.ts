@@ -155,11 +155,17 @@ export interface RtspCamera {
  * agent listens (`listen=true`). ffmpeg alone has no RTSP server to pull from; a camera pushing to
  * a listening receiver is what it does. It retries every 200 ms until the listener is up.
  */
-export function startRtspCamera(url: string, clip: string, rate: number): RtspCamera {
+export function startRtspCamera(
+  url: string,
+  clip: string,
+  rate: number,
+  options: { loop?: boolean } = {},
+): RtspCamera {
   let current: FfmpegProcess | undefined;
   let stopped = false;
   let attempts = 0;
   const args = [
+    ...(options.loop ? ['-stream_loop', '-1'] : []),
     '-readrate',
     String(rate),
     '-i',
