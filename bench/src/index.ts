@@ -14,3 +14,5 @@ export { benchServe } from './serve-bench.js';
 export { driveAgents, type ServedRun } from './serve-load.js';
 export { makeSlowHeadBundle, makeSlowHeadBundleFor, type SlowHeadOptions } from './slow-head-bundle.js';
 export { benchSoak } from './soak-bench.js';
+export { benchStream, STREAM_GOALS } from './stream-bench.js';
+export { type Clip, FFMPEG, makeClip, runFfmpeg } from './stream-clip.js';

@@ -108,7 +108,11 @@ export function startStreamSource(spec: SourceSpec, deps: StreamSourceDeps): Str
   const log = deps.log ?? (() => undefined);
 
   async function answer(frame: Frame): Promise<void> {
-    const hash = dHash(frame.pixels.subarray(0, plane), deps.format.width, deps.format.height);
+    // No skipping, no hash: it is work on every frame.
+    const hash =
+      deps.skipDistance === null
+        ? 0n
+        : dHash(frame.pixels.subarray(0, plane), deps.format.width, deps.format.height);
     let result: Answer;
     let by: FrameAnsweredBy;
     if (last && deps.skipDistance !== null && hammingDistance(hash, last.hash) <= deps.skipDistance) {
@@ -181,27 +185,32 @@ export function startStreamSource(spec: SourceSpec, deps: StreamSourceDeps): Str
   async function readOnce(nextFrame: { n: number }): Promise<string> {
     const stall = new AbortController();
     const signal = AbortSignal.any([abort.signal, stall.signal]);
-    let timer: NodeJS.Timeout | undefined;
-    const arm = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => stall.abort(), spec.stallMs);
-    };
-    // A listening source waits for its camera as long as it takes; others must connect in time.
-    if (!spec.listen) arm();
+    // Stalled: ffmpeg has been asked for a frame and given none for stallMs. Time the cascade
+    // takes does not count, and a listening source waits for its camera as long as it takes.
+    let waitingSince: number | undefined;
+    let delivered = false;
+    const watchdog = setInterval(
+      () => {
+        if (waitingSince !== undefined && Date.now() - waitingSince > spec.stallMs) stall.abort();
+      },
+      Math.min(1000, spec.stallMs / 4),
+    );
     const frames = frameProcess(spec, deps.format, {
       signal,
       ...(deps.ffmpeg ? { ffmpeg: deps.ffmpeg } : {}),
     });
     try {
       for (;;) {
+        waitingSince = spec.listen && !delivered ? undefined : Date.now();
         const next = await frames.next();
+        waitingSince = undefined;
         if (next.done) {
           if (stall.signal.aborted && !abort.signal.aborted) {
             throw new SourceError(`${spec.url}: no frame for ${spec.stallMs} ms`, '');
           }
           return next.value;
         }
-        arm();
+        delivered = true;
         if (state !== 'streaming') {
           state = 'streaming';
           log('info', 'source streaming', { source: spec.id, url: spec.url });
@@ -221,7 +230,7 @@ export function startStreamSource(spec: SourceSpec, deps: StreamSourceDeps): Str
         drain();
       }
     } finally {
-      clearTimeout(timer);
+      clearInterval(watchdog);
     }
   }
 
