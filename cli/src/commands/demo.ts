@@ -17,6 +17,7 @@ import {
 import { createTraceStore, startTelemetry } from '@cleave/telemetry-sdk';
 import cliProgress from 'cli-progress';
 import { buildReport, formatReport } from '../demo-report.js';
+import { formatVideoReport, runVideoDemo } from '../demo-video.js';
 import { buildEnergyReport } from '../energy-report.js';
 import { CLEAVE_VERSION, DEFAULT_BUNDLE, DEFAULT_MODELS_DIR } from '../paths.js';
 
@@ -37,6 +38,10 @@ came from, accuracy, bytes on the wire, latency percentiles and throughput.
   --device PROFILE     emulate this board for energy: jetson-nano, jetson-orin-nano, rpi4,
                        rpi5, x86 (compute energy estimated from its power profile and speed factor)
   --link TYPE          radio model for energy: wifi (default), lte, 5g, ethernet, 3g
+  --video              stream instead: ffmpeg makes a clip of --limit test images (default 100), each
+                       held 10 frames at 30 fps, and the agent runs it as a stream source (docs/streams.md)
+  --video-rate N       play the clip N times as fast as real time (default 4)
+  --skip-distance N    dHash distance for an unchanged frame in --video (default 2; "off")
   --json FILE          also write the report as JSON
   --dashboard          after the run, keep serving the live dashboard until Ctrl-C
 
@@ -60,6 +65,9 @@ export async function demoCommand(argv: string[]): Promise<number> {
       device: { type: 'string' },
       link: { type: 'string', default: 'wifi' },
       json: { type: 'string' },
+      video: { type: 'boolean' },
+      'video-rate': { type: 'string', default: '4' },
+      'skip-distance': { type: 'string', default: '2' },
       dashboard: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -126,6 +134,26 @@ export async function demoCommand(argv: string[]): Promise<number> {
     energy: { link: values.link, ...(values.device ? { device: values.device } : {}) },
   });
   try {
+    if (values.video) {
+      const data = await loadFashionMnist({ split: 'test', limit: limit ?? 100 });
+      const rate = Number(values['video-rate']);
+      if (!(rate > 0)) throw new Error('--video-rate must be a positive number');
+      const skip = values['skip-distance'];
+      const report = await runVideoDemo(agent, data, {
+        images: data.count,
+        rate,
+        skipDistance: skip === 'off' ? null : Number(skip),
+      });
+      process.stdout.write(formatVideoReport(report));
+      if (values.json) writeFileSync(values.json, `${JSON.stringify({ video: report }, null, 2)}\n`);
+      if (values.dashboard) {
+        process.stdout.write(
+          `  dashboard: http://127.0.0.1:${server.httpPort}/dashboard (metrics at /metrics); Ctrl-C to stop\n`,
+        );
+        await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+      }
+      return 0;
+    }
     const data = await loadFashionMnist({ split: 'test', ...(limit ? { limit } : {}) });
     const bar = new cliProgress.SingleBar(
       {

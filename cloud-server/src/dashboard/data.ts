@@ -19,10 +19,12 @@ import {
   serverFigures,
 } from './metric-figures.js';
 import { sumBy, sumOf } from './metric-queries.js';
+import { type StreamPolls, type StreamRow, streamFigures } from './stream-figures.js';
 import { type HistoryState, recordPoll } from './throughput-history.js';
 import { energyFromTraces, pickTrace, recentRows, type WaterfallSpan, waterfall } from './trace-figures.js';
 
 export type { EnergyFigures, StageLatency } from './metric-figures.js';
+export type { StreamRow } from './stream-figures.js';
 export type { HistoryState } from './throughput-history.js';
 export { type WaterfallSpan, waterfall } from './trace-figures.js';
 
@@ -68,6 +70,8 @@ export interface DashboardData {
   };
   policy: Record<string, number> | null;
   cache: Record<string, number> | null;
+  /** Camera and video sources of an agent in this process (`cleave.stream.*`), one row each. */
+  streams: StreamRow[] | null;
   /** Answers per second (and server successes per second) at each poll, oldest first. */
   history: Array<{ t: number; answersPerS: number | null; serverPerS: number | null }>;
   traces: {
@@ -101,6 +105,8 @@ export interface ComputeOptions {
   traces: DashboardTraceSource;
   title: string;
   history: HistoryState;
+  /** The streams' totals at the previous poll, for their rates. */
+  streamPolls?: StreamPolls;
   /** Draw this trace (when still stored) instead of the newest edge → cloud one. */
   traceId?: string;
   now?: number;
@@ -146,6 +152,7 @@ export async function computeDashboardData(o: ComputeOptions): Promise<Dashboard
     server: serverFigures(collected),
     policy: sumBy(collected, METRIC.policyDecisions, 'decision') ?? null,
     cache: sumBy(collected, METRIC.cacheLookups, 'result') ?? null,
+    streams: streamFigures(collected, o.streamPolls ?? new Map(), now),
     history,
     traces: {
       stats: o.traces.stats?.() ?? null,

@@ -8,6 +8,7 @@ import { HttpError } from '@cleave/wire';
 import type { HttpRoute } from '../http/http-server.js';
 import { computeDashboardData, type DashboardTraceSource, type HistoryState } from './data.js';
 import { CONTENT_SECURITY_POLICY, dashboardHtml } from './page.js';
+import type { StreamPolls } from './stream-figures.js';
 
 export {
   type ComputeOptions,
@@ -64,6 +65,7 @@ export function createDashboardRoutes(options: DashboardOptions): HttpRoute[] {
   const base = (options.basePath ?? '/dashboard').replace(/\/+$/, '');
   const dataPath = `${base}/data.json`;
   const history: HistoryState = { points: [], raw: [] };
+  const streamPolls: StreamPolls = new Map();
   let page: string | undefined;
 
   const route: HttpRoute = async (req, res, path) => {
@@ -91,6 +93,7 @@ export function createDashboardRoutes(options: DashboardOptions): HttpRoute[] {
       traces: options.traces,
       title,
       history,
+      streamPolls,
       ...(requested !== undefined ? { traceId: requested } : {}),
     });
     send(res, 'application/json', JSON.stringify(data), head);

@@ -67,6 +67,7 @@ export function dashboardHtml(o: { title: string; dataUrl: string }): string {
   <section class="card span4"><h2>Bytes per offload</h2><div id="payload"></div></section>
   <section class="card span6"><h2>Energy per inference</h2><div id="energy"></div></section>
   <section class="card span6"><h2>Tail server</h2><div id="server"></div></section>
+  <section class="card span12"><h2>Streams</h2><div id="streams"></div></section>
   <section class="card span12">
     <h2>Trace waterfall, edge → cloud</h2>
     <div class="row"><span class="mono muted" id="trace-id"></span><button id="follow" type="button" hidden>follow the latest</button></div>

@@ -428,6 +428,50 @@
     replace('server', el('table', {}, [el('tbody', {}, rows)]));
   }
 
+  function renderStreams(d) {
+    if (!d.streams || !d.streams.length)
+      return replace('streams', none('no stream sources in this process (cleave_stream_frames_total is absent)'));
+    const pct = (v) => (isNum(v) ? `${(v * 100).toFixed(1)}%` : DASH);
+    const head = el(
+      'tr',
+      {},
+      [
+        'source',
+        'state',
+        'in/s',
+        'answered/s',
+        'skipped/s',
+        'dropped/s',
+        'in',
+        'answered',
+        'skipped',
+        'dropped',
+        'age p50',
+        'age p99',
+        'on device',
+      ].map((h, i) => el('th', { class: i < 2 ? 'l' : undefined, text: h })),
+    );
+    const rows = d.streams.map((r) => {
+      const ps = r.perSecond || {};
+      return el('tr', { 'data-source': r.source }, [
+        el('td', { class: 'l mono', text: r.source }),
+        el('td', { class: 'l', text: r.state || DASH }),
+        el('td', { text: fmtNum(ps.in) }),
+        el('td', { text: fmtNum(ps.answered) }),
+        el('td', { text: fmtNum(ps.skipped) }),
+        el('td', { text: fmtNum(ps.dropped) }),
+        el('td', { text: fmtInt(r.frames.in) }),
+        el('td', { text: fmtInt(r.frames.answered) }),
+        el('td', { text: fmtInt(r.frames.skipped) }),
+        el('td', { text: fmtInt(r.frames.dropped) }),
+        el('td', { class: 'age-p50', text: fmtMs(r.ageP50Ms) }),
+        el('td', { class: 'age-p99', text: fmtMs(r.ageP99Ms) }),
+        el('td', { class: 'device', text: pct(r.deviceShare) }),
+      ]);
+    });
+    replace('streams', el('table', {}, [el('thead', {}, [head]), el('tbody', {}, rows)]));
+  }
+
   function renderAgents(d) {
     if (!d.agents.length) {
       return replace(
@@ -640,6 +684,7 @@
     renderPayload(d);
     renderEnergy(d);
     renderServer(d);
+    renderStreams(d);
     renderAgents(d);
     renderRecent(d);
     renderWaterfall(d);
