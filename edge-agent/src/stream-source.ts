@@ -51,7 +51,9 @@ export interface StreamSourceDeps {
 
 interface Frame {
   n: number;
+  /** Wall clock (ms since the epoch) for events; `mono` (performance.now) for the age. */
   at: number;
+  mono: number;
   pixels: Uint8Array;
 }
 
@@ -97,6 +99,7 @@ export function startStreamSource(spec: SourceSpec, deps: StreamSourceDeps): Str
     reconnects: 0,
   };
   const ages: number[] = [];
+  let agesNext = 0;
   let onDevice = 0;
   let state: SourceState = 'connecting';
   let lastError: SourceStats['lastError'] = null;
@@ -135,10 +138,10 @@ export function startStreamSource(spec: SourceSpec, deps: StreamSourceDeps): Str
       recordFrame(spec.id, 'answered');
     }
     if (DEVICE_SOURCES.has(by)) onDevice++;
-    const now = Date.now();
-    const age = now - frame.at;
-    if (ages.length === AGE_WINDOW) ages.shift();
-    ages.push(age);
+    // Monotonic and to 0.01 ms: a skipped frame's age is well under a millisecond.
+    const age = Math.round((performance.now() - frame.mono) * 100) / 100;
+    // A ring: the last AGE_WINDOW ages, without shifting an array per frame.
+    ages[agesNext++ % AGE_WINDOW] = age;
     recordFrameAge(spec.id, age, by);
     deps.emit({
       agent: deps.agentId,
@@ -179,7 +182,7 @@ export function startStreamSource(spec: SourceSpec, deps: StreamSourceDeps): Str
     lastAdmitted = at;
     counts.in++;
     recordFrame(spec.id, 'in');
-    return { n, at, pixels: toPlanar(raw, deps.format) };
+    return { n, at, mono: performance.now(), pixels: toPlanar(raw, deps.format) };
   }
 
   async function readOnce(nextFrame: { n: number }): Promise<string> {
