@@ -2,10 +2,10 @@
 // Must show (#21), faults, with a real `cleave agent` process and real ffmpeg on both sides:
 // - the RTSP camera is killed and started again: the agent takes its frames again within 5 s;
 // - a garbage file, a truncated MP4 and a URL where nothing answers each get a clear error in
-//   /healthz, while the other sources and the HTTP API keep working.
+//   /healthz, while the other sources (the camera, an image folder) and the HTTP API keep working.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -57,6 +57,13 @@ describe('streams - faults: a camera restart, bad files and a dead URL', { timeo
     const whole = readFileSync(mp4);
     writeFileSync(join(dir, 'truncated.mp4'), whole.subarray(0, whole.byteLength >> 1));
     writeFileSync(join(dir, 'garbage.mp4'), randomBytes(64 * 1024));
+    // An image folder played at a rate: 30 PNGs at 30 frames per second.
+    mkdirSync(join(dir, 'folder'));
+    for (const [i, pixels] of images.entries()) {
+      await sharp(Buffer.from(pixels), { raw: { width: 28, height: 28, channels: 1 } })
+        .png()
+        .toFile(join(dir, 'folder', `${String(i).padStart(3, '0')}.png`));
+    }
     const rtspUrl = `rtsp://127.0.0.1:${await freePort()}/live`;
     const deadUrl = `http://127.0.0.1:${await freePort()}/camera.mjpeg`;
     agent = await startAgentProcess([
@@ -70,6 +77,8 @@ describe('streams - faults: a camera restart, bad files and a dead URL', { timeo
       `truncated=${join(dir, 'truncated.mp4')}`,
       '--source',
       `dead=${deadUrl}`,
+      '--source',
+      `folder=${join(dir, 'folder')}`,
     ]);
     sse = await collectSse<StreamEvent>(`${agent.base}/v1/events?source=cam`);
     camera = startRtspCamera(rtspUrl, clip.path, 1, { loop: true });
@@ -89,6 +98,7 @@ describe('streams - faults: a camera restart, bad files and a dead URL', { timeo
       return (
         h.find((s) => s.id === 'garbage')!.state === 'failed' &&
         h.find((s) => s.id === 'truncated')!.state === 'failed' &&
+        h.find((s) => s.id === 'folder')!.state === 'ended' &&
         dead.reconnects >= 2
       );
     });
@@ -100,6 +110,10 @@ describe('streams - faults: a camera restart, bad files and a dead URL', { timeo
     const dead = h.find((s) => s.id === 'dead')!;
     assert.ok(['backoff', 'connecting'].includes(dead.state), dead.state);
     assert.equal(h.find((s) => s.id === 'cam')!.state, 'streaming');
+    // The folder beside them played through: every image in, each one answered or skipped.
+    const folder = h.find((s) => s.id === 'folder')!;
+    assert.equal(folder.in, 30, JSON.stringify(folder));
+    assert.equal(folder.lastError, null);
     const res = await fetch(`${agent.base}/v1/infer`, {
       method: 'POST',
       headers: { 'content-type': 'image/png' },
