@@ -5,12 +5,14 @@
 // figures: answers, where they came from, latency, bytes per offload, energy, the agent, and an
 // edge → cloud waterfall. Screenshot: test-artifacts/dashboard.png.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { makeClip } from '@cleave/bench';
 import { createDashboardRoutes, createTailServer, type TailServer } from '@cleave/cloud-server';
 import { imageAt, loadFashionMnist } from '@cleave/dataset';
-import { type Agent, createAgent } from '@cleave/edge-agent';
+import { type Agent, createAgent, createStreamHub } from '@cleave/edge-agent';
 import { createTraceStore, startTelemetry, type Telemetry, type TraceStore } from '@cleave/telemetry-sdk';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { DEFAULT_BUNDLE, MODELS_DIR } from '../support/shipped-bundles.js';
@@ -193,5 +195,41 @@ describe('dashboard - live page in headless Chromium', { timeout: 300_000 }, () 
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
     assert.deepEqual(problems, []);
+  });
+
+  it('dashboard - a video source: the Streams part shows its frames per second, skips and frame age', {
+    timeout: 90_000,
+  }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cleave-dashboard-stream-'));
+    try {
+      const data = await loadFashionMnist({ split: 'test', limit: 40 });
+      const clip = await makeClip(
+        dir,
+        Array.from({ length: data.count }, (_, i) => imageAt(data, i)),
+      );
+      const hub = createStreamHub(agent, [{ id: 'cam', url: clip.path, rate: 2 }]);
+      const row = '#streams tr[data-source="cam"]';
+      // While it plays: a rate of frames in, between two polls.
+      await waitFor('a frames-in rate for the source', 30_000, async () => {
+        if ((await page.locator(row).count()) === 0) return false;
+        return /^[1-9][\d.,]*$/.test(await text(`${row} td:nth-child(3)`));
+      });
+      await hub.settled();
+      await hub.close();
+      const s = hub.stats()[0]!;
+      assert.equal(s.state, 'ended');
+      await waitFor('the whole clip on the page', 15_000, async () => {
+        return Number((await text(`${row} td:nth-child(7)`)).replace(/,/g, '')) === s.in;
+      });
+      assert.equal(Number((await text(`${row} td:nth-child(9)`)).replace(/,/g, '')), s.skipped);
+      assert.ok(s.skipped > 0.8 * s.in, JSON.stringify(s));
+      assert.match(await text(`${row} td.age-p50`), /^[\d.]+ (µs|ms|s)$/);
+      assert.match(await text(`${row} td.age-p99`), /^[\d.]+ (µs|ms|s)$/);
+      assert.match(await text(`${row} td.device`), /^\d+\.\d%$/);
+      await page.screenshot({ path: join(ARTIFACTS, 'dashboard-streams.png'), fullPage: true });
+      assert.deepEqual(problems, []);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
