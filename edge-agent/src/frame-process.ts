@@ -127,3 +127,16 @@ export async function* frameProcess(
     }
   }
 }
+
+/** ffmpeg writes rgb24 interleaved (HWC); the head takes planar CHW. Gray passes as it is. */
+export function toPlanar(frame: Buffer, format: FrameFormat): Uint8Array {
+  if (format.channels === 1) return frame;
+  const plane = format.width * format.height;
+  const out = new Uint8Array(plane * 3);
+  for (let i = 0; i < plane; i++) {
+    out[i] = frame[i * 3]!;
+    out[plane + i] = frame[i * 3 + 1]!;
+    out[2 * plane + i] = frame[i * 3 + 2]!;
+  }
+  return out;
+}

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { toPlanar } from './frame-process.js';
 import { LatestFrameQueue } from './latest-frame-queue.js';
+import { FrameAges } from './source-stats.js';
 import { labelChangesOnly, type StreamEvent } from './stream-event.js';
 import {
   ffmpegArgs,
@@ -109,5 +111,21 @@ describe('stream sources', () => {
       l({ source, label } as StreamEvent);
     }
     assert.deepEqual(seen, ['a1', 'b1', 'a2', 'a1']);
+  });
+
+  it('stream sources - rgb24 frames become planar CHW; gray frames pass as they are', () => {
+    const rgb = Buffer.from([1, 2, 3, 4, 5, 6]);
+    assert.deepEqual([...toPlanar(rgb, { width: 2, height: 1, channels: 3 })], [1, 4, 2, 5, 3, 6]);
+    const g = Buffer.from([9, 8]);
+    assert.equal(toPlanar(g, { width: 2, height: 1, channels: 1 }), g);
+  });
+
+  it('stream sources - frame age percentiles over the last 4096 answers', () => {
+    const ages = new FrameAges();
+    assert.equal(ages.percentiles(), null);
+    for (let i = 1; i <= 100; i++) ages.add(i);
+    assert.deepEqual(ages.percentiles(), { p50: 50, p90: 90, p99: 99, max: 100, count: 100 });
+    for (let i = 0; i < 5000; i++) ages.add(1000);
+    assert.deepEqual(ages.percentiles(), { p50: 1000, p90: 1000, p99: 1000, max: 1000, count: 4096 });
   });
 });

@@ -4,38 +4,15 @@
 // in = answered + skipped + dropped + failed (+ waiting in the queue).
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Answer } from '@cleave/models';
-import { frameProcess, SourceError } from './frame-process.js';
+import { frameProcess, SourceError, toPlanar } from './frame-process.js';
 import { LatestFrameQueue } from './latest-frame-queue.js';
 import { dHash, hammingDistance } from './result-cache.js';
+import { FrameAges, type SourceState, type SourceStats } from './source-stats.js';
 import type { FrameAnsweredBy, StreamEvent } from './stream-event.js';
 import { recordFrame, recordFrameAge, recordReconnect } from './stream-metrics.js';
 import type { FrameFormat, SourceSpec } from './stream-source-spec.js';
 
-export type SourceState = 'connecting' | 'streaming' | 'backoff' | 'ended' | 'failed' | 'stopped';
-
-export interface SourceStats {
-  id: string;
-  url: string;
-  kind: string;
-  state: SourceState;
-  /** Frames read from ffmpeg; `capped` of them were over the fps cap, the rest went `in`. */
-  decoded: number;
-  capped: number;
-  in: number;
-  answered: number;
-  skipped: number;
-  dropped: number;
-  failed: number;
-  /** Waiting in the queue now. */
-  queued: number;
-  reconnects: number;
-  /** The last error (or, for a file that ended cleanly, ffmpeg's complaints), with its time. */
-  lastError: { message: string; at: number } | null;
-  /** Frame age over the last frames answered (ms). */
-  frameAgeMs: { p50: number; p90: number; p99: number; max: number; count: number } | null;
-  /** Answered on the device (skip, cache, exit, dual) over answered + skipped. */
-  deviceShare: number | null;
-}
+export type { SourceState, SourceStats } from './source-stats.js';
 
 export interface StreamSourceDeps {
   format: FrameFormat;
@@ -57,25 +34,7 @@ interface Frame {
   pixels: Uint8Array;
 }
 
-const AGE_WINDOW = 4096;
 const DEVICE_SOURCES = new Set<FrameAnsweredBy>(['skip', 'cache', 'exit', 'dual']);
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-
-/** ffmpeg writes rgb24 interleaved (HWC); the head takes planar CHW. */
-function toPlanar(frame: Buffer, format: FrameFormat): Uint8Array {
-  if (format.channels === 1) return frame;
-  const plane = format.width * format.height;
-  const out = new Uint8Array(plane * 3);
-  for (let i = 0; i < plane; i++) {
-    out[i] = frame[i * 3]!;
-    out[plane + i] = frame[i * 3 + 1]!;
-    out[2 * plane + i] = frame[i * 3 + 2]!;
-  }
-  return out;
-}
 
 export interface StreamSource {
   readonly id: string;
@@ -98,8 +57,7 @@ export function startStreamSource(spec: SourceSpec, deps: StreamSourceDeps): Str
     failed: 0,
     reconnects: 0,
   };
-  const ages: number[] = [];
-  let agesNext = 0;
+  const ages = new FrameAges();
   let onDevice = 0;
   let state: SourceState = 'connecting';
   let lastError: SourceStats['lastError'] = null;
@@ -140,8 +98,7 @@ export function startStreamSource(spec: SourceSpec, deps: StreamSourceDeps): Str
     if (DEVICE_SOURCES.has(by)) onDevice++;
     // Monotonic and to 0.01 ms: a skipped frame's age is well under a millisecond.
     const age = Math.round((performance.now() - frame.mono) * 100) / 100;
-    // A ring: the last AGE_WINDOW ages, without shifting an array per frame.
-    ages[agesNext++ % AGE_WINDOW] = age;
+    ages.add(age);
     recordFrameAge(spec.id, age, by);
     deps.emit({
       agent: deps.agentId,
@@ -286,7 +243,6 @@ export function startStreamSource(spec: SourceSpec, deps: StreamSourceDeps): Str
     id: spec.id,
     done,
     stats() {
-      const sorted = ages.length > 0 ? [...ages].sort((a, b) => a - b) : undefined;
       const shown = counts.answered + counts.skipped;
       return {
         id: spec.id,
@@ -296,15 +252,7 @@ export function startStreamSource(spec: SourceSpec, deps: StreamSourceDeps): Str
         ...counts,
         queued: queue.size,
         lastError,
-        frameAgeMs: sorted
-          ? {
-              p50: percentile(sorted, 50),
-              p90: percentile(sorted, 90),
-              p99: percentile(sorted, 99),
-              max: sorted.at(-1)!,
-              count: sorted.length,
-            }
-          : null,
+        frameAgeMs: ages.percentiles(),
         deviceShare: shown > 0 ? onDevice / shown : null,
       };
     },

@@ -60,6 +60,7 @@ describe('streams - file, RTSP and HTTP MJPEG sources through cleave agent', { t
   let referenceApi: HttpApi;
   const natsEvents: StreamEvent[] = [];
   let sse: { events: StreamEvent[]; close(): void };
+  let sseChanges: { events: StreamEvent[]; close(): void };
   let health: SourceHealth[] = [];
   let jsonl: StreamEvent[] = [];
 
@@ -99,6 +100,7 @@ describe('streams - file, RTSP and HTTP MJPEG sources through cleave agent', { t
       { CLEAVE_AGENT_ID: AGENT_ID, CLEAVE_AGENT_WORKERS: '1' },
     );
     sse = await collectSse<StreamEvent>(`${agent.base}/v1/events`);
+    sseChanges = await collectSse<StreamEvent>(`${agent.base}/v1/events?source=file&changes=1`);
     camera = startRtspCamera(rtspUrl, clip.path, RATE);
     // The reference: the same bundle and tail server, no cache, answering POST /v1/infer.
     reference = await createAgent({
@@ -130,6 +132,7 @@ describe('streams - file, RTSP and HTTP MJPEG sources through cleave agent', { t
 
   after(async () => {
     sse?.close();
+    sseChanges?.close();
     await camera?.kill();
     await agent?.stop();
     await mjpeg?.close();
@@ -236,5 +239,15 @@ describe('streams - file, RTSP and HTTP MJPEG sources through cleave agent', { t
     assert.equal(e.agent, AGENT_ID);
     assert.ok(e.captureTime > Date.now() - 600_000 && e.frameAgeMs >= 0 && e.score > 0 && e.score <= 1);
     assert.equal(typeof e.bytesSent, 'number');
+  });
+
+  it('streams - ?source=file&changes=1 passes only that source, and only when its label changes', () => {
+    const file = jsonl.filter((e) => e.source === 'file');
+    const changes = file.filter((e, i) => i === 0 || e.label !== file[i - 1]!.label);
+    assert.ok(changes.length > 50 && changes.length < file.length / 5, `${changes.length} of ${file.length}`);
+    assert.deepEqual(
+      sseChanges.events.map((e) => `${e.source}:${e.frame}:${e.label}`),
+      changes.map((e) => `${e.source}:${e.frame}:${e.label}`),
+    );
   });
 });
