@@ -11,5 +11,5 @@ export { type Results, ResultsSchema } from './results-schema.js';
 export { benchRun } from './run.js';
 export { runWithConcurrency } from './run-with-concurrency.js';
 export { benchServe } from './serve-bench.js';
-export { driveAgents, type ServedRun } from './serve-load.js';
+export { driveAgents, type ServedRun, scrapeBatchSizes } from './serve-load.js';
 export { benchSoak } from './soak-bench.js';

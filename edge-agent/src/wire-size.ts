@@ -46,3 +46,33 @@ export function inferRequestWireBytes(
     entries
   );
 }
+
+/** The fields of a compact InferRequest (docs/wire-format.md, "Compact form"). */
+export interface CompactRequestFields {
+  /** The stream-scoped numeric id, > 0. */
+  id: number;
+  frameBytes: number;
+  /** Sent only when it differs from the stream's default; 0 = not sent. */
+  timeoutMs?: number;
+  /** Bytes of the binary trace context (26) on a sampled request; 0 = not sent. */
+  traceBytes?: number;
+  wantLogits?: boolean;
+  parameters?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Bytes of one compact InferRequest as sent, including the gRPC prefix. The agent leaves absent
+ * what it does not send (protobufjs writes every field present, zeros included).
+ */
+export function compactRequestWireBytes(f: CompactRequestFields): number {
+  let n = GRPC_PREFIX_BYTES + 1 + varintLength(f.id) + lengthDelimited(f.frameBytes);
+  if (f.timeoutMs) n += 1 + varintLength(f.timeoutMs);
+  if (f.traceBytes) n += lengthDelimited(f.traceBytes);
+  if (f.wantLogits) n += 2;
+  for (const [k, v] of Object.entries(f.parameters ?? {})) {
+    n += lengthDelimited(
+      lengthDelimited(Buffer.byteLength(k, 'utf8')) + lengthDelimited(Buffer.byteLength(v, 'utf8')),
+    );
+  }
+  return n;
+}

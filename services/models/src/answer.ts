@@ -19,8 +19,11 @@ export interface AnswerTimings {
   encodeMs?: number;
   /** Round trip of the offload, from write to answer. */
   offloadMs?: number;
-  /** The server's own account, when the cloud answered. */
-  server?: { queueUs: number; computeUs: number; totalUs: number; batchSize: number };
+  /**
+   * The server's own account, when the cloud answered: microseconds from the request's arrival
+   * to its answer being written (the compact answer's one timing field, server_us).
+   */
+  server?: { totalUs: number };
 }
 
 /** The gate that decided: which stage, its score function, the score and the threshold. */
