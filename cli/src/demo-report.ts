@@ -27,6 +27,8 @@ export interface DemoReport {
   degraded: number;
   bytesPerOffload: { mean: number; p50: number; p95: number; max: number };
   wireBytesPerOffload: { mean: number };
+  /** Serialized answer bytes received per offload, with the gRPC prefix. */
+  responseBytesPerOffload: { mean: number };
   totalFrameBytes: number;
   rawInputBytes: number;
   latencyMs: { mean: number; p50: number; p95: number; p99: number };
@@ -62,6 +64,7 @@ export function buildReport(
   let degraded = 0;
   const frames: number[] = [];
   const wires: number[] = [];
+  const responses: number[] = [];
   const latencies: number[] = [];
   answers.forEach((a, i) => {
     counts[a.source]++;
@@ -73,6 +76,7 @@ export function buildReport(
     if (a.bytesSent.frame > 0) {
       frames.push(a.bytesSent.frame);
       wires.push(a.bytesSent.wire);
+      if (a.bytesReceived) responses.push(a.bytesReceived);
     }
     latencies.push(a.timings.totalMs);
   });
@@ -103,6 +107,7 @@ export function buildReport(
       max: frames.at(-1) ?? 0,
     },
     wireBytesPerOffload: { mean: mean(wires) },
+    responseBytesPerOffload: { mean: mean(responses) },
     totalFrameBytes: frames.reduce((a, b) => a + b, 0),
     rawInputBytes: width * height * channels,
     latencyMs: {
@@ -154,7 +159,7 @@ export function formatReport(r: DemoReport): string {
     );
   }
   lines.push(
-    `  bytes/offload    ${r.bytesPerOffload.mean.toFixed(1)} B frame (p95 ${r.bytesPerOffload.p95}), ${r.wireBytesPerOffload.mean.toFixed(1)} B gRPC message; raw input ${r.rawInputBytes} B`,
+    `  bytes/offload    ${r.bytesPerOffload.mean.toFixed(1)} B frame (p95 ${r.bytesPerOffload.p95}), ${r.wireBytesPerOffload.mean.toFixed(1)} B gRPC message up, ${r.responseBytesPerOffload.mean.toFixed(1)} B down; raw input ${r.rawInputBytes} B`,
   );
   lines.push(
     `  latency          p50 ${r.latencyMs.p50.toFixed(2)} ms  p95 ${r.latencyMs.p95.toFixed(2)} ms  p99 ${r.latencyMs.p99.toFixed(2)} ms`,

@@ -20,6 +20,9 @@ import { buildReport, formatReport } from '../demo-report.js';
 import { buildEnergyReport } from '../energy-report.js';
 import { CLEAVE_VERSION, DEFAULT_BUNDLE, DEFAULT_MODELS_DIR } from '../paths.js';
 
+/** Share of the demo's inferences that are traced (parent-based, by trace id). */
+export const DEMO_TRACE_SAMPLE_RATIO = 0.01;
+
 export const DEMO_HELP = `cleave demo [options]      (npm start)
 
 Starts a tail server on 127.0.0.1 and an edge agent in this process, streams the Fashion-MNIST
@@ -93,7 +96,9 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const telemetry = startTelemetry({
     serviceName: 'cleave-demo',
     serviceVersion: CLEAVE_VERSION,
-    traces: { store: traceStore },
+    // One trace in a hundred: enough for the dashboard, and the other 99 offloads carry no trace
+    // context on the wire (docs/wire-format.md, "Compact form"). OTEL_TRACES_SAMPLER overrides it.
+    traces: { store: traceStore, sampleRatio: DEMO_TRACE_SAMPLE_RATIO },
   });
   const server = await createTailServer(
     {
