@@ -13,3 +13,5 @@ export { runWithConcurrency } from './run-with-concurrency.js';
 export { benchServe } from './serve-bench.js';
 export { driveAgents, type ServedRun, scrapeBatchSizes } from './serve-load.js';
 export { benchSoak } from './soak-bench.js';
+export { benchWire } from './wire-bench.js';
+export type { WireResults, WireRow } from './wire-report.js';

@@ -1,22 +1,26 @@
 // `cleave bench [run|serve|soak]`: benchmarks that write JSON. Figures come from here, not from
 // tests. The harness is @cleave/bench; this command hands it the ways to start the CLI's own
 // processes (`cleave serve`, `cleave bench edge`).
-import { benchRun, benchServe, benchSoak, createCleaveLauncher, edgeCommand } from '@cleave/bench';
+import { benchRun, benchServe, benchSoak, benchWire, createCleaveLauncher, edgeCommand } from '@cleave/bench';
 import { CLI_BIN } from '../paths.js';
 import { startServeProcess } from '../serve-process.js';
 
 const HELP =
-  'cleave bench [run|serve|soak] [options]\n\n' +
+  'cleave bench [run|serve|soak|wire] [options]\n\n' +
   '  run     (the default; npm run bench) every strategy side by side over emulated links, per device and\n' +
   '          camera rate, the rate/accuracy pass and N agents against one server; --quick for CI (--help)\n' +
   '  serve   raw tail throughput vs. served throughput, batching on and off (--seconds, --agents, --in-flight)\n' +
-  '  soak    a server and an agent under steady load: --fault-free-minutes (10), then --kill-minutes (5) with the server SIGKILLed every --fault-every-s (60): fitted RSS growth, peaks, lost requests, event-loop delay\n';
+  '  soak    a server and an agent under steady load: --fault-free-minutes (10), then --kill-minutes (5) with the server SIGKILLed every --fault-every-s (60): fitted RSS growth, peaks, lost requests, event-loop delay\n' +
+  '  wire    every byte per offload through a byte-counting proxy, per shipped bundle: frame, message, HTTP/2, TCP\n' +
+  '          payload and segments each way, radio energy on socket bytes (--requests 2000, --in-flight 64,\n' +
+  '          --form compact|legacy, --link wifi, --rate 10 offloads/s, --json FILE, --previous FILE)\n';
 
 export async function benchCommand(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   const cleave = createCleaveLauncher(CLI_BIN, startServeProcess);
   if (name === 'serve') return benchServe(rest, startServeProcess);
   if (name === 'soak') return benchSoak(rest, startServeProcess);
+  if (name === 'wire') return benchWire(rest, startServeProcess);
   if (name === 'run') return benchRun(rest, cleave);
   // The bench's own process, started by `cleave bench run`.
   if (name === 'edge') return edgeCommand(rest);
