@@ -101,7 +101,7 @@ export async function benchWire(argv: string[], startServe: StartServe): Promise
       'in-flight': { type: 'string', default: '64' },
       form: { type: 'string', default: 'compact' },
       link: { type: 'string', default: 'wifi' },
-      rate: { type: 'string', default: '10' },
+      rate: { type: 'string', default: '100' },
       json: { type: 'string' },
       previous: { type: 'string' },
     },

@@ -62,8 +62,9 @@ export function answerOf(
   if (r.label) res.label = r.label;
   const scoreE4 = Math.round(Number(r.score ?? 0) * 10_000);
   if (scoreE4 > 0) res.score_e4 = scoreE4;
+  // 100 µs units, rounded up: the varint stays at 2 bytes up to 1.6 s of server time.
   const serverUs = Number(r.timing?.total_us ?? 0);
-  if (serverUs > 0) res.server_us = Math.min(serverUs, 0xffffffff);
+  if (serverUs > 0) res.server_100us = Math.min(Math.ceil(serverUs / 100), 0xffffffff);
   if ((req.want_logits || stream.logits) && r.logits) res.logits = r.logits;
   const model = `${r.model_name}@${r.model_version}`;
   if (model !== stream.lastModel) {

@@ -87,7 +87,7 @@ export interface CloudAnswer {
   label: number;
   /** The label's softmax probability, to 1/10,000. */
   score: number;
-  /** Microseconds from arrival on the server to the answer being written. */
+  /** Microseconds from arrival on the server to the answer being written (to 100 µs). */
   serverUs: number;
   /** Only when asked for (the request's wantLogits, or the client's `logits`). */
   logits: number[] | undefined;

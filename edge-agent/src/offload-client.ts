@@ -179,7 +179,7 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
         result: {
           label: res.label,
           score: res.score_e4 / 10_000,
-          serverUs: res.server_us,
+          serverUs: res.server_100us * 100,
           logits: res.logits.length > 0 ? res.logits : undefined,
           model: lane.model,
         },

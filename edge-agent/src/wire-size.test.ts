@@ -83,8 +83,8 @@ describe('agent - received bytes', () => {
         },
       },
       { request_id: '7', error: { code: 'RESOURCE_EXHAUSTED', grpc_code: 8, message: 'queue full' } },
-      { id: 300, label: 3, score_e4: 9712, server_us: 4800 },
-      { id: 1, label: 0, score_e4: 10_000, server_us: 310, model: 'fmnist-c6b2@3' },
+      { id: 300, label: 3, score_e4: 9712, server_100us: 48 },
+      { id: 1, label: 0, score_e4: 10_000, server_100us: 4, model: 'fmnist-c6b2@3' },
     ];
     for (const answer of answers) {
       const onWire = method.responseSerialize(answer);

@@ -20,7 +20,7 @@ Checks, in order:
   4. malformed frames get INVALID_ARGUMENT, an unknown model NOT_FOUND;
   5. the compact form on one InferStream (docs/wire-format.md): numeric ids, the budget once in
      metadata, each frame sent as the vector (version 2) and rewritten as version 3 (no dims);
-     each answer is id, label, score_e4 and server_us, logits only where want_logits asked,
+     each answer is id, label, score_e4 and server_100us, logits only where want_logits asked,
      the model named on the first answer only; request and answer sizes are reported.
 
 Prints one JSON object to stdout. Exits 1 if any check fails (each failure is also
@@ -384,7 +384,7 @@ def check_compact_stream(
         where = f"{at} id {rid} ({name}, v{frame[0] & 15})"
         report.expect(res.WhichOneof("outcome") is None, f"{where}: {res.WhichOneof('outcome')} set")
         report.expect(res.request_id == "", f"{where}: request_id {res.request_id!r}")
-        report.expect(res.server_us > 0, f"{where}: server_us {res.server_us}")
+        report.expect(res.server_100us > 0, f"{where}: server_100us {res.server_100us}")
         report.expect(
             (res.model == f"{model['name']}@{model['version']}") == (n == 0),
             f"{where}: model {res.model!r} (named on the first answer only)",

@@ -13,7 +13,7 @@ const HELP =
   '  soak    a server and an agent under steady load: --fault-free-minutes (10), then --kill-minutes (5) with the server SIGKILLed every --fault-every-s (60): fitted RSS growth, peaks, lost requests, event-loop delay\n' +
   '  wire    every byte per offload through a byte-counting proxy, per shipped bundle: frame, message, HTTP/2, TCP\n' +
   '          payload and segments each way, radio energy on socket bytes (--requests 2000, --in-flight 64,\n' +
-  '          --form compact|legacy, --link wifi, --rate 10 offloads/s, --json FILE, --previous FILE)\n';
+  '          --form compact|legacy, --link wifi, --rate 100 offloads/s, --json FILE, --previous FILE)\n';
 
 export async function benchCommand(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

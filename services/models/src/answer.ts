@@ -21,7 +21,8 @@ export interface AnswerTimings {
   offloadMs?: number;
   /**
    * The server's own account, when the cloud answered: microseconds from the request's arrival
-   * to its answer being written (the compact answer's one timing field, server_us).
+   * to its answer being written (the compact answer's one timing field, server_100us,
+   * so to 100 µs).
    */
   server?: { totalUs: number };
 }

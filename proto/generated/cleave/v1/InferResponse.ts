@@ -10,7 +10,7 @@ export interface InferResponse {
   'id'?: (number);
   'label'?: (number);
   'score_e4'?: (number);
-  'server_us'?: (number);
+  'server_100us'?: (number);
   'logits'?: (number | string)[];
   'model'?: (string);
   'outcome'?: "result"|"error";
@@ -23,7 +23,7 @@ export interface InferResponse__Output {
   'id': (number);
   'label': (number);
   'score_e4': (number);
-  'server_us': (number);
+  'server_100us': (number);
   'logits': (number)[];
   'model': (string);
   'outcome'?: "result"|"error";
