@@ -113,11 +113,14 @@ export function createCascade(
       extra: Partial<Answer> = {},
     ): Answer => {
       const bytesSent = extra.bytesSent ?? { frame: 0, wire: 0 };
+      // The radio is charged the bytes at the socket (HTTP/2 and IP+TCP headers included).
       const energy =
         energyToken &&
         parts.energy!.end(
           energyToken,
-          bytesSent.wire > 0 ? { bytesUp: bytesSent.wire, bytesDown: extra.bytesReceived ?? 0 } : undefined,
+          bytesSent.wire > 0
+            ? { bytesUp: bytesSent.socket ?? bytesSent.wire, bytesDown: extra.socketBytesReceived ?? 0 }
+            : undefined,
         );
       return {
         label: r.label,
@@ -226,7 +229,7 @@ export function createCascade(
     }
     const t4 = performance.now();
     try {
-      const { result, wireBytes, responseBytes } = await send(frame, wantScores);
+      const { result, wireBytes, responseBytes, socketBytes } = await send(frame, wantScores);
       timings.offloadMs = ms(t4);
       timings.server = { totalUs: result.serverUs };
       const noGate: GateRecord = { stage: 'none', scoreFunction: gate.scoreFunction, score: 0, threshold: 0 };
@@ -249,8 +252,9 @@ export function createCascade(
       }
       return remember(
         answer('cloud', cloud, {
-          bytesSent: { frame: frame.byteLength, wire: wireBytes },
+          bytesSent: { frame: frame.byteLength, wire: wireBytes, socket: socketBytes.up },
           bytesReceived: responseBytes,
+          socketBytesReceived: socketBytes.down,
         }),
       );
     } catch (error) {

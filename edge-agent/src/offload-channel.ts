@@ -101,6 +101,8 @@ export interface OffloadResult {
   wireBytes: number;
   /** Serialized response bytes received, including the gRPC length prefix. */
   responseBytes: number;
+  /** Those bytes at the socket, each message with its HTTP/2 and IP+TCP headers (socketBytesOf). */
+  socketBytes: { up: number; down: number };
 }
 
 export interface OffloadStats {

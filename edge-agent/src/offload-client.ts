@@ -23,7 +23,7 @@ import {
   type OffloadResult,
   type Received,
 } from './offload-channel.js';
-import { compactRequestWireBytes } from './wire-size.js';
+import { compactRequestWireBytes, socketBytesOf } from './wire-size.js';
 
 export {
   type CloudAnswer,
@@ -56,6 +56,7 @@ interface Pending {
   sends: number;
   moves: number;
   wireBytes: number;
+  socketBytes: number;
   resolve: (r: OffloadResult) => void;
   reject: (e: OffloadError) => void;
 }
@@ -122,7 +123,7 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
     else p.firstSend = `${lane.tag}/${p.wireId}`;
     if (parameters && Object.keys(parameters).length > 0) req.parameters = parameters;
     p.sends++;
-    p.wireBytes += compactRequestWireBytes({
+    const message = compactRequestWireBytes({
       id: p.wireId,
       frameBytes: p.frame.byteLength,
       timeoutMs: req.timeout_ms ?? 0,
@@ -130,6 +131,8 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
       wantLogits: req.want_logits === true,
       ...(req.parameters ? { parameters: req.parameters } : {}),
     });
+    p.wireBytes += message;
+    p.socketBytes += socketBytesOf(message);
     lane.blocked = !lane.s.write(req);
   }
   function place(p: Pending, lane: Lane): void {
@@ -185,6 +188,7 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
         },
         wireBytes: p.wireBytes,
         responseBytes: bytes,
+        socketBytes: { up: p.socketBytes, down: socketBytesOf(bytes) },
       });
     } else {
       const code = (e.grpc_code ?? status.UNKNOWN) as status;
@@ -234,6 +238,7 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
           sends: 0,
           moves: 0,
           wireBytes: 0,
+          socketBytes: 0,
           resolve,
           reject,
         };

@@ -4,6 +4,20 @@
 
 const GRPC_PREFIX_BYTES = 5;
 
+/** The 9-byte HTTP/2 frame header of the DATA frame that carries each message. */
+export const HTTP2_DATA_FRAME_HEADER_BYTES = 9;
+/** IPv4 + TCP headers without options, per segment. */
+export const IP_TCP_HEADER_BYTES = 40;
+
+/**
+ * The bytes one message costs at the socket, IP and TCP headers included: the message, its DATA
+ * frame header and one segment's headers. That is what `cleave bench wire` counts per offload
+ * through its proxy (docs/wire-format.md, "Bytes at the socket": one DATA frame and about one
+ * segment per message each way); the radio model charges these bytes.
+ */
+export const socketBytesOf = (messageBytes: number): number =>
+  messageBytes + HTTP2_DATA_FRAME_HEADER_BYTES + IP_TCP_HEADER_BYTES;
+
 export function varintLength(value: number): number {
   let n = 1;
   let v = value;

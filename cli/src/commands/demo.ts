@@ -15,6 +15,7 @@ import {
   RADIO_LINK_TYPES,
 } from '@cleave/telemetry';
 import { createTraceStore, startTelemetry } from '@cleave/telemetry-sdk';
+import { startByteCountingProxy } from '@cleave/wire';
 import cliProgress from 'cli-progress';
 import { buildReport, formatReport } from '../demo-report.js';
 import { buildEnergyReport } from '../energy-report.js';
@@ -123,9 +124,12 @@ export async function demoCommand(argv: string[]): Promise<number> {
       ],
     },
   );
+  // The agent reaches the server through a byte-counting proxy, so the report gives the bytes at
+  // the socket beside the frame and message bytes (docs/wire-format.md, "Bytes at the socket").
+  const proxy = await startByteCountingProxy({ host: '127.0.0.1', port: server.port });
   const agent = await createAgent({
     bundleDir: join(values.models, values.bundle),
-    cloud: { target: `127.0.0.1:${server.port}`, timeoutMs: 10_000 },
+    cloud: { target: `127.0.0.1:${proxy.port}`, timeoutMs: 10_000 },
     mode,
     stages: { dual: !values['no-dual'], cache: !values['no-cache'] },
     energy: { link: values.link, ...(values.device ? { device: values.device } : {}) },
@@ -169,7 +173,14 @@ export async function demoCommand(argv: string[]): Promise<number> {
           images,
         })
       : null;
-    const report = buildReport(agent, answers, labels, { wallSeconds, concurrency, duplicate, energy });
+    const socket = proxy.counts();
+    const report = buildReport(agent, answers, labels, {
+      wallSeconds,
+      concurrency,
+      duplicate,
+      energy,
+      socket,
+    });
     process.stdout.write(formatReport(report));
     if (values.json) {
       writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
@@ -184,6 +195,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     return 0;
   } finally {
     await agent.close();
+    await proxy.close();
     await server.drain();
     await telemetry.shutdown();
   }
