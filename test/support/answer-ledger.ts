@@ -82,7 +82,14 @@ export interface ServerTally {
   twiceOnOneStream: string[];
   /** Agent requests (first send's TAG/ID) answered by more than one server process: retries. */
   ranTwice: number;
+  /** Lines whose id is not an agent's TAG-N/ID (each agent request must be named so): must be empty. */
+  unnamed: string[];
+  /** Lines of retried requests (naming their first send). */
+  retries: number;
 }
+
+/** How the access log names a compact request from an agent: its stream's tag, then its id. */
+const AGENT_REQUEST = /^[0-9a-f]{8}-\d+\/\d+$/;
 
 export function tallyServers(lines: readonly AccessLine[]): ServerTally {
   const perStream = new Map<string, number>();
@@ -99,5 +106,9 @@ export function tallyServers(lines: readonly AccessLine[]): ServerTally {
     processes: new Set(lines.map((l) => l.pid)).size,
     twiceOnOneStream: [...perStream].filter(([, n]) => n > 1).map(([k]) => k),
     ranTwice: [...processesOf.values()].filter((s) => s.size > 1).length,
+    unnamed: lines
+      .filter((l) => !AGENT_REQUEST.test(l.id) || (l.retryOf && !AGENT_REQUEST.test(l.retryOf)))
+      .map((l) => l.id),
+    retries: lines.filter((l) => l.retryOf).length,
   };
 }
