@@ -130,4 +130,4 @@ export {
   type ResultCache,
 } from './result-cache.js';
 export { type Calibration, type CalibrationTarget, calibrateThreshold } from './threshold-calibration.js';
-export { compactRequestWireBytes, inferRequestWireBytes } from './wire-size.js';
+export { compactRequestWireBytes, inferRequestWireBytes, socketBytesOf } from './wire-size.js';
