@@ -30,11 +30,9 @@ printed to stderr), 2 on bad arguments or stubs that do not import.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import math
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,61 +40,17 @@ import grpc
 from google.protobuf import __version__ as protobuf_version
 from google.protobuf.internal import api_implementation
 
-SERVICE_NAME = "cleave.v1.SplitInference"
-MODEL_METADATA_KEY = "cleave-model"
-
-
-@dataclass
-class Stubs:
-    """The generated modules: messages (pb2) and service stubs (pb2_grpc)."""
-
-    cleave: Any
-    cleave_grpc: Any
-    health: Any
-    health_grpc: Any
-
-
-@dataclass
-class Report:
-    """Collects results and failures; a failed check never stops the run."""
-
-    failures: list[str] = field(default_factory=list)
-    results: dict[str, Any] = field(default_factory=dict)
-
-    def expect(self, condition: bool, message: str) -> bool:
-        if not condition:
-            self.failures.append(message)
-        return condition
-
-
-def load_stubs(stubs_dir: Path) -> Stubs:
-    sys.path.insert(0, str(stubs_dir))
-    return Stubs(
-        cleave=importlib.import_module("cleave.v1.split_inference_pb2"),
-        cleave_grpc=importlib.import_module("cleave.v1.split_inference_pb2_grpc"),
-        health=importlib.import_module("health.v1.health_pb2"),
-        health_grpc=importlib.import_module("health.v1.health_pb2_grpc"),
-    )
-
-
-def rpc_error(err: grpc.RpcError) -> str:
-    code = err.code() if isinstance(err, grpc.Call) else None
-    details = err.details() if isinstance(err, grpc.Call) else str(err)
-    return f"{code.name if code else 'UNKNOWN'}: {details}"
-
-
-def softmax_at(logits: list[float], index: int) -> float:
-    top = max(logits)
-    total = sum(math.exp(v - top) for v in logits)
-    return math.exp(logits[index] - top) / total
-
-
-def argmax(values: list[float]) -> int:
-    best = 0
-    for i, v in enumerate(values):
-        if v > values[best]:
-            best = i
-    return best
+from client_support import (
+    MODEL_METADATA_KEY,
+    SERVICE_NAME,
+    Report,
+    Stubs,
+    argmax,
+    load_stubs,
+    rpc_error,
+    softmax_at,
+)
+from compact_stream import check_compact_stream
 
 
 def check_health(stubs: Stubs, channel: grpc.Channel, timeout: float, report: Report) -> None:
@@ -318,96 +272,6 @@ def check_refusals(
         refusals.append({"case": name, "code": got, "details": details})
         report.expect(got == want, f"Infer {name}: {got} ({details}), expected {want}")
     report.results["refusals"] = refusals
-
-
-def crc32c(data: bytes) -> int:
-    crc = 0xFFFFFFFF
-    for b in data:
-        crc ^= b
-        for _ in range(8):
-            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
-    return crc ^ 0xFFFFFFFF
-
-
-def frame_v3(frame: bytes) -> bytes:
-    """A version 2 frame rewritten as version 3: the same fields less the dims."""
-    rank, pos = (frame[1] & 3) + 1, 6
-    for _ in range(rank):
-        while frame[pos] & 0x80:
-            pos += 1
-        pos += 1
-    body = bytes([0xC3]) + frame[1:6] + frame[pos:-4]
-    return body + crc32c(body).to_bytes(4, "little")
-
-
-def check_compact_stream(
-    stubs: Stubs,
-    client: Any,
-    vectors: dict[str, Any],
-    expected: dict[str, Any] | None,
-    tolerance: float,
-    timeout: float,
-    report: Report,
-) -> None:
-    model = vectors["model"]
-    metadata = (
-        (MODEL_METADATA_KEY, f"{model['name']}@{model['version']}"),
-        ("cleave-timeout-ms", str(int(timeout * 1000))),
-    )
-    sent: dict[int, tuple[str, bytes, bool]] = {}
-    requests = []
-    for i, vector in enumerate(vectors["vectors"]):
-        v2 = bytes.fromhex(vector["frame"])
-        for version, frame in ((2, v2), (3, frame_v3(v2))):
-            rid = len(requests) + 1
-            want_logits = rid % 4 == 0
-            sent[rid] = (vector["name"], frame, want_logits)
-            req = stubs.cleave.InferRequest(id=rid, frame=frame)
-            if want_logits:
-                req.want_logits = True
-            requests.append(req)
-    try:
-        responses = list(client.InferStream(iter(requests), metadata=metadata, timeout=timeout * 3))
-    except grpc.RpcError as err:
-        report.expect(False, f"InferStream (compact): call failed: {rpc_error(err)}")
-        return
-    at = "InferStream (compact)"
-    report.expect(len(responses) == len(requests), f"{at}: {len(responses)} answers to {len(requests)}")
-    seen: set[int] = set()
-    sizes_plain: list[int] = []
-    for n, res in enumerate(responses):
-        rid = res.id
-        if not report.expect(rid in sent and rid not in seen, f"{at}: answer for id {rid}"):
-            continue
-        seen.add(rid)
-        name, frame, want_logits = sent[rid]
-        where = f"{at} id {rid} ({name}, v{frame[0] & 15})"
-        report.expect(res.WhichOneof("outcome") is None, f"{where}: {res.WhichOneof('outcome')} set")
-        report.expect(res.request_id == "", f"{where}: request_id {res.request_id!r}")
-        report.expect(res.server_100us > 0, f"{where}: server_100us {res.server_100us}")
-        report.expect(
-            (res.model == f"{model['name']}@{model['version']}") == (n == 0),
-            f"{where}: model {res.model!r} (named on the first answer only)",
-        )
-        report.expect((len(res.logits) > 1) == want_logits, f"{where}: {len(res.logits)} logits")
-        if expected is not None:
-            want = expected["frames"][name]
-            report.expect(res.label == want["label"], f"{where}: label {res.label}, expected {want['label']}")
-            score = softmax_at(want["logits"], want["label"])
-            report.expect(abs(res.score_e4 - score * 10_000) <= 0.5 + tolerance * 10_000,
-                          f"{where}: score_e4 {res.score_e4}, softmax {score}")
-            if want_logits:
-                diff = max(abs(a - b) for a, b in zip(res.logits, want["logits"]))
-                report.expect(diff <= tolerance, f"{where}: logits differ by {diff}")
-        if not want_logits and n > 0:
-            sizes_plain.append(res.ByteSize() + 5)
-    overhead = [req.ByteSize() + 5 - len(req.frame) for req in requests if not req.want_logits]
-    report.results["compact"] = {
-        "answers": len(responses),
-        "meanRequestOverheadBytes": sum(overhead) / max(1, len(overhead)),
-        "meanAnswerBytes": sum(sizes_plain) / max(1, len(sizes_plain)),
-        "maxAnswerBytes": max(sizes_plain, default=0),
-    }
 
 
 def main(argv: list[str]) -> int:
