@@ -26,7 +26,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODELS = os.path.join(ROOT, "models")
 OUT = os.path.join(ROOT, "test", "vectors")
 
-FRAME_MAGIC, FRAME_VERSION = 0xC, 2
+# The vectors are version 2 frames (they carry their dims); --check also reads version 3 frames,
+# which leave the dims out: their shape is the bundle's, given with each case.
+FRAME_MAGIC, FRAME_VERSION, FRAME_VERSION_V3 = 0xC, 2, 3
 BITPACK, RANS_STATIC, RANS_ADAPTIVE = 0, 1, 2
 MAX_DIM, MAX_ELEMENTS, MAX_PAYLOAD = 4096, 1 << 20, 1 << 20
 
@@ -73,14 +75,15 @@ def unpack_bits(data, bits, count):
     return [(acc >> (i * bits)) & ((1 << bits) - 1) for i in range(count)]
 
 
-def write_frame(fingerprint, shape, bits, codec, payload):
-    head = bytes([(FRAME_MAGIC << 4) | FRAME_VERSION, (codec << 5) | ((bits - 1) << 2) | (len(shape) - 1)])
-    head += fingerprint + b"".join(varint(d) for d in shape) + varint(len(payload))
+def write_frame(fingerprint, shape, bits, codec, payload, version=FRAME_VERSION):
+    head = bytes([(FRAME_MAGIC << 4) | version, (codec << 5) | ((bits - 1) << 2) | (len(shape) - 1)])
+    dims = b"".join(varint(d) for d in shape) if version == FRAME_VERSION else b""
+    head += fingerprint + dims + varint(len(payload))
     body = head + payload
     return body + crc32c(body).to_bytes(4, "little")
 
 
-def encode_frame(fingerprint, shape, bits, codes, rt):
+def encode_frame(fingerprint, shape, bits, codes, rt, version=FRAME_VERSION):
     """The smaller of the entropy-coded (codec 1 with tables rt, else 2) and bit-packed codes."""
     packed = pack_bits(codes, bits)
     if rt is not None:
@@ -88,8 +91,8 @@ def encode_frame(fingerprint, shape, bits, codes, rt):
     else:
         coded, codec = rans.adaptive_encode(codes, shape[0], bits), RANS_ADAPTIVE
     if len(coded) < len(packed):
-        return write_frame(fingerprint, shape, bits, codec, coded)
-    return write_frame(fingerprint, shape, bits, BITPACK, packed)
+        return write_frame(fingerprint, shape, bits, codec, coded, version)
+    return write_frame(fingerprint, shape, bits, BITPACK, packed, version)
 
 
 def read_varint(data, pos, max_bytes):
@@ -104,9 +107,10 @@ def read_varint(data, pos, max_bytes):
     raise ValueError("varint too long")
 
 
-def decode_frame(data, rt=None):
-    """Parses and checks a frame; returns (fingerprint, shape, bits, codec, codes)."""
-    if data[0] != (FRAME_MAGIC << 4) | FRAME_VERSION:
+def decode_frame(data, rt=None, bundle_shape=None):
+    """Parses and checks a frame; returns (fingerprint, shape, bits, codec, codes). A version 3
+    frame carries no dims: bundle_shape is the shape of the bundle its fingerprint names."""
+    if data[0] >> 4 != FRAME_MAGIC or data[0] & 15 not in (FRAME_VERSION, FRAME_VERSION_V3):
         raise ValueError("bad magic or version")
     fmt = data[1]
     codec, bits, rank = fmt >> 5, ((fmt >> 2) & 7) + 1, (fmt & 3) + 1
@@ -114,7 +118,11 @@ def decode_frame(data, rt=None):
         raise ValueError("unknown codec")
     fingerprint, pos = data[2:6], 6
     shape = []
-    for _ in range(rank):
+    if data[0] & 15 == FRAME_VERSION_V3:
+        if bundle_shape is None or len(bundle_shape) != rank:
+            raise ValueError("a version 3 frame needs its bundle's shape, of its rank")
+        shape = list(bundle_shape)
+    for _ in range(rank if data[0] & 15 == FRAME_VERSION else 0):
         d, pos = read_varint(data, pos, 2)
         if not 1 <= d <= MAX_DIM:
             raise ValueError("bad dim")
@@ -204,10 +212,12 @@ def check(path):
             bundles[name] = load_bundle(name)[2]
         rt = bundles.get(name) if name else None
         frame = bytes.fromhex(case["frame"])
+        version = frame[0] & 15
         try:
-            fp, shape, bits, codec, codes = decode_frame(frame, rt)
+            fp, shape, bits, codec, codes = decode_frame(frame, rt, case["shape"])
             ok = codes == case["codes"] and shape == case["shape"] and bits == case["bits"]
-            ok = ok and encode_frame(fp, shape, bits, codes, rt if codec != RANS_ADAPTIVE else None) == frame
+            table = rt if codec != RANS_ADAPTIVE else None
+            ok = ok and encode_frame(fp, shape, bits, codes, table, version) == frame
         except (ValueError, IndexError) as err:
             ok = False
             print(f"case {i} ({name}): {err}", file=sys.stderr)

@@ -34,7 +34,8 @@ test('compute is charged from the timed costs × speed factor × busy power; lat
 
 test('radio: a run is one period of a camera that keeps going', () => {
   const lte = LINK_PROFILES.lte;
-  const one = { bytesUp: 400, bytesDown: 60, uplinkMbps: 5, downlinkMbps: 5 };
+  // The radio is charged the socket bytes: each message + 9 B HTTP/2 + 40 B IP/TCP (socketBytesOf).
+  const one = { bytesUp: 400 + 49, bytesDown: 60 + 49, uplinkMbps: 5, downlinkMbps: 5 };
   // One offload per 20-s period: the radio demotes between periods, so each pays it all.
   const lonely = [rec({ sentMs: 0, bytesUp: 400, bytesDown: 60 }), rec({})];
   const isolated = radioEnergy('lte', one).joules * 1000;

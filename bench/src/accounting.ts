@@ -3,11 +3,13 @@
 //    capture-to-answer time, with its on-device work taken out and put back at device speed;
 //  - compute energy (estimated): the models and codecs (feature encoder, WebP) that ran, at their
 //    batch-1 times measured here, × speed factor × the profile's busy power;
-//  - radio energy (modeled): the link's radio model over the offloads as they left, with the
-//    bytes counted on the wire and transfer times at the link's rate. The run is charged as one
+//  - radio energy (modeled): the link's radio model over the offloads as they left, charged the
+//    bytes at the socket (the message counted on the wire, plus its HTTP/2 DATA frame header and
+//    one segment's IP+TCP headers: socketBytesOf) and transfer times at the link's rate. The run is charged as one
 //    period of a camera that keeps going: three copies of its transfers go through the model and
 //    the middle one is charged, so the first transfer pays a promotion only if the radio had
 //    time to demote since the previous period's last one, and the last tail ends at the next.
+import { socketBytesOf } from '@cleave/edge-agent';
 import { createRadioEnergyModel } from '@cleave/telemetry';
 import type { ModelCosts } from './compute-costs.js';
 import { onDeviceMj, onDeviceMs } from './device-model.js';
@@ -76,8 +78,8 @@ export function radioMjPerRequest(
   for (let copy = 0; copy < 3; copy++) {
     for (const r of sent) {
       model.transfer({
-        bytesUp: r.bytesUp,
-        bytesDown: r.bytesDown,
+        bytesUp: r.bytesUp > 0 ? socketBytesOf(r.bytesUp) : 0,
+        bytesDown: r.bytesDown > 0 ? socketBytesOf(r.bytesDown) : 0,
         uplinkMbps: link.rateMbit,
         downlinkMbps: link.rateMbit,
         startMs: copy * periodMs + r.sentMs!,

@@ -5,10 +5,10 @@
 // (the agent's own estimator) and the mean bytes per offload. It is told only the SLO, the board
 // it runs on and its radio type; it measures the rest.
 import {
+  compactRequestWireBytes,
   createAdaptivePlanner,
   createAgent,
   createOffloadClient,
-  inferRequestWireBytes,
   type OffloadClient,
   offloads,
   type Plan,
@@ -82,7 +82,7 @@ export async function createPolicyExecutor(o: {
   });
   const { width, height, channels } = m.input.source;
   // Serialized bytes of a raw-input offload: estimated until one is answered.
-  let inputBytesUp = inferRequestWireBytes('1', width * height * channels, o.timeoutMs);
+  let inputBytesUp = compactRequestWireBytes({ id: 1, frameBytes: width * height * channels });
   const planner = createAdaptivePlanner({
     metrics: m.metrics as { exitCoverage: number; dualCoverage?: number; meanFrameBytes: number },
     mj: onDevice(onDeviceMj),

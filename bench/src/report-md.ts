@@ -248,7 +248,7 @@ export function renderReport(r: Results, plots: readonly string[]): string {
           ms(x.latencyMs.p50),
           ms(x.latencyMs.p99),
           x.errors,
-          x.meanBatchSize.toFixed(1),
+          x.meanBatchSize?.toFixed(1) ?? 'n/a',
         ]),
       ),
       '',

@@ -71,7 +71,8 @@ export const ScaleRunSchema = z.object({
   errors: count(),
   throughputPerSec: num(),
   latencyMs: z.object({ p50: num(), p99: num() }),
-  meanBatchSize: num(),
+  /** From the server's batch-size histogram; null when it could not be read. */
+  meanBatchSize: num().nullable(),
 });
 
 const MustShowSchema = z.object({

@@ -28,7 +28,6 @@ export async function runScale(o: {
       o.modelsDir,
       '--model',
       m.name,
-      '--no-http',
       ...(batching ? [] : ['--no-batching']),
     ]);
     try {
@@ -42,6 +41,7 @@ export async function runScale(o: {
           seconds: o.seconds,
           // Connections to open before the clock starts: a thousand take a moment.
           warmupSeconds: agents >= 100 ? 3 : 1,
+          ...(server.httpPort ? { metricsUrl: `http://127.0.0.1:${server.httpPort}/metrics` } : {}),
         });
         runs.push({ ...r, batching });
         o.log(

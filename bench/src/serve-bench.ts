@@ -128,7 +128,6 @@ async function measure(
       String(workers),
       '--batches-per-worker',
       String(batchesPerWorker),
-      '--no-http',
       ...(batching ? [] : ['--no-batching']),
     ]);
     try {
@@ -140,6 +139,7 @@ async function measure(
         inFlightPerAgent: inFlight,
         seconds,
         ...(server.child.pid ? { serverPid: server.child.pid } : {}),
+        ...(server.httpPort ? { metricsUrl: `http://127.0.0.1:${server.httpPort}/metrics` } : {}),
       });
     } finally {
       await server.stop();
@@ -181,7 +181,7 @@ async function measure(
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
   const line = (r: typeof batched) =>
-    `${r.throughputPerSec.toFixed(0)}/s  p50 ${r.latencyMs.p50.toFixed(1)} ms  p99 ${r.latencyMs.p99.toFixed(1)} ms  errors ${r.errors}  mean batch ${r.meanBatchSize.toFixed(1)}  CPU/request: agents ${r.cpuUsPerRequest.agents.toFixed(0)} us, server ${r.cpuUsPerRequest.server?.toFixed(0) ?? '?'} us`;
+    `${r.throughputPerSec.toFixed(0)}/s  p50 ${r.latencyMs.p50.toFixed(1)} ms  p99 ${r.latencyMs.p99.toFixed(1)} ms  errors ${r.errors}  mean batch ${r.meanBatchSize?.toFixed(1) ?? '?'}  CPU/request: agents ${r.cpuUsPerRequest.agents.toFixed(0)} us, server ${r.cpuUsPerRequest.server?.toFixed(0) ?? '?'} us`;
   process.stdout.write(
     `raw tail (batch ${BATCH}): ${rawRate.toFixed(0)}/s   raw tail (batch 1): ${raw1Rate.toFixed(0)}/s\n` +
       `served, batching on:  ${line(batched)}\n` +

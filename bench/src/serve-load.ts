@@ -12,7 +12,8 @@ export interface ServedRun {
   errors: number;
   throughputPerSec: number;
   latencyMs: { p50: number; p99: number };
-  meanBatchSize: number;
+  /** From the server's cleave_server_batch_size histogram over the measured window. */
+  meanBatchSize: number | null;
   /** CPU time per answered request while measuring: this process (the agents) and the server's. */
   cpuUsPerRequest: { agents: number; server: number | null };
 }
@@ -29,6 +30,21 @@ function processCpuUs(pid: number): number | null {
   }
 }
 
+/** Sum and count of the server's batch-size histogram, summed over its series. */
+export async function scrapeBatchSizes(url: string): Promise<{ sum: number; count: number } | null> {
+  try {
+    const text = await (await fetch(url)).text();
+    const total = (name: string) =>
+      text
+        .split('\n')
+        .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
+        .reduce((a, l) => a + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+    return { sum: total('cleave_server_batch_size_sum'), count: total('cleave_server_batch_size_count') };
+  } catch {
+    return null;
+  }
+}
+
 export async function driveAgents(options: {
   port: number;
   model: string;
@@ -39,6 +55,11 @@ export async function driveAgents(options: {
   warmupSeconds?: number;
   /** The server's process id, to report its CPU time per request. */
   serverPid?: number;
+  /**
+   * The server's Prometheus endpoint, for the mean batch size while measuring (the compact
+   * answer carries no batch size); without it meanBatchSize is null.
+   */
+  metricsUrl?: string;
 }): Promise<ServedRun> {
   const { frames, agents, inFlightPerAgent } = options;
   const clients = Array.from({ length: agents }, () =>
@@ -55,7 +76,6 @@ export async function driveAgents(options: {
     }),
   );
   const latencies: number[] = [];
-  const batchSizes: number[] = [];
   let errors = 0;
   let measuring = false;
   async function lane(client: (typeof clients)[number], k: number, until: number): Promise<void> {
@@ -63,11 +83,8 @@ export async function driveAgents(options: {
     while (performance.now() < until) {
       const t = performance.now();
       try {
-        const r = await client.infer(frames[i % frames.length]!, 30_000);
-        if (measuring) {
-          latencies.push(performance.now() - t);
-          batchSizes.push(r.result.batch_size);
-        }
+        await client.infer(frames[i % frames.length]!, 30_000);
+        if (measuring) latencies.push(performance.now() - t);
       } catch {
         if (measuring) errors++;
       }
@@ -82,10 +99,12 @@ export async function driveAgents(options: {
   measuring = true;
   const cpu0 = process.cpuUsage();
   const server0 = options.serverPid ? processCpuUs(options.serverPid) : null;
+  const batch0 = options.metricsUrl ? await scrapeBatchSizes(options.metricsUrl) : null;
   const start = performance.now();
   await Promise.all(lanes(start + options.seconds * 1000));
   const seconds = (performance.now() - start) / 1000;
   measuring = false;
+  const batch1 = options.metricsUrl ? await scrapeBatchSizes(options.metricsUrl) : null;
   const cpu = process.cpuUsage(cpu0);
   const server1 = options.serverPid ? processCpuUs(options.serverPid) : null;
   const n = Math.max(1, latencies.length);
@@ -99,7 +118,8 @@ export async function driveAgents(options: {
     errors,
     throughputPerSec: latencies.length / seconds,
     latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
-    meanBatchSize: batchSizes.reduce((a, b) => a + b, 0) / Math.max(1, batchSizes.length),
+    meanBatchSize:
+      batch0 && batch1 ? (batch1.sum - batch0.sum) / Math.max(1, batch1.count - batch0.count) : null,
     cpuUsPerRequest: {
       agents: (cpu.user + cpu.system) / n,
       server: server0 !== null && server1 !== null ? (server1 - server0) / n : null,

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { imageAt, loadFashionMnist } from '@cleave/dataset';
-import { inferRequestWireBytes, radioPerOffloadMj } from '@cleave/edge-agent';
+import { compactRequestWireBytes, radioPerOffloadMj, socketBytesOf } from '@cleave/edge-agent';
 import { decodeOnnxModel, indexGraph, predictCuts, profileCuts } from '@cleave/graph';
 import sharp from 'sharp';
 import { busyWatts, deviceProfile } from './device-model.js';
@@ -81,8 +81,9 @@ export async function runSplitSweep(
     log('split sweep: ResNet-18 exported; profiling every cut');
     const profile = await profileCuts(index, [3, SIZE, SIZE], await samples(16), { bits: 8, repeats: 5 });
     const cuts = profile.cuts.filter((p) => !p.unsendable && Number.isFinite(p.frameBytes));
-    const wire = (frameBytes: number) => inferRequestWireBytes('1', frameBytes, 5000);
-    const responseBytes = 4 * CLASSES + 40;
+    // The compact request and answer at the socket (docs/wire-format.md): what crosses the link.
+    const wire = (frameBytes: number) => socketBytesOf(compactRequestWireBytes({ id: 1000, frameBytes }));
+    const responseBytes = socketBytesOf(16);
     const inputBytes = 3 * SIZE * SIZE;
     const out: SplitSweep = {
       model: `torchvision resnet18, ${SIZE}×${SIZE}, ${CLASSES} classes, random weights (seed 0)`,

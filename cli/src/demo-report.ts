@@ -8,6 +8,7 @@ import {
   type AnswerSource,
   type CacheStats,
 } from '@cleave/edge-agent';
+import type { DirectionCounts, SocketCounts } from '@cleave/wire';
 import type { EnergyReport } from './energy-report.js';
 
 export interface DemoReport {
@@ -27,6 +28,13 @@ export interface DemoReport {
   degraded: number;
   bytesPerOffload: { mean: number; p50: number; p95: number; max: number };
   wireBytesPerOffload: { mean: number };
+  /** Serialized answer bytes received per offload, with the gRPC prefix. */
+  responseBytesPerOffload: { mean: number };
+  /**
+   * At the socket, per offload (per request message the proxy saw go up), each direction: gRPC
+   * messages, HTTP/2's own bytes, TCP payload, segments, and bytes with 40 B IP+TCP per segment.
+   */
+  socketPerOffload: { offloads: number; up: SocketDirection; down: SocketDirection } | null;
   totalFrameBytes: number;
   rawInputBytes: number;
   latencyMs: { mean: number; p50: number; p95: number; p99: number };
@@ -36,6 +44,28 @@ export interface DemoReport {
   cache: CacheStats | null;
   /** Energy per inference: local-only, full offload and split, each with its method. */
   energy: EnergyReport | null;
+}
+
+export interface SocketDirection {
+  message: number;
+  http2: number;
+  tcp: number;
+  segments: number | null;
+  withIpTcp: number | null;
+}
+
+function socketPerOffload(s: SocketCounts | null): DemoReport['socketPerOffload'] {
+  const n = s?.up.messages ?? 0;
+  if (!s || n === 0) return null;
+  const per = (x: number | null) => (x === null ? null : x / n);
+  const dir = (d: DirectionCounts): SocketDirection => ({
+    message: d.messageBytes / n,
+    http2: d.http2Bytes / n,
+    tcp: d.bytes / n,
+    segments: per(d.segments),
+    withIpTcp: per(d.ipBytes),
+  });
+  return { offloads: n, up: dir(s.up), down: dir(s.down) };
 }
 
 const mean = (xs: readonly number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
@@ -52,7 +82,13 @@ export function buildReport(
   agent: Agent,
   answers: readonly Answer[],
   labels: Uint8Array,
-  run: { wallSeconds: number; concurrency: number; duplicate: number; energy: EnergyReport | null },
+  run: {
+    wallSeconds: number;
+    concurrency: number;
+    duplicate: number;
+    energy: EnergyReport | null;
+    socket: SocketCounts | null;
+  },
 ): DemoReport {
   const manifest = agent.bundle.manifest;
   const { wallSeconds, concurrency, duplicate } = run;
@@ -62,6 +98,7 @@ export function buildReport(
   let degraded = 0;
   const frames: number[] = [];
   const wires: number[] = [];
+  const responses: number[] = [];
   const latencies: number[] = [];
   answers.forEach((a, i) => {
     counts[a.source]++;
@@ -73,6 +110,7 @@ export function buildReport(
     if (a.bytesSent.frame > 0) {
       frames.push(a.bytesSent.frame);
       wires.push(a.bytesSent.wire);
+      if (a.bytesReceived) responses.push(a.bytesReceived);
     }
     latencies.push(a.timings.totalMs);
   });
@@ -103,6 +141,8 @@ export function buildReport(
       max: frames.at(-1) ?? 0,
     },
     wireBytesPerOffload: { mean: mean(wires) },
+    responseBytesPerOffload: { mean: mean(responses) },
+    socketPerOffload: socketPerOffload(run.socket),
     totalFrameBytes: frames.reduce((a, b) => a + b, 0),
     rawInputBytes: width * height * channels,
     latencyMs: {
@@ -154,8 +194,18 @@ export function formatReport(r: DemoReport): string {
     );
   }
   lines.push(
-    `  bytes/offload    ${r.bytesPerOffload.mean.toFixed(1)} B frame (p95 ${r.bytesPerOffload.p95}), ${r.wireBytesPerOffload.mean.toFixed(1)} B gRPC message; raw input ${r.rawInputBytes} B`,
+    `  bytes/offload    ${r.bytesPerOffload.mean.toFixed(1)} B frame (p95 ${r.bytesPerOffload.p95}), ${r.wireBytesPerOffload.mean.toFixed(1)} B gRPC message up, ${r.responseBytesPerOffload.mean.toFixed(1)} B down; raw input ${r.rawInputBytes} B`,
   );
+  const sp = r.socketPerOffload;
+  if (sp) {
+    const f = (x: number | null) => (x === null ? 'n/a' : x.toFixed(1));
+    const side = (d: SocketDirection) =>
+      `${d.message.toFixed(1)} B message, ${d.tcp.toFixed(1)} B TCP (${d.http2.toFixed(1)} HTTP/2), ${f(d.segments)} segments, ${f(d.withIpTcp)} B with IP+TCP`;
+    lines.push(`  socket/offload   up ${side(sp.up)}`);
+    lines.push(
+      `                   down ${side(sp.down)}   (${sp.offloads} offloads through the counting proxy)`,
+    );
+  }
   lines.push(
     `  latency          p50 ${r.latencyMs.p50.toFixed(2)} ms  p95 ${r.latencyMs.p95.toFixed(2)} ms  p99 ${r.latencyMs.p99.toFixed(2)} ms`,
   );

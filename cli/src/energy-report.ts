@@ -7,7 +7,13 @@
 //  - radio, `modeled`: the link's power model (promotion, transfer, tail; Huang et al. 2012) over
 //    transfers spaced as this run's requests were, for the bytes each strategy sends and receives.
 // The agent's own per-inference figures (meter on this machine) are reported beside them.
-import { type Agent, type Answer, inferRequestWireBytes, NOMINAL_LINK_MBPS } from '@cleave/edge-agent';
+import {
+  type Agent,
+  type Answer,
+  compactRequestWireBytes,
+  NOMINAL_LINK_MBPS,
+  socketBytesOf,
+} from '@cleave/edge-agent';
 import { type Bundle, bundleSessionModels, createSessionPool, type FileRole } from '@cleave/models';
 import { createRadioEnergyModel, DEVICE_PROFILES, type DeviceProfileName } from '@cleave/telemetry';
 
@@ -128,10 +134,14 @@ export async function buildEnergyReport(
   const fullMs = t.full!;
   const local = strategy(computeMj(fullMs), 0, 0, false);
 
-  // Full offload: the raw pixels in an InferRequest-sized message each time.
+  // Full offload: the raw pixels in a compact InferRequest each time (the radio charged its
+  // socket bytes, as every offload).
   const pixels = bundle.manifest.input.shape.reduce((a, b) => a * b, 1);
-  const rawUp = inferRequestWireBytes(String(n), pixels, 2000);
-  const offloadAll = Array.from({ length: n }, () => ({ up: rawUp, down: responseBytes }));
+  const rawUp = compactRequestWireBytes({ id: n, frameBytes: pixels });
+  const offloadAll = Array.from({ length: n }, () => ({
+    up: socketBytesOf(rawUp),
+    down: socketBytesOf(responseBytes),
+  }));
   const full = strategy(0, radioPerInference(run.link, offloadAll, n, gapMs), rawUp, true);
 
   // Split: the models each answer ran on the device, and the frames that really went out. Cache
@@ -151,7 +161,10 @@ export async function buildEnergyReport(
     computeMj(deviceMs.reduce((a, b) => a + b, 0) / n),
     radioPerInference(
       run.link,
-      sent.map((a) => ({ up: a.bytesSent.wire, down: a.bytesReceived ?? 0 })),
+      sent.map((a) => ({
+        up: a.bytesSent.socket ?? a.bytesSent.wire,
+        down: a.socketBytesReceived ?? a.bytesReceived ?? 0,
+      })),
       n,
       gapMs,
     ),

@@ -2,7 +2,7 @@
 // changed at run time (folder polling or the admin API) without a restart. Every change builds a
 // new routing table and swaps it in at once: requests already routed finish on the version they
 // started on, which then retires after its last request.
-import type { FeatureFrame } from '@cleave/codec';
+import { type FeatureFrame, FrameMismatchCode, FrameMismatchError } from '@cleave/codec';
 import { type RepositoryEntry, scanRepository } from './repository-scan.js';
 import { buildRoutes, type Routes } from './routing-table.js';
 import {
@@ -50,6 +50,11 @@ export interface ModelRegistry {
    * head made the frame (NOT_FOUND if none).
    */
   forFrame(frame: FeatureFrame, declared?: { name: string; version?: string }): ServedModel;
+  /**
+   * The bottleneck shape for a version 3 frame of this head (a FrameShapeOf for decodeFrame):
+   * throws the error forFrame would (NOT_FOUND, or HEAD_MISMATCH when the call names a model).
+   */
+  shapeForHead(fingerprint: number, declared?: { name: string; version?: string }): readonly number[];
   find(name: string, version?: string): ServedModel | undefined;
   /**
    * Brings the served versions in line with the folder and the version policy, for the given
@@ -178,6 +183,28 @@ export function createModelRegistry(options: RegistryOptions): ModelRegistry {
         );
       }
       return model;
+    },
+    shapeForHead(fingerprint, declared) {
+      const hex = fingerprint.toString(16).padStart(8, '0');
+      if (!declared) {
+        const model = routes.byFingerprint.get(hex);
+        if (model) return model.codec.shape;
+        throw new ServingError(
+          ServingErrorCode.MODEL_NOT_FOUND,
+          `no served model pairs with head fingerprint ${hex}`,
+        );
+      }
+      const versions = routes.byName.get(declared.name) ?? [];
+      const named = declared.version ? versions.filter((m) => m.version === declared.version) : versions;
+      if (named.length === 0) {
+        const what = declared.version ? `${declared.name}@${declared.version}` : declared.name;
+        throw new ServingError(ServingErrorCode.MODEL_NOT_FOUND, `model ${what} is not served here`);
+      }
+      for (const m of named) {
+        const shape = m.codec.shapeOf(fingerprint);
+        if (shape) return shape;
+      }
+      throw new FrameMismatchError(FrameMismatchCode.HEAD_MISMATCH, named[0]!.codec.headFingerprint, hex);
     },
     find: (name, version) => {
       const versions = routes.byName.get(name) ?? [];

@@ -4,8 +4,10 @@ import { startRpcCallTimer } from '@cleave/telemetry';
 import {
   createInferError,
   grpcStatusOfCode,
+  type InferError,
   type InferRequest__Output,
   type InferResponse,
+  type InferResult,
   type ModelMetadataResponse,
   type SplitInferenceHandlers,
   statusOfError,
@@ -14,10 +16,18 @@ import type { Metadata, ServerDuplexStream, ServerUnaryCall, sendUnaryData } fro
 import { status } from '@grpc/grpc-js';
 import type { AccessLog } from './access-log.js';
 import { IDENTITY_METADATA_KEY } from './auth.js';
+import {
+  answerOf,
+  type CompactStreamState,
+  isCompact,
+  RETRY_OF_PARAMETER,
+  streamDefaultsOf,
+  streamKeyOf,
+} from './compact-form.js';
 import { fullModelBase, inferImage } from './full-inference.js';
 import type { ModelRegistry, ServedModel } from './model-registry.js';
 import { recordFailure, recordOutcome, recordResult } from './server-metrics.js';
-import { type RequestSpan, requestContext, startRequestSpan } from './server-tracing.js';
+import { type RequestSpan, requestContext, startRequestSpan, startStreamSpan } from './server-tracing.js';
 import { ServingError, ServingErrorCode } from './serving-errors.js';
 import { type DeclaredModel, inferFrame, MODEL_METADATA_KEY, parseDeclaredModel } from './tail-inference.js';
 
@@ -74,13 +84,14 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
   const versionsOf = (name: string) => registry.models.filter((m) => m.name === name).map((m) => m.version);
   let streamsOpened = 0;
 
+  type Outcome = { result: InferResult } | { error: InferError };
   async function answer(
     req: InferRequest__Output,
     deadline: number,
     declared: DeclaredModel | undefined,
     span: RequestSpan,
     cancelled: () => boolean,
-  ): Promise<InferResponse> {
+  ): Promise<Outcome> {
     state.inFlight.count++;
     try {
       if (state.draining()) throw new ServingError(ServingErrorCode.DRAINING, 'server is draining');
@@ -97,12 +108,12 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
         });
       else recordResult(result);
       span.end({ result });
-      return { request_id: req.request_id, result };
+      return { result };
     } catch (error) {
       const { grpc: code, message } = statusOfError(error);
       recordFailure(code);
       span.end({ code, message });
-      return { request_id: req.request_id, error: createInferError(code, message) };
+      return { error: createInferError(code, message) };
     } finally {
       state.inFlight.count--;
     }
@@ -115,21 +126,24 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
     ) {
       const declared = parseDeclaredModel(call.metadata.get(MODEL_METADATA_KEY)[0]);
       const timer = startRpcCallTimer('server', { method: INFER_METHOD });
+      const req = call.request;
       const span = startRequestSpan(
         INFER_METHOD,
-        requestContext(call.metadata, call.request.parameters),
+        requestContext(call.metadata, req),
         identityOf(call.metadata),
       );
       const gone = () => call.cancelled;
-      void answer(call.request, deadlineOf(call, call.request.timeout_ms), declared, span, gone).then(
-        (res) => {
-          // Unary calls report failure as a call status, as gRPC clients expect.
-          timer.end(res.error ? (res.error.grpc_code ?? status.UNKNOWN) : status.OK);
-          state.accessLog?.answered('Infer', 0, call.getPeer(), res);
-          if (res.error) callback({ code: res.error.grpc_code as status, details: res.error.message });
-          else callback(null, res);
-        },
-      );
+      const defaults = streamDefaultsOf(call.metadata);
+      const timeoutMs = req.timeout_ms || defaults.timeoutMs;
+      void answer(req, deadlineOf(call, timeoutMs), declared, span, gone).then((outcome) => {
+        const res = answerOf(req, outcome, { lastModel: undefined, logits: defaults.logits });
+        // Unary calls report failure as a call status, as gRPC clients expect.
+        timer.end(res.error ? (res.error.grpc_code ?? status.UNKNOWN) : status.OK);
+        const result = 'result' in outcome ? outcome.result : undefined;
+        state.accessLog?.answered('Infer', 0, call.getPeer(), { id: streamKeyOf(req), res, result });
+        if (res.error) callback({ code: res.error.grpc_code as status, details: res.error.message });
+        else callback(null, res);
+      });
     },
 
     InferStream(call: ServerDuplexStream<InferRequest__Output, InferResponse>) {
@@ -143,17 +157,30 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
       const identity = identityOf(call.metadata);
       const streamNo = ++streamsOpened;
       const peer = state.accessLog ? call.getPeer() : '';
+      const defaults = streamDefaultsOf(call.metadata);
+      const compact: CompactStreamState = { lastModel: undefined, logits: defaults.logits };
+      const streamSpan = startStreamSpan(STREAM_METHOD, call.metadata);
+      /** The access log's name for a request: TAG/ID for the compact form when the stream has a tag. */
+      const logId = (req: InferRequest__Output) =>
+        isCompact(req) && defaults.tag ? `${defaults.tag}/${req.id}` : streamKeyOf(req);
       state.streams.add(call);
       const finish = () => {
         if (halfClosed && pending.size === 0 && !cancelled) {
           state.streams.delete(call);
           timer.end(status.OK);
+          streamSpan.end(status.OK);
           call.end();
         }
       };
-      const send = (res: InferResponse) => {
+      const send = (req: InferRequest__Output, outcome: Outcome) => {
         if (cancelled) return;
-        state.accessLog?.answered('InferStream', streamNo, peer, res);
+        const res = answerOf(req, outcome, compact);
+        state.accessLog?.answered('InferStream', streamNo, peer, {
+          id: logId(req),
+          retryOf: req.parameters?.[RETRY_OF_PARAMETER],
+          res,
+          result: 'result' in outcome ? outcome.result : undefined,
+        });
         // Backpressure: stop reading requests until the transport takes what we wrote (one
         // 'drain' listener at a time, however many writes come back false meanwhile).
         if (!call.write(res) && !awaitingDrain) {
@@ -166,28 +193,32 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
         }
       };
       // In-band refusals build no Error object: under overload they come by the ten thousand.
-      const refuse = (id: string, code: ServingErrorCode, why: string) => {
+      const refuse = (req: InferRequest__Output, code: ServingErrorCode, why: string) => {
         const grpcCode = grpcStatusOfCode(code);
         recordFailure(grpcCode);
-        send({ request_id: id, error: createInferError(grpcCode, why) });
+        send(req, { error: createInferError(grpcCode, why) });
       };
       call.on('data', (req: InferRequest__Output) => {
-        const id = req.request_id;
-        if (id === '' || pending.has(id)) {
-          const why = id === '' ? 'request_id is empty' : `request_id ${id} is already in flight`;
-          refuse(id, ServingErrorCode.DUPLICATE_REQUEST_ID, why);
+        const key = streamKeyOf(req);
+        if (key === '' || pending.has(key)) {
+          const name = isCompact(req) ? `id ${req.id}` : `request_id ${req.request_id}`;
+          const why = key === '' ? 'request_id is empty and id is 0' : `${name} is already in flight`;
+          refuse(req, ServingErrorCode.DUPLICATE_REQUEST_ID, why);
           return;
         }
         if (pending.size >= state.maxInFlightPerStream) {
           const why = `more than ${state.maxInFlightPerStream} requests in flight on this stream`;
-          refuse(id, ServingErrorCode.STREAM_LIMIT, why);
+          refuse(req, ServingErrorCode.STREAM_LIMIT, why);
           return;
         }
-        pending.add(id);
-        const span = startRequestSpan(STREAM_METHOD, requestContext(call.metadata, req.parameters), identity);
-        void answer(req, deadlineOf(call, req.timeout_ms), declared, span, () => cancelled).then((res) => {
-          pending.delete(id);
-          send(res);
+        pending.add(key);
+        const parent = requestContext(call.metadata, req);
+        const span = startRequestSpan(STREAM_METHOD, parent, identity, streamSpan.links);
+        const timeoutMs = req.timeout_ms || defaults.timeoutMs;
+        void answer(req, deadlineOf(call, timeoutMs), declared, span, () => cancelled).then((outcome) => {
+          pending.delete(key);
+          streamSpan.answered(span.traced);
+          send(req, outcome);
           finish();
         });
       });
@@ -198,11 +229,13 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
       call.on('cancelled', () => {
         cancelled = true;
         timer.end(status.CANCELLED);
+        streamSpan.end(status.CANCELLED);
         state.streams.delete(call);
       });
       call.on('error', () => {
         cancelled = true;
         timer.end(status.UNAVAILABLE);
+        streamSpan.end(status.UNAVAILABLE);
         state.streams.delete(call);
       });
     },

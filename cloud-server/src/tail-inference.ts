@@ -38,7 +38,8 @@ export async function inferFrame(
   declared?: DeclaredModel,
 ): Promise<InferResult> {
   const arrived = performance.now();
-  const frame = decodeFrame(frameBytes);
+  // A version 3 frame's shape is its bundle's: found by the head fingerprint (or the call's model).
+  const frame = decodeFrame(frameBytes, (fp) => registry.shapeForHead(fp, declared));
   const model = registry.forFrame(frame, declared);
   // Shed before the entropy decoding: under overload every microsecond of refusal counts.
   if (!model.batcher.hasRoom()) throw queueFull();

@@ -60,7 +60,11 @@ export interface Agent {
   readonly gate: ExitGate;
   readonly dual: DualStage | undefined;
   readonly codec: BottleneckCodec;
-  infer(input: AgentInput, options?: { mode?: InferenceMode }): Promise<Answer>;
+  /**
+   * `scores`: the class scores of a cloud answer too (its logits then travel, which the compact
+   * answer leaves out by default; docs/wire-format.md).
+   */
+  infer(input: AgentInput, options?: { mode?: InferenceMode; scores?: boolean }): Promise<Answer>;
   /** Whether a stream to the cloud is open. */
   cloudConnected(): boolean;
   stats(): AgentStats;
@@ -221,7 +225,7 @@ export async function createAgent(input: AgentOptions): Promise<Agent> {
       stats.requests++;
       let answer: Answer;
       try {
-        answer = await s.run(request, opts.mode ?? options.mode);
+        answer = await s.run(request, opts.mode ?? options.mode, { scores: opts.scores });
       } finally {
         leave();
       }

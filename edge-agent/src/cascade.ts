@@ -11,7 +11,7 @@ import type {
   InputPreparer,
 } from '@cleave/models';
 import { type Manifest, type SessionPool, softmax } from '@cleave/models';
-import { injectTraceContextIntoRecord } from '@cleave/telemetry';
+import { encodeBinaryTraceContext } from '@cleave/telemetry';
 import { status } from '@grpc/grpc-js';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { recordCacheLookup } from './agent-metrics.js';
@@ -52,22 +52,27 @@ export interface CachedAnswer {
 
 const ms = (from: number) => performance.now() - from;
 
+/** Per request: `scores` asks for the class scores even of a cloud answer (its logits travel). */
+export interface CascadeRequestOptions {
+  scores?: boolean | undefined;
+}
+
 export function createCascade(
   parts: CascadeParts,
-): (input: AgentInput, mode: InferenceMode) => Promise<Answer> {
+): (input: AgentInput, mode: InferenceMode, options?: CascadeRequestOptions) => Promise<Answer> {
   const { manifest: m, pool, preparer, gate, dual, cache, codec, offload, policy } = parts;
 
   /** Sends a frame and tells the policy how it went, whoever waits for the answer. */
-  async function send(frame: Uint8Array): Promise<OffloadResult> {
+  async function send(frame: Uint8Array, wantLogits = false): Promise<OffloadResult> {
     const started = performance.now();
     const { span, ctx } = startOffloadSpan(parts.target);
-    // The server's spans join this trace: W3C context in the request's own parameters, since one
-    // stream carries many requests and its metadata is sent once.
-    const parameters = injectTraceContextIntoRecord({}, ctx);
+    // The server's spans join this trace: a sampled offload carries its context in 26 bytes of
+    // its own (one stream carries many requests and its metadata is sent once); an unsampled one
+    // carries none and joins its stream's trace (docs/wire-format.md, "Compact form").
+    const trace = encodeBinaryTraceContext(ctx);
     try {
-      const r = await offload!.infer(frame, parts.offloadTimeoutMs, parameters);
-      const t = r.result.timing;
-      const serverMs = (Number(t?.queue_us ?? 0) + Number(t?.compute_us ?? 0)) / 1000;
+      const r = await offload!.infer(frame, parts.offloadTimeoutMs, { trace, wantLogits });
+      const serverMs = r.result.serverUs / 1000;
       policy.observe({ ok: true, roundTripMs: performance.now() - started, serverMs, bytes: r.wireBytes });
       span.setAttributes({ 'rpc.status_code': 'OK', 'cleave.payload.bytes': frame.byteLength });
       return r;
@@ -94,9 +99,10 @@ export function createCascade(
   const model = { name: m.name, version: m.version };
   const labelName = (label: number) => m.labels[label] ?? String(label);
 
-  return (request, mode) => traceInference(parts.agentId, () => inferOnce(request, mode));
+  return (request, mode, options = {}) =>
+    traceInference(parts.agentId, () => inferOnce(request, mode, options.scores === true));
 
-  async function inferOnce(request: AgentInput, mode: InferenceMode): Promise<Answer> {
+  async function inferOnce(request: AgentInput, mode: InferenceMode, wantScores: boolean): Promise<Answer> {
     const t0 = performance.now();
     const energyToken = parts.energy?.begin();
     const { tensor, pixels } = await preparer.prepare(request);
@@ -107,11 +113,14 @@ export function createCascade(
       extra: Partial<Answer> = {},
     ): Answer => {
       const bytesSent = extra.bytesSent ?? { frame: 0, wire: 0 };
+      // The radio is charged the bytes at the socket (HTTP/2 and IP+TCP headers included).
       const energy =
         energyToken &&
         parts.energy!.end(
           energyToken,
-          bytesSent.wire > 0 ? { bytesUp: bytesSent.wire, bytesDown: extra.bytesReceived ?? 0 } : undefined,
+          bytesSent.wire > 0
+            ? { bytesUp: bytesSent.socket ?? bytesSent.wire, bytesDown: extra.socketBytesReceived ?? 0 }
+            : undefined,
         );
       return {
         label: r.label,
@@ -139,7 +148,9 @@ export function createCascade(
         }
       : undefined;
     if (useCache && key) {
-      const hit = await traceStage('cache', async () => cache.get(key));
+      const found = await traceStage('cache', async () => cache.get(key));
+      // A cloud answer cached without its scores does not serve a request that wants them.
+      const hit = found && (!wantScores || found.value.scores.length > 0) ? found : undefined;
       recordCacheLookup(hit ? (hit.perceptual ? 'perceptual-hit' : 'hit') : 'miss');
       if (hit) return answer('cache', hit.value);
     }
@@ -218,18 +229,14 @@ export function createCascade(
     }
     const t4 = performance.now();
     try {
-      const { result, wireBytes, responseBytes } = await send(frame);
+      const { result, wireBytes, responseBytes, socketBytes } = await send(frame, wantScores);
       timings.offloadMs = ms(t4);
-      timings.server = {
-        queueUs: Number(result.timing?.queue_us ?? 0),
-        computeUs: Number(result.timing?.compute_us ?? 0),
-        totalUs: Number(result.timing?.total_us ?? 0),
-        batchSize: result.batch_size,
-      };
+      timings.server = { totalUs: result.serverUs };
       const noGate: GateRecord = { stage: 'none', scoreFunction: gate.scoreFunction, score: 0, threshold: 0 };
       const cloud = {
         label: result.label,
-        scores: softmax(result.logits),
+        // Logits travel only when asked for: without them a cloud answer has no class scores.
+        scores: result.logits ? softmax(result.logits) : [],
         gate: { ...(bestLocal?.gate ?? noGate) },
       };
       if (parts.hardExamples && bestLocal && cloud.label !== bestLocal.label) {
@@ -245,8 +252,9 @@ export function createCascade(
       }
       return remember(
         answer('cloud', cloud, {
-          bytesSent: { frame: frame.byteLength, wire: wireBytes },
+          bytesSent: { frame: frame.byteLength, wire: wireBytes, socket: socketBytes.up },
           bytesReceived: responseBytes,
+          socketBytesReceived: socketBytes.down,
         }),
       );
     } catch (error) {

@@ -1,7 +1,7 @@
 // Every inference is charged its energy: compute from the best power meter this board has
 // (Jetson INA3221, Pi 5 PMIC, RAPL; else a device-profile model), integrated over the inference's
 // own window and shared with the inferences that overlapped it; radio from the link's power model
-// for the bytes actually sent (docs/energy.md). With `device` set to a profile, the agent emulates
+// for the bytes sent at the socket, headers included (docs/energy.md). With `device` set to a profile, the agent emulates
 // that board: the profile's power model at this process's utilisation, scaled by its speed factor.
 
 import type { AnswerEnergy } from '@cleave/models';

@@ -1,7 +1,8 @@
 // The agent's local HTTP API for apps on the device.
-//   POST /v1/infer[?mode=cascade|edge-only|cloud-only]   body: image/png | image/jpeg | image/webp (decoded with sharp),
+//   POST /v1/infer[?mode=cascade|edge-only|cloud-only][&scores=1]   body: image/png | image/jpeg | image/webp (decoded with sharp),
 //                          application/json {"pixels": [...]} or {"tensor": [...]},
 //                          application/octet-stream (float32 little-endian tensor)
+//                          scores=1: class scores of a cloud answer too (its logits then travel)
 //   GET  /healthz          status, model, cloud, counts, and each stream source's state
 //   GET  /v1/events        stream events as Server-Sent Events (when the agent has sources)
 //   GET  /metrics          Prometheus text, when the entry point passes its handler
@@ -103,7 +104,11 @@ export async function startHttpApi(agent: Agent, options: HttpApiOptions): Promi
         throw new HttpError(400, `mode must be one of ${INFERENCE_MODES.join(', ')}`);
       }
       const input = parseInput(req.headers['content-type'] ?? '', body);
-      const answer = await agent.infer(input, mode ? { mode: mode as InferenceMode } : {});
+      const scores = url.searchParams.get('scores') === '1';
+      const answer = await agent.infer(input, {
+        ...(mode ? { mode: mode as InferenceMode } : {}),
+        ...(scores ? { scores } : {}),
+      });
       send(res, 200, answer);
       return;
     }

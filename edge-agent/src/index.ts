@@ -168,4 +168,4 @@ export {
   SourceSpecSchema,
 } from './stream-source-spec.js';
 export { type Calibration, type CalibrationTarget, calibrateThreshold } from './threshold-calibration.js';
-export { inferRequestWireBytes } from './wire-size.js';
+export { compactRequestWireBytes, inferRequestWireBytes, socketBytesOf } from './wire-size.js';

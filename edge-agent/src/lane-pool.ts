@@ -3,9 +3,11 @@
 // them at maxStreamAgeMs so that replicas that appear later get their share, and picks the lane
 // with the fewest unanswered requests. What travels on a lane (requests, their matching and
 // retries) is the request multiplexer's, in offload-client.ts; the pool reports to it.
-import { startRpcCallTimer } from '@cleave/telemetry';
+import { randomBytes } from 'node:crypto';
+import { injectTraceContext, startRpcCallTimer } from '@cleave/telemetry';
 import type { loadCleaveProto } from '@cleave/wire';
 import { Metadata, status } from '@grpc/grpc-js';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { type LaneLoad, leastLoaded } from './lane-choice.js';
 import {
   type Channel,
@@ -23,6 +25,14 @@ export interface Lane<P> extends LaneLoad {
   /** Requests waiting for the stream to drain. */
   backlog: P[];
   expiresAt: number;
+  /** The requests sent on this stream and not yet answered, by their stream-scoped id. */
+  ids: Map<number, P>;
+  /** The next id on this stream (ids start at 1 on every stream, so they stay short). */
+  nextId: number;
+  /** The stream's name, sent as `cleave-stream`: this client's tag and the stream's number. */
+  tag: string;
+  /** "name@version" the server last named on this stream. */
+  model: string | undefined;
 }
 
 export interface LaneEvents<P> {
@@ -45,6 +55,7 @@ export interface LanePool<P> {
 }
 
 const SETTLE_MS = 1000;
+const STREAM_METHOD = 'cleave.v1.SplitInference/InferStream';
 
 export function createLanePool<P>(
   proto: ReturnType<typeof loadCleaveProto>,
@@ -54,6 +65,8 @@ export function createLanePool<P>(
   const want = Math.max(1, options.streams ?? 1);
   const { host, port } = targetAddress(options.target);
   const lanes = new Set<Lane<P>>();
+  // Names this client's streams in the servers' access logs: TAG-N/ID identifies a request.
+  const clientTag = randomBytes(4).toString('hex');
   let opened = 0;
   let turn = 0;
   const makeChannel = () => openChannel(proto, options);
@@ -82,6 +95,18 @@ export function createLanePool<P>(
     const metadata = new Metadata();
     if (options.model) metadata.set('cleave-model', options.model);
     if (options.token) metadata.set('authorization', `Bearer ${options.token}`);
+    const tag = `${clientTag}-${opened + 1}`;
+    // Once per stream instead of once per request: the default budget, logits, and the stream's
+    // own span, whose trace the requests that are not sampled join (docs/wire-format.md).
+    if (options.timeoutMs) metadata.set('cleave-timeout-ms', String(options.timeoutMs));
+    if (options.logits) metadata.set('cleave-logits', '1');
+    metadata.set('cleave-stream', tag);
+    const span = trace.getTracer('@cleave/edge-agent').startSpan('cleave.stream', {
+      kind: SpanKind.CLIENT,
+      root: true,
+      attributes: { 'rpc.system.name': 'grpc', 'rpc.method': STREAM_METHOD, 'cleave.stream.tag': tag },
+    });
+    injectTraceContext(metadata, trace.setSpan(ROOT_CONTEXT, span));
     const s = openInferStream(proto, ch, metadata);
     const settled = ch.readySince !== undefined && now - ch.readySince >= SETTLE_MS;
     const age = settled || want === 1 ? options.maxStreamAgeMs : SETTLE_MS;
@@ -94,14 +119,23 @@ export function createLanePool<P>(
       retiring: false,
       peer: undefined,
       expiresAt: age ? now + age * (0.9 + Math.random() * 0.2) : Number.POSITIVE_INFINITY,
+      ids: new Map(),
+      nextId: 1,
+      tag,
+      model: undefined,
     };
     // rpc.client.call.duration measures the whole call: this stream, from open to its end.
     const call = startRpcCallTimer('client', {
-      method: 'cleave.v1.SplitInference/InferStream',
+      method: STREAM_METHOD,
       ...(host ? { serverAddress: host } : {}),
       ...(port ? { serverPort: port } : {}),
     });
-    s.on('status', (st: { code: number }) => call.end(st.code));
+    s.on('status', (st: { code: number; details?: string }) => {
+      call.end(st.code);
+      if (st.code !== status.OK) span.setStatus({ code: SpanStatusCode.ERROR, message: st.details ?? '' });
+      span.setAttribute('cleave.stream.requests', lane.nextId - 1);
+      span.end();
+    });
     s.on('metadata', () => {
       lane.peer = s.getPeer();
     });

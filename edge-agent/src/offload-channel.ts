@@ -4,7 +4,6 @@ import { readFileSync } from 'node:fs';
 import type {
   InferRequest,
   InferResponse__Output,
-  InferResult__Output,
   loadCleaveProto,
   SplitInferenceClient,
 } from '@cleave/wire';
@@ -38,6 +37,13 @@ export interface OffloadClientOptions {
   target: string;
   /** The model name (optionally name@version) sent once per stream as `cleave-model` metadata. */
   model?: string;
+  /**
+   * The stream's default per-request budget, sent once per stream as `cleave-timeout-ms`; a
+   * request carries its own timeout_ms only when it differs (a retry's remaining budget).
+   */
+  timeoutMs?: number;
+  /** Ask for the logits of every answer on the stream (`cleave-logits: 1`); else per request. */
+  logits?: boolean;
   /** Writes allowed to wait for the transport's 'drain' (over all streams); more fail at once. */
   maxQueuedWrites: number;
   keepaliveTimeMs: number;
@@ -76,12 +82,27 @@ export function targetAddress(target: string): { host?: string; port?: number } 
   return { ...(m?.[1] ? { host: m[1] } : {}), ...(m?.[2] ? { port: Number(m[2]) } : {}) };
 }
 
+/** A cloud answer, from the compact form (docs/wire-format.md). */
+export interface CloudAnswer {
+  label: number;
+  /** The label's softmax probability, to 1/10,000. */
+  score: number;
+  /** Microseconds from arrival on the server to the answer being written (to 100 µs). */
+  serverUs: number;
+  /** Only when asked for (the request's wantLogits, or the client's `logits`). */
+  logits: number[] | undefined;
+  /** "name@version" of the model that answered, as its stream last named it. */
+  model: string | undefined;
+}
+
 export interface OffloadResult {
-  result: InferResult__Output;
+  result: CloudAnswer;
   /** Serialized request bytes handed to the transport (every attempt), incl. the gRPC prefix. */
   wireBytes: number;
   /** Serialized response bytes received, including the gRPC length prefix. */
   responseBytes: number;
+  /** Those bytes at the socket, each message with its HTTP/2 and IP+TCP headers (socketBytesOf). */
+  socketBytes: { up: number; down: number };
 }
 
 export interface OffloadStats {
@@ -92,9 +113,18 @@ export interface OffloadStats {
   streamsOpen: number;
 }
 
+/** What travels with one request besides its frame. */
+export interface OffloadRequestOptions {
+  /** 26-byte binary trace context of a sampled offload span (absent when unsampled). */
+  trace?: Uint8Array | undefined;
+  /** Ask for this answer's logits. */
+  wantLogits?: boolean;
+  /** Rare options, in the request's parameters map. */
+  parameters?: Record<string, string>;
+}
+
 export interface OffloadClient {
-  /** `parameters` travel with the request (the trace context of the offload span, for one). */
-  infer(frame: Uint8Array, timeoutMs: number, parameters?: Record<string, string>): Promise<OffloadResult>;
+  infer(frame: Uint8Array, timeoutMs: number, request?: OffloadRequestOptions): Promise<OffloadResult>;
   /** Requests written or waiting to be written and not yet answered. */
   inFlight(): number;
   /** Whether a stream is open right now. */

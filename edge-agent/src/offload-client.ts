@@ -1,6 +1,8 @@
 // The agent's side of InferStream, the request multiplexer: many requests in flight on a few
-// long-lived bidirectional streams (the lane pool, lane-pool.ts), matched by request_id. Every request settles exactly once: with the cloud's
-// answer, an in-band error, a deadline, or the failure of its stream after at most one retry.
+// long-lived bidirectional streams (the lane pool, lane-pool.ts), matched by a numeric id scoped
+// to the stream (the compact form, docs/wire-format.md). Every request settles exactly once: with
+// the cloud's answer, an in-band error, a deadline, or the failure of its stream after at most
+// one retry.
 //
 // Balancing: the channel uses round_robin (grpc.service_config), so each stream is one call that
 // lands on one replica behind the target (dns:///name:port re-resolved when a connection drops,
@@ -17,15 +19,18 @@ import {
   type OffloadClient,
   type OffloadClientOptions,
   OffloadError,
+  type OffloadRequestOptions,
   type OffloadResult,
   type Received,
 } from './offload-channel.js';
-import { inferRequestWireBytes } from './wire-size.js';
+import { compactRequestWireBytes, socketBytesOf } from './wire-size.js';
 
 export {
+  type CloudAnswer,
   type OffloadClient,
   type OffloadClientOptions,
   OffloadError,
+  type OffloadRequestOptions,
   type OffloadResult,
   type OffloadStats,
   targetAddress,
@@ -33,10 +38,15 @@ export {
 
 type Lane = PoolLane<Pending>;
 interface Pending {
-  id: string;
+  /** The agent's own number for the request, for its whole life (across a retry). */
+  key: number;
   lane: Lane;
+  /** Its id on the stream it was last written to (0 before that). */
+  wireId: number;
+  /** TAG/ID of its first send, which a retry names in its parameters. */
+  firstSend: string | undefined;
   frame: Uint8Array;
-  parameters: Record<string, string>;
+  request: OffloadRequestOptions;
   timeoutMs: number;
   /** performance.now() when its budget runs out. */
   deadline: number;
@@ -46,22 +56,26 @@ interface Pending {
   sends: number;
   moves: number;
   wireBytes: number;
+  socketBytes: number;
   resolve: (r: OffloadResult) => void;
   reject: (e: OffloadError) => void;
 }
+
+/** In a retried request's parameters: TAG/ID of its first send (cloud-server compact-form.ts). */
+const RETRY_OF = 'cleave-retry-of';
 
 /** Codes after which the request may not have reached a working replica: worth one retry. */
 const RETRYABLE = new Set<status>([status.UNAVAILABLE, status.INTERNAL, status.UNKNOWN, status.CANCELLED]);
 
 export function createOffloadClient(options: OffloadClientOptions): OffloadClient {
-  const pending = new Map<string, Pending>();
+  const pending = new Map<number, Pending>();
   let retried = 0;
   let queued = 0;
-  let nextId = 1;
+  let nextKey = 1;
   let closed = false;
   const local = { origin: 'local' } as const;
   const deadlines = createDeadlineTimers<Pending>((p) => {
-    settle(p.id)?.reject(
+    settle(p.key)?.reject(
       new OffloadError(status.DEADLINE_EXCEEDED, `no answer within ${p.timeoutMs} ms`, local),
     );
   });
@@ -73,10 +87,11 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
   });
   const { lanes } = pool;
 
-  function settle(id: string): Pending | undefined {
-    const p = pending.get(id);
+  function settle(key: number): Pending | undefined {
+    const p = pending.get(key);
     if (!p) return undefined;
-    pending.delete(id);
+    pending.delete(key);
+    forget(p);
     deadlines.settled(p);
     unload(p.lane);
     return p;
@@ -86,17 +101,38 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
     if (lane.retiring && lane.load === 0 && lanes.has(lane)) pool.end(lane);
   }
 
+  /** Takes the request off the stream it was written to: a late answer there is dropped. */
+  function forget(p: Pending): void {
+    if (p.wireId > 0 && p.lane.ids.get(p.wireId) === p) p.lane.ids.delete(p.wireId);
+  }
+
   function write(lane: Lane, p: Pending): void {
     // A retry carries what is left of the budget, so the server drops it when that has passed.
+    // Otherwise the budget is the stream's default (cleave-timeout-ms), unless this one differs.
     const timeoutMs = p.sends === 0 ? p.timeoutMs : Math.max(1, Math.ceil(p.deadline - performance.now()));
-    const req: InferRequest = {
-      request_id: p.id,
-      frame: p.frame,
-      timeout_ms: timeoutMs,
-      parameters: p.parameters,
-    };
+    forget(p);
+    p.wireId = lane.nextId++;
+    lane.ids.set(p.wireId, p);
+    const req: InferRequest = { id: p.wireId, frame: p.frame };
+    if (timeoutMs !== options.timeoutMs) req.timeout_ms = timeoutMs;
+    if (p.request.trace) req.trace = p.request.trace;
+    if (p.request.wantLogits) req.want_logits = true;
+    let parameters = p.request.parameters;
+    // A retry names its first send, so the servers' access logs can tell a retry from a duplicate.
+    if (p.firstSend) parameters = { ...parameters, [RETRY_OF]: p.firstSend };
+    else p.firstSend = `${lane.tag}/${p.wireId}`;
+    if (parameters && Object.keys(parameters).length > 0) req.parameters = parameters;
     p.sends++;
-    p.wireBytes += inferRequestWireBytes(p.id, p.frame.byteLength, timeoutMs, p.parameters);
+    const message = compactRequestWireBytes({
+      id: p.wireId,
+      frameBytes: p.frame.byteLength,
+      timeoutMs: req.timeout_ms ?? 0,
+      traceBytes: p.request.trace?.byteLength ?? 0,
+      wantLogits: req.want_logits === true,
+      ...(req.parameters ? { parameters: req.parameters } : {}),
+    });
+    p.wireBytes += message;
+    p.socketBytes += socketBytesOf(message);
     lane.blocked = !lane.s.write(req);
   }
   function place(p: Pending, lane: Lane): void {
@@ -112,18 +148,19 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
     while (lane.backlog.length > 0 && !lane.blocked) {
       const p = lane.backlog.shift()!;
       queued--;
-      if (pending.get(p.id) === p && p.lane === lane) write(lane, p); // else timed out or moved
+      if (pending.get(p.key) === p && p.lane === lane) write(lane, p); // else timed out or moved
     }
   }
 
   /** Sends a request again on another stream (another replica when known), or fails it. */
   function retry(p: Pending, from: Lane, code: status, message: string): void {
-    if (pending.get(p.id) !== p || p.lane !== from) return;
+    if (pending.get(p.key) !== p || p.lane !== from) return;
     const again = p.sends === 1 && RETRYABLE.has(code) && !closed && p.deadline - performance.now() > 1;
     if (p.sends >= 2 || (p.sends === 1 && !again) || p.moves >= 3) {
-      settle(p.id)?.reject(new OffloadError(code, message));
+      settle(p.key)?.reject(new OffloadError(code, message));
       return;
     }
+    forget(p);
     unload(from);
     p.moves++;
     if (p.sends === 1) retried++;
@@ -132,21 +169,30 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
 
   /** An answer on a lane: the result, an in-band error, or a draining replica's refusal. */
   function answer(lane: Lane, { res, bytes }: Received): void {
-    const p = pending.get(res.request_id);
-    if (!p || p.lane !== lane) return; // timed out, or moved: a late answer is dropped
+    // The stream names the model on its first answer and when it changes, not on every answer.
+    if (res.model) lane.model = res.model;
+    const p = lane.ids.get(res.id);
+    if (!p || p.lane !== lane || pending.get(p.key) !== p) return; // timed out, or moved: dropped
     const e = res.error;
-    if (!res.result && e?.grpc_code === status.UNAVAILABLE && p.sends === 1) {
+    if (e?.grpc_code === status.UNAVAILABLE && p.sends === 1) {
       lane.retiring = true; // a draining replica: no more requests on this stream
       retry(p, lane, status.UNAVAILABLE, e.message);
-    } else if (res.result) {
-      settle(p.id)?.resolve({
-        result: res.result,
+    } else if (!e) {
+      settle(p.key)?.resolve({
+        result: {
+          label: res.label,
+          score: res.score_e4 / 10_000,
+          serverUs: res.server_100us * 100,
+          logits: res.logits.length > 0 ? res.logits : undefined,
+          model: lane.model,
+        },
         wireBytes: p.wireBytes,
         responseBytes: bytes,
+        socketBytes: { up: p.socketBytes, down: socketBytesOf(bytes) },
       });
     } else {
-      const code = (e?.grpc_code ?? status.UNKNOWN) as status;
-      settle(p.id)?.reject(new OffloadError(code, e?.message ?? 'empty response'));
+      const code = (e.grpc_code ?? status.UNKNOWN) as status;
+      settle(p.key)?.reject(new OffloadError(code, e.message || 'empty response'));
     }
   }
 
@@ -156,7 +202,7 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
     lane.backlog = [];
     const hit = [...pending.values()].filter((p) => p.lane === lane);
     if (closed || hit.length === 0) {
-      for (const p of hit) settle(p.id)?.reject(new OffloadError(code, message));
+      for (const p of hit) settle(p.key)?.reject(new OffloadError(code, message));
       return;
     }
     // Later in this turn of the loop: the other streams of a dead connection fail first, so the
@@ -167,7 +213,7 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
   }
 
   return {
-    infer(frame, timeoutMs, parameters = {}) {
+    infer(frame, timeoutMs, request = {}) {
       if (closed)
         return Promise.reject(new OffloadError(status.CANCELLED, 'offload client is closed', local));
       if (queued >= options.maxQueuedWrites) {
@@ -175,25 +221,28 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
           new OffloadError(status.RESOURCE_EXHAUSTED, `${queued} offloads already wait for the link`, local),
         );
       }
-      const id = String(nextId++);
+      const key = nextKey++;
       return new Promise<OffloadResult>((resolve, reject) => {
         const deadline = performance.now() + timeoutMs;
         const lane = pool.pick();
         const p: Pending = {
-          id,
+          key,
           lane,
+          wireId: 0,
+          firstSend: undefined,
           frame,
-          parameters,
+          request,
           timeoutMs,
           deadline,
           live: true,
           sends: 0,
           moves: 0,
           wireBytes: 0,
+          socketBytes: 0,
           resolve,
           reject,
         };
-        pending.set(id, p);
+        pending.set(key, p);
         deadlines.add(p);
         place(p, lane);
       });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadCleaveProto } from '@cleave/wire';
 import { countingDeserializer } from './offload-channel.js';
-import { inferRequestWireBytes } from './wire-size.js';
+import { compactRequestWireBytes, inferRequestWireBytes } from './wire-size.js';
 
 describe('agent - wire bytes', () => {
   it('agent - the counted size equals what grpc-js serializes, plus the 5-byte prefix', {
@@ -34,6 +34,34 @@ describe('agent - wire bytes', () => {
   });
 });
 
+describe('agent - compact wire bytes', () => {
+  it('agent - the counted size of a compact request equals what grpc-js serializes, plus the prefix', {
+    timeout: 5000,
+  }, () => {
+    const serialize = loadCleaveProto().cleave.v1.SplitInference.service.InferStream.requestSerialize;
+    const trace = new Uint8Array(26).fill(3);
+    const cases = [
+      { id: 1, frameBytes: 60 },
+      { id: 200, frameBytes: 130, timeoutMs: 1234 },
+      { id: 70_000, frameBytes: 90, traceBytes: 26, wantLogits: true },
+      { id: 5, frameBytes: 80, parameters: { 'cleave-retry-of': 'ab12cd34-1/5' } },
+    ];
+    for (const c of cases) {
+      const req = {
+        id: c.id,
+        frame: new Uint8Array(c.frameBytes).fill(7),
+        ...(c.timeoutMs ? { timeout_ms: c.timeoutMs } : {}),
+        ...(c.traceBytes ? { trace } : {}),
+        ...(c.wantLogits ? { want_logits: true } : {}),
+        ...(c.parameters ? { parameters: c.parameters } : {}),
+      };
+      assert.equal(compactRequestWireBytes(c), serialize(req).length + 5, JSON.stringify(c));
+    }
+    // The default case is the frame plus 10 bytes or less: prefix 5, frame tag and length 2, id 3.
+    assert.ok(compactRequestWireBytes({ id: 9000, frameBytes: 100 }) <= 100 + 10);
+  });
+});
+
 describe('agent - received bytes', () => {
   it('agent - the counted size of an answer is the message grpc-js decoded, plus the prefix', {
     timeout: 5000,
@@ -55,14 +83,15 @@ describe('agent - received bytes', () => {
         },
       },
       { request_id: '7', error: { code: 'RESOURCE_EXHAUSTED', grpc_code: 8, message: 'queue full' } },
+      { id: 300, label: 3, score_e4: 9712, server_100us: 48 },
+      { id: 1, label: 0, score_e4: 10_000, server_100us: 4, model: 'fmnist-c6b2@3' },
     ];
     for (const answer of answers) {
       const onWire = method.responseSerialize(answer);
       const { res, bytes } = deserialize(onWire);
       assert.equal(bytes, onWire.length + 5);
-      assert.equal(res.request_id, answer.request_id);
-      // The same figure the agent got before by serializing the decoded answer again.
-      assert.equal(bytes, method.responseSerialize(res).length + 5);
+      assert.equal(res.request_id, answer.request_id ?? '');
+      assert.equal(res.id, answer.id ?? 0);
     }
   });
 });

@@ -4,6 +4,20 @@
 
 const GRPC_PREFIX_BYTES = 5;
 
+/** The 9-byte HTTP/2 frame header of the DATA frame that carries each message. */
+export const HTTP2_DATA_FRAME_HEADER_BYTES = 9;
+/** IPv4 + TCP headers without options, per segment. */
+export const IP_TCP_HEADER_BYTES = 40;
+
+/**
+ * The bytes one message costs at the socket, IP and TCP headers included: the message, its DATA
+ * frame header and one segment's headers. That is what `cleave bench wire` counts per offload
+ * through its proxy (docs/wire-format.md, "Bytes at the socket": one DATA frame and about one
+ * segment per message each way); the radio model charges these bytes.
+ */
+export const socketBytesOf = (messageBytes: number): number =>
+  messageBytes + HTTP2_DATA_FRAME_HEADER_BYTES + IP_TCP_HEADER_BYTES;
+
 export function varintLength(value: number): number {
   let n = 1;
   let v = value;
@@ -45,4 +59,34 @@ export function inferRequestWireBytes(
     varintLength(timeoutMs) +
     entries
   );
+}
+
+/** The fields of a compact InferRequest (docs/wire-format.md, "Compact form"). */
+export interface CompactRequestFields {
+  /** The stream-scoped numeric id, > 0. */
+  id: number;
+  frameBytes: number;
+  /** Sent only when it differs from the stream's default; 0 = not sent. */
+  timeoutMs?: number;
+  /** Bytes of the binary trace context (26) on a sampled request; 0 = not sent. */
+  traceBytes?: number;
+  wantLogits?: boolean;
+  parameters?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Bytes of one compact InferRequest as sent, including the gRPC prefix. The agent leaves absent
+ * what it does not send (protobufjs writes every field present, zeros included).
+ */
+export function compactRequestWireBytes(f: CompactRequestFields): number {
+  let n = GRPC_PREFIX_BYTES + 1 + varintLength(f.id) + lengthDelimited(f.frameBytes);
+  if (f.timeoutMs) n += 1 + varintLength(f.timeoutMs);
+  if (f.traceBytes) n += lengthDelimited(f.traceBytes);
+  if (f.wantLogits) n += 2;
+  for (const [k, v] of Object.entries(f.parameters ?? {})) {
+    n += lengthDelimited(
+      lengthDelimited(Buffer.byteLength(k, 'utf8')) + lengthDelimited(Buffer.byteLength(v, 'utf8')),
+    );
+  }
+  return n;
 }

@@ -108,7 +108,8 @@ describe('byom - cleave split → cleave serve → agent', { timeout: 600_000 },
     try {
       for (const path of images.slice(100, 120)) {
         const bytes = readFileSync(path);
-        const answer = await agent.infer({ kind: 'image', data: bytes });
+        // scores: the cloud's logits travel with the answer (the compact form leaves them out).
+        const answer = await agent.infer({ kind: 'image', data: bytes }, { scores: true });
         assert.equal(answer.source, 'cloud', answer.reason);
         assert.equal(answer.degraded, false);
         assert.equal(answer.gate.stage, 'none');
@@ -126,6 +127,7 @@ describe('byom - cleave split → cleave serve → agent', { timeout: 600_000 },
         const probs = softmax(logits);
         assert.equal(answer.label, probs.indexOf(Math.max(...probs)));
         assert.equal(answer.labelName, LABELS[answer.label]);
+        assert.equal(answer.scores.length, probs.length);
         for (const [k, s] of answer.scores.entries()) assert.ok(Math.abs(s - probs[k]!) < 1e-5, `score ${k}`);
       }
       await assert.rejects(

@@ -68,6 +68,8 @@ describe('error status - one table at the agent and the server', { timeout: 60_0
     // The server's real handlers over a registry that throws the error under test.
     const registry = {
       models: [],
+      // The frame (version 3) finds its shape by head fingerprint, then the registry throws.
+      shapeForHead: () => [2, 2],
       forFrame: () => {
         throw thrown;
       },

@@ -180,10 +180,11 @@ describe('deploy - scale-out over three replicas', { timeout: 300_000 }, () => {
       // The server side: the three replicas' access logs for this run.
       const served = tallyServers(logged().slice(linesBefore));
       assert.deepEqual(served.twiceOnOneStream, [], 'request ids a replica answered twice on one stream');
+      assert.deepEqual(served.unnamed, [], 'every logged request named by its agent stream (TAG-N/ID)');
       assert.ok(served.ok >= cloud, `every cloud answer written by a replica (${served.ok} ≥ ${cloud})`);
       t.diagnostic(
         `after SIGKILL of 1 of 3: ${cloud} cloud, ${degraded} degraded, ${retried} retried on another stream; ` +
-          `replicas wrote ${served.lines} answers, ${served.ranTwice} request ids answered by two replicas`,
+          `replicas wrote ${served.lines} answers, ${served.retries} of retries, ${served.ranTwice} request ids answered by two replicas`,
       );
       assert.equal(cloud + degraded, count, 'each answer is the cloud’s or a degraded local one');
       assert.ok(afterKill > 1000, `the two survivors carried on (${afterKill} cloud answers after the kill)`);

@@ -53,8 +53,9 @@ describe('agent - HTTP API', { timeout: 120_000 }, () => {
         (p) =>
           (p * m.input.normalization.scale - m.input.normalization.mean[0]!) / m.input.normalization.std[0]!,
       );
+      // scores=1: a cloud answer carries its class scores too (the compact form leaves them out).
       const post = async (type: string, body: Uint8Array | string) => {
-        const res = await fetch(`${base}/v1/infer`, {
+        const res = await fetch(`${base}/v1/infer?scores=1`, {
           method: 'POST',
           headers: { 'content-type': type },
           body,
@@ -73,7 +74,15 @@ describe('agent - HTTP API', { timeout: 120_000 }, () => {
         headers: { 'content-type': 'image/png' },
         body: png,
       });
-      assert.equal(((await cloudOnly.json()) as { source: string }).source, 'cloud');
+      const plain = (await cloudOnly.json()) as { source: string; scores: number[] };
+      assert.equal(plain.source, 'cloud');
+      assert.deepEqual(plain.scores, [], 'no scores unless asked: the logits did not travel');
+      const withScores = await fetch(`${base}/v1/infer?mode=cloud-only&scores=1`, {
+        method: 'POST',
+        headers: { 'content-type': 'image/png' },
+        body: png,
+      });
+      assert.equal(((await withScores.json()) as { scores: number[] }).scores.length, 10);
       const b = await post('application/json', JSON.stringify({ pixels: Array.from(pixels) }));
       const c = await post('application/octet-stream', new Uint8Array(tensor.buffer));
       const d = await post('image/jpeg', jpeg);

@@ -35,6 +35,15 @@ describe('demo - npm start', { timeout: 400_000 }, () => {
         `${report.accuracy} vs ${report.manifestAccuracy}`,
       );
       assert.ok(report.bytesPerOffload.mean > 0 && report.bytesPerOffload.mean < report.rawInputBytes);
+      // The compact form (issue 18): at most 12 B of message around the frame on average, answers
+      // of at most 16 B without logits, and the socket counted by the demo's proxy.
+      const overhead = report.wireBytesPerOffload.mean - report.bytesPerOffload.mean;
+      assert.ok(overhead > 0 && overhead <= 12, `request overhead ${overhead} B`);
+      assert.ok(report.responseBytesPerOffload.mean <= 16, `answer ${report.responseBytesPerOffload.mean} B`);
+      const socket = report.socketPerOffload!;
+      assert.ok(socket.offloads >= report.answeredBy.cloud, `${socket.offloads} offloads seen by the proxy`);
+      assert.ok(Math.abs(socket.up.message - report.wireBytesPerOffload.mean) < 1, 'proxy and agent agree');
+      assert.ok(socket.up.tcp - report.bytesPerOffload.mean <= 30, `TCP up ${socket.up.tcp} B`);
       for (const k of ['p50', 'p95', 'p99'] as const) assert.ok(report.latencyMs[k] > 0);
       assert.ok(report.throughputPerSec > 0);
       assert.ok(report.teacherAccuracy > 0.9);

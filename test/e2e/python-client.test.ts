@@ -70,6 +70,12 @@ interface PythonReport {
   };
   infer: PythonAnswer[];
   refusals: { case: string; code: string; details: string }[];
+  compact: {
+    answers: number;
+    meanRequestOverheadBytes: number;
+    meanAnswerBytes: number;
+    maxAnswerBytes: number;
+  };
 }
 
 interface Expected {
@@ -212,7 +218,7 @@ describe('python client - grpcio drives the tail server', { timeout: 240_000 }, 
   for (const bundleName of shippedBundleNames()) {
     it(`python client - ${bundleName}: health, metadata, Infer on every vector frame, refusals`, {
       timeout: 90_000,
-    }, async () => {
+    }, async (t) => {
       assert.ok(existsSync(join(stubs, 'cleave/v1/split_inference_pb2.py')), 'stubs were generated');
       const file = readVectors(bundleName);
       const bundle = await loadBundle(join(MODELS_DIR, bundleName), { verify: false });
@@ -282,6 +288,12 @@ describe('python client - grpcio drives the tail server', { timeout: 240_000 }, 
       }
 
       assert.ok(report.refusals.length >= 7, `${report.refusals.length} refusal cases`);
+      // The compact form from grpcio: every frame twice (version 2 as an old agent sends it, and
+      // version 3), answered in a few bytes; the checks of each answer are the client's own.
+      assert.equal(report.compact.answers, file.vectors.length * 2);
+      assert.ok(report.compact.meanRequestOverheadBytes <= 12, JSON.stringify(report.compact));
+      assert.ok(report.compact.meanAnswerBytes <= 16, JSON.stringify(report.compact));
+      t.diagnostic(`compact form: ${JSON.stringify(report.compact)}`);
       for (const r of report.refusals) {
         const want = r.case === 'unknown-model' ? 'NOT_FOUND' : 'INVALID_ARGUMENT';
         assert.equal(r.code, want, `${r.case}: ${r.code} ${r.details}`);

@@ -11,6 +11,7 @@ import { createAgent, startHttpApi } from '@cleave/edge-agent';
 import { startTelemetry } from '@cleave/telemetry-sdk';
 import { startOtlpReceiver } from '../support/otlp-receiver.js';
 import { promtoolCheck } from '../support/promtool.js';
+import { openRawStream } from '../support/raw-stream.js';
 import { DEFAULT_BUNDLE, MODELS_DIR } from '../support/shipped-bundles.js';
 
 describe('telemetry - edge and cloud in one trace', { timeout: 180_000 }, () => {
@@ -86,6 +87,71 @@ describe('telemetry - edge and cloud in one trace', { timeout: 180_000 }, () => 
       // rpc.{server,client}.call.duration measure whole calls: the agent's stream ends when it closes.
       await agent.close();
       await new Promise((r) => setTimeout(r, 200));
+
+      // The stream's own spans (compact form): the agent's cleave.stream CLIENT span travels in the
+      // call's metadata; the server's cleave.stream SERVER span continues it and counts the
+      // stream's requests; each sampled request's SERVER span links to it.
+      await telemetry.forceFlush();
+      const withStreams = await receiver.waitFor(
+        (all) =>
+          all
+            .filter((s) => s.name === 'cleave.stream' && s.serviceName === 'cleave-serve')
+            .reduce((n, s) => n + Number(s.attributes['cleave.stream.requests']), 0) >= data.count,
+        30_000,
+      );
+      const streams = (service: string) =>
+        withStreams.filter((s) => s.name === 'cleave.stream' && s.serviceName === service);
+      const agentStreams = new Map(streams('cleave-agent').map((s) => [s.spanId, s]));
+      const serverStreams = new Map(streams('cleave-serve').map((s) => [s.spanId, s]));
+      assert.ok(serverStreams.size >= 1);
+      let counted = 0;
+      for (const s of serverStreams.values()) {
+        const parent = agentStreams.get(s.parentSpanId);
+        assert.ok(parent, 'each server stream span continues an agent stream span');
+        assert.equal(s.traceId, parent.traceId);
+        assert.equal(s.attributes['cleave.stream.requests_unsampled'], 0, 'every request sampled here');
+        counted += Number(s.attributes['cleave.stream.requests']);
+      }
+      assert.equal(counted, data.count, 'the stream spans count every request');
+      const requestSpans = withStreams.filter(
+        (x) => x.name === 'cleave.v1.SplitInference/InferStream' && x.serviceName === 'cleave-serve',
+      );
+      assert.equal(requestSpans.length, data.count);
+      for (const s of requestSpans) {
+        assert.equal(s.links.length, 1);
+        assert.ok(serverStreams.has(s.links[0]!.spanId), 'a request span links to its stream span');
+      }
+
+      // Unsampled compact requests (no trace bytes) on a stream whose metadata is traced: no span
+      // of their own, and the stream's span counts them.
+      const frame = agent.codec.encode(new Float32Array(agent.codec.elementCount));
+      const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+      const raw = openRawStream(server.port, {
+        'cleave-model': DEFAULT_BUNDLE,
+        traceparent: `00-${traceId}-00f067aa0ba902b7-01`,
+      });
+      const answered = await raw.exchange(
+        Array.from({ length: 5 }, (_, i) => ({ id: i + 1, frame })),
+        10_000,
+      );
+      assert.equal(answered.size, 5);
+      assert.ok([...answered.values()].every((r) => !r.error && r.server_100us > 0));
+      raw.stream.end();
+      await new Promise((r) => raw.stream.on('status', r));
+      const rawSpans = await receiver.waitFor(
+        (all) => all.some((s) => s.traceId === traceId && s.name === 'cleave.stream'),
+        30_000,
+      );
+      const inTrace = rawSpans.filter((s) => s.traceId === traceId);
+      assert.deepEqual(
+        inTrace.map((s) => s.name),
+        ['cleave.stream'],
+        'only the stream span: the unsampled requests have none',
+      );
+      assert.equal(inTrace[0]!.attributes['cleave.stream.requests'], 5);
+      assert.equal(inTrace[0]!.attributes['cleave.stream.requests_unsampled'], 5);
+      raw.close();
+
       const agentPage = await (await fetch(`http://127.0.0.1:${api.port}/metrics`)).text();
       let serverPage = '';
       for (let tries = 0; tries < 50 && !serverPage.includes('rpc_server_call_duration_seconds'); tries++) {

@@ -78,6 +78,7 @@ describe('faults - network partition', { timeout: 180_000 }, () => {
       // agent took (the 50 before the cut) written by the server.
       const served = tallyServers(readAccessLog(accessLog));
       assert.deepEqual(served.twiceOnOneStream, [], 'request ids the server answered twice on one stream');
+      assert.deepEqual(served.unnamed, [], 'every logged request named by its agent stream (TAG-N/ID)');
       assert.ok(served.ok >= 50, `cloud answers written by the server: ${served.ok}`);
       t.diagnostic(
         `agent: 150 ids answered once each (50 cloud, 100 degraded during the cut); server: ${served.lines} answers written`,

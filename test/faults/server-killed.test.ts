@@ -87,6 +87,7 @@ describe('faults - server killed', { timeout: 240_000 }, () => {
       // The server side, from the killed process's access log.
       const killed = tallyServers(readAccessLog(accessLog));
       assert.deepEqual(killed.twiceOnOneStream, [], 'request ids the server answered twice on one stream');
+      assert.deepEqual(killed.unnamed, [], 'every logged request named by its agent stream (TAG-N/ID)');
       assert.ok(
         killed.ok >= fromCloud,
         `every cloud answer was written by the server (${killed.ok} written, ${fromCloud} taken)`,

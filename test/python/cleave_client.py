@@ -17,7 +17,11 @@ Checks, in order:
   3. Infer answers every frame of the vector file with that model: one logit per label,
      label = argmax, score = softmax of the label, equal logits for frames with equal
      codes, and, with --expected, the expected logits within --tolerance;
-  4. malformed frames get INVALID_ARGUMENT, an unknown model NOT_FOUND.
+  4. malformed frames get INVALID_ARGUMENT, an unknown model NOT_FOUND;
+  5. the compact form on one InferStream (docs/wire-format.md): numeric ids, the budget once in
+     metadata, each frame sent as the vector (version 2) and rewritten as version 3 (no dims);
+     each answer is id, label, score_e4 and server_100us, logits only where want_logits asked,
+     the model named on the first answer only; request and answer sizes are reported.
 
 Prints one JSON object to stdout. Exits 1 if any check fails (each failure is also
 printed to stderr), 2 on bad arguments or stubs that do not import.
@@ -26,11 +30,9 @@ printed to stderr), 2 on bad arguments or stubs that do not import.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import math
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,61 +40,17 @@ import grpc
 from google.protobuf import __version__ as protobuf_version
 from google.protobuf.internal import api_implementation
 
-SERVICE_NAME = "cleave.v1.SplitInference"
-MODEL_METADATA_KEY = "cleave-model"
-
-
-@dataclass
-class Stubs:
-    """The generated modules: messages (pb2) and service stubs (pb2_grpc)."""
-
-    cleave: Any
-    cleave_grpc: Any
-    health: Any
-    health_grpc: Any
-
-
-@dataclass
-class Report:
-    """Collects results and failures; a failed check never stops the run."""
-
-    failures: list[str] = field(default_factory=list)
-    results: dict[str, Any] = field(default_factory=dict)
-
-    def expect(self, condition: bool, message: str) -> bool:
-        if not condition:
-            self.failures.append(message)
-        return condition
-
-
-def load_stubs(stubs_dir: Path) -> Stubs:
-    sys.path.insert(0, str(stubs_dir))
-    return Stubs(
-        cleave=importlib.import_module("cleave.v1.split_inference_pb2"),
-        cleave_grpc=importlib.import_module("cleave.v1.split_inference_pb2_grpc"),
-        health=importlib.import_module("health.v1.health_pb2"),
-        health_grpc=importlib.import_module("health.v1.health_pb2_grpc"),
-    )
-
-
-def rpc_error(err: grpc.RpcError) -> str:
-    code = err.code() if isinstance(err, grpc.Call) else None
-    details = err.details() if isinstance(err, grpc.Call) else str(err)
-    return f"{code.name if code else 'UNKNOWN'}: {details}"
-
-
-def softmax_at(logits: list[float], index: int) -> float:
-    top = max(logits)
-    total = sum(math.exp(v - top) for v in logits)
-    return math.exp(logits[index] - top) / total
-
-
-def argmax(values: list[float]) -> int:
-    best = 0
-    for i, v in enumerate(values):
-        if v > values[best]:
-            best = i
-    return best
+from client_support import (
+    MODEL_METADATA_KEY,
+    SERVICE_NAME,
+    Report,
+    Stubs,
+    argmax,
+    load_stubs,
+    rpc_error,
+    softmax_at,
+)
+from compact_stream import check_compact_stream
 
 
 def check_health(stubs: Stubs, channel: grpc.Channel, timeout: float, report: Report) -> None:
@@ -357,6 +315,9 @@ def main(argv: list[str]) -> int:
             check_metadata(stubs, client, vectors, manifest, args.timeout, report)
             check_infer(stubs, client, vectors, expected, args.tolerance, args.timeout, report)
             check_refusals(stubs, client, vectors, args.timeout, report)
+            check_compact_stream(
+                stubs, client, vectors, expected, args.tolerance, args.timeout, report
+            )
 
     report.results["failures"] = report.failures
     report.results["ok"] = not report.failures

@@ -3,7 +3,10 @@
 // with no answer by the deadline is reported, not waited on. The server side: the servers' access
 // logs (`cleave serve --access-log`, written before each answer leaves, so a SIGKILL loses none),
 // read per process and stream: a request id answered twice on one stream is a server bug; one
-// answered by two processes is a retry after a kill, which may legitimately run twice.
+// answered by two processes is a retry after a kill, which may legitimately run twice. The agent's
+// ids are scoped to its stream (the compact form): the log writes each as TAG/ID, TAG naming the
+// agent's stream, and a retry names its first send (retryOf), so one agent request keeps one
+// identity across streams and servers.
 import { readFileSync } from 'node:fs';
 import type { Agent, Answer } from '@cleave/edge-agent';
 
@@ -52,6 +55,8 @@ export interface AccessLine {
   method: string;
   stream: number;
   id: string;
+  /** A retried request: the TAG/ID of its first send. */
+  retryOf?: string;
   code: number;
 }
 
@@ -75,9 +80,16 @@ export interface ServerTally {
   processes: number;
   /** "pid/stream/id" answered more than once on the same stream: must be empty. */
   twiceOnOneStream: string[];
-  /** Request ids answered by more than one server process: retries after a kill. */
+  /** Agent requests (first send's TAG/ID) answered by more than one server process: retries. */
   ranTwice: number;
+  /** Lines whose id is not an agent's TAG-N/ID (each agent request must be named so): must be empty. */
+  unnamed: string[];
+  /** Lines of retried requests (naming their first send). */
+  retries: number;
 }
+
+/** How the access log names a compact request from an agent: its stream's tag, then its id. */
+const AGENT_REQUEST = /^[0-9a-f]{8}-\d+\/\d+$/;
 
 export function tallyServers(lines: readonly AccessLine[]): ServerTally {
   const perStream = new Map<string, number>();
@@ -85,7 +97,8 @@ export function tallyServers(lines: readonly AccessLine[]): ServerTally {
   for (const l of lines) {
     const key = `${l.pid}/${l.stream}/${l.id}`;
     perStream.set(key, (perStream.get(key) ?? 0) + 1);
-    processesOf.set(l.id, (processesOf.get(l.id) ?? new Set()).add(l.pid));
+    const request = l.retryOf ?? l.id;
+    processesOf.set(request, (processesOf.get(request) ?? new Set()).add(l.pid));
   }
   return {
     lines: lines.length,
@@ -93,5 +106,9 @@ export function tallyServers(lines: readonly AccessLine[]): ServerTally {
     processes: new Set(lines.map((l) => l.pid)).size,
     twiceOnOneStream: [...perStream].filter(([, n]) => n > 1).map(([k]) => k),
     ranTwice: [...processesOf.values()].filter((s) => s.size > 1).length,
+    unnamed: lines
+      .filter((l) => !AGENT_REQUEST.test(l.id) || (l.retryOf && !AGENT_REQUEST.test(l.retryOf)))
+      .map((l) => l.id),
+    retries: lines.filter((l) => l.retryOf).length,
   };
 }

@@ -57,6 +57,7 @@ interface DecodedSpan {
   endTimeUnixNano?: string;
   attributes?: KeyValue[];
   events?: Array<{ name?: string; attributes?: KeyValue[] }>;
+  links?: Array<{ traceId?: Uint8Array; spanId?: Uint8Array }>;
   status?: { code?: string; message?: string };
 }
 interface DecodedRequest {
@@ -89,6 +90,8 @@ export interface ReceivedSpan {
   /** STATUS_CODE_UNSET, STATUS_CODE_OK or STATUS_CODE_ERROR. */
   status: { code: string; message: string };
   events: Array<{ name: string; attributes: Record<string, AttributeValue> }>;
+  /** Span links: the spans this one points to, in other traces or its own. */
+  links: Array<{ traceId: string; spanId: string }>;
   startTimeUnixNano: bigint;
   endTimeUnixNano: bigint;
   /** service.name of the resource the span came with. */
@@ -160,6 +163,7 @@ export function flatten(message: object, transport: 'http' | 'grpc'): ReceivedSp
             name: event.name ?? '',
             attributes: attributes(event.attributes),
           })),
+          links: (span.links ?? []).map((l) => ({ traceId: hex(l.traceId), spanId: hex(l.spanId) })),
           startTimeUnixNano: BigInt(span.startTimeUnixNano ?? '0'),
           endTimeUnixNano: BigInt(span.endTimeUnixNano ?? '0'),
           serviceName: typeof resource['service.name'] === 'string' ? resource['service.name'] : '',

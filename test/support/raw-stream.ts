@@ -29,10 +29,11 @@ export function openRawStream(port: number, metadata: Record<string, string> = {
   const waiters = new Map<string, () => void>();
   let failure: Error | undefined;
   stream.on('data', (res: InferResponse__Output) => {
-    if (responses.has(res.request_id)) duplicates.push(res.request_id);
-    responses.set(res.request_id, res);
-    const wake = waiters.get(res.request_id);
-    waiters.delete(res.request_id);
+    const key = res.request_id || (res.id > 0 ? `#${res.id}` : '');
+    if (responses.has(key)) duplicates.push(key);
+    responses.set(key, res);
+    const wake = waiters.get(key);
+    waiters.delete(key);
     wake?.();
   });
   stream.on('error', (e: Error) => {
@@ -44,7 +45,8 @@ export function openRawStream(port: number, metadata: Record<string, string> = {
     client,
     stream,
     async exchange(requests, timeoutMs) {
-      const ids = requests.map((r) => r.request_id as string);
+      // A compact request (numeric id) is keyed "#ID" in the answers, a legacy one by its request_id.
+      const ids = requests.map((r) => (r.request_id as string | undefined) || (r.id ? `#${r.id}` : ''));
       const done = Promise.all(
         ids.map((id) =>
           responses.has(id) || failure ? undefined : new Promise<void>((resolve) => waiters.set(id, resolve)),

@@ -6,6 +6,7 @@ import {
   benchServe,
   benchSoak,
   benchStream,
+  benchWire,
   createCleaveLauncher,
   edgeCommand,
 } from '@cleave/bench';
@@ -13,12 +14,15 @@ import { CLI_BIN } from '../paths.js';
 import { startServeProcess } from '../serve-process.js';
 
 const HELP =
-  'cleave bench [run|serve|soak|stream] [options]\n\n' +
+  'cleave bench [run|serve|soak|stream|wire] [options]\n\n' +
   '  run     (the default; npm run bench) every strategy side by side over emulated links, per device and\n' +
   '          camera rate, the rate/accuracy pass and N agents against one server; --quick for CI (--help)\n' +
   '  serve   raw tail throughput vs. served throughput, batching on and off (--seconds, --agents, --in-flight)\n' +
   '  soak    a server and an agent under steady load: --fault-free-minutes (10), then --kill-minutes (5) with the server SIGKILLed every --fault-every-s (60): fitted RSS growth, peaks, lost requests, event-loop delay\n' +
-  '  stream  camera and video sources: raw head rate vs. frames per second with --sources (1,4,8), frame age of live sources, the skip threshold against accuracy, and --overload-minutes N into a slowed head (RSS over time)\n';
+  '  stream  camera and video sources: raw head rate vs. frames per second with --sources (1,4,8), frame age of live sources, the skip threshold against accuracy, and --overload-minutes N into a slowed head (RSS over time)\n' +
+  '  wire    every byte per offload through a byte-counting proxy, per shipped bundle: frame, message, HTTP/2, TCP\n' +
+  '          payload and segments each way, radio energy on socket bytes (--requests 2000, --in-flight 64,\n' +
+  '          --form compact|legacy, --link wifi, --rate 100 offloads/s, --json FILE, --previous FILE)\n';
 
 export async function benchCommand(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -26,6 +30,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
   if (name === 'serve') return benchServe(rest, startServeProcess);
   if (name === 'soak') return benchSoak(rest, startServeProcess);
   if (name === 'stream') return benchStream(rest);
+  if (name === 'wire') return benchWire(rest, startServeProcess);
   if (name === 'run') return benchRun(rest, cleave);
   // The bench's own process, started by `cleave bench run`.
   if (name === 'edge') return edgeCommand(rest);

@@ -15,11 +15,15 @@ import {
   RADIO_LINK_TYPES,
 } from '@cleave/telemetry';
 import { createTraceStore, startTelemetry } from '@cleave/telemetry-sdk';
+import { startByteCountingProxy } from '@cleave/wire';
 import cliProgress from 'cli-progress';
 import { buildReport, formatReport } from '../demo-report.js';
 import { formatVideoReport, runVideoDemo } from '../demo-video.js';
 import { buildEnergyReport } from '../energy-report.js';
 import { CLEAVE_VERSION, DEFAULT_BUNDLE, DEFAULT_MODELS_DIR } from '../paths.js';
+
+/** Share of the demo's inferences that are traced (parent-based, by trace id). */
+export const DEMO_TRACE_SAMPLE_RATIO = 0.01;
 
 export const DEMO_HELP = `cleave demo [options]      (npm start)
 
@@ -101,7 +105,9 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const telemetry = startTelemetry({
     serviceName: 'cleave-demo',
     serviceVersion: CLEAVE_VERSION,
-    traces: { store: traceStore },
+    // One trace in a hundred: enough for the dashboard, and the other 99 offloads carry no trace
+    // context on the wire (docs/wire-format.md, "Compact form"). OTEL_TRACES_SAMPLER overrides it.
+    traces: { store: traceStore, sampleRatio: DEMO_TRACE_SAMPLE_RATIO },
   });
   const server = await createTailServer(
     {
@@ -126,9 +132,12 @@ export async function demoCommand(argv: string[]): Promise<number> {
       ],
     },
   );
+  // The agent reaches the server through a byte-counting proxy, so the report gives the bytes at
+  // the socket beside the frame and message bytes (docs/wire-format.md, "Bytes at the socket").
+  const proxy = await startByteCountingProxy({ host: '127.0.0.1', port: server.port });
   const agent = await createAgent({
     bundleDir: join(values.models, values.bundle),
-    cloud: { target: `127.0.0.1:${server.port}`, timeoutMs: 10_000 },
+    cloud: { target: `127.0.0.1:${proxy.port}`, timeoutMs: 10_000 },
     mode,
     stages: { dual: !values['no-dual'], cache: !values['no-cache'] },
     energy: { link: values.link, ...(values.device ? { device: values.device } : {}) },
@@ -192,7 +201,14 @@ export async function demoCommand(argv: string[]): Promise<number> {
           images,
         })
       : null;
-    const report = buildReport(agent, answers, labels, { wallSeconds, concurrency, duplicate, energy });
+    const socket = proxy.counts();
+    const report = buildReport(agent, answers, labels, {
+      wallSeconds,
+      concurrency,
+      duplicate,
+      energy,
+      socket,
+    });
     process.stdout.write(formatReport(report));
     if (values.json) {
       writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
@@ -207,6 +223,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     return 0;
   } finally {
     await agent.close();
+    await proxy.close();
     await server.drain();
     await telemetry.shutdown();
   }

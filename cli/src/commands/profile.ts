@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { inferRequestWireBytes, NOMINAL_LINK_MBPS } from '@cleave/edge-agent';
+import { compactRequestWireBytes, NOMINAL_LINK_MBPS, socketBytesOf } from '@cleave/edge-agent';
 import {
   type CutPrediction,
   type DeviceModel,
@@ -37,7 +37,6 @@ import {
 export const ASSUMED_RTT_MS: Record<string, number> = { ethernet: 2, wifi: 10, '5g': 20, lte: 50, '3g': 150 };
 const LINKS = [...Object.keys(NOMINAL_LINK_MBPS), 'custom'];
 /** The agent's default offload timeout, as it goes into every InferRequest. */
-const TIMEOUT_MS = 2000;
 
 export const PROFILE_HELP = `cleave profile MODEL.onnx --calib DIR|FILE [options]
 
@@ -113,10 +112,16 @@ function deviceModel(name: string): DeviceModel {
 /** The default --learn bottleneck's frame (bit-packed codes + header): an estimate, an upper bound. */
 const learnedFrame = (dims: readonly number[]) => defaultBottleneck(dims)?.frameBytes.toFixed(0) ?? '-';
 
-/** The InferResponse for K logits, approximately: ids, names, label, score, timings, 4 B a logit. */
-export const responseBytes = (classes: number) => 64 + 4 * classes;
+/**
+ * The compact answer at the socket (id, label, score, server time: about 16 B with its gRPC
+ * prefix, docs/wire-format.md), whatever the class count: the agent asks for logits only when a
+ * caller wants scores.
+ */
+export const responseBytes = (_classes: number) => socketBytesOf(16);
 
-export const wireBytes = (frameBytes: number) => inferRequestWireBytes('00000001', frameBytes, TIMEOUT_MS);
+/** A compact request at the socket: a stream-scoped id of 2 varint bytes (ids 128..16383). */
+export const wireBytes = (frameBytes: number) =>
+  socketBytesOf(compactRequestWireBytes({ id: 1000, frameBytes }));
 
 function table(predictions: readonly CutPrediction[], marks: Map<CutPrediction, string>): string {
   const rows = predictions.map((p, i) => [

@@ -100,14 +100,15 @@ describe('bottleneck codec', () => {
     },
   );
 
-  it('createBottleneckCodec - frame size on a shipped-like layout: overhead 14 bytes', opts, () => {
+  it('createBottleneckCodec - frame size on a shipped-like layout: overhead 11 bytes', opts, () => {
     const codec = createBottleneckCodec(options({ bits: 2, shape: [4, 7, 7], min: [0], max: [1] }));
     const bytes = codec.encode(new Float32Array(196).fill(1));
-    const frame = decodeFrame(bytes);
-    // lead 1 + format 1 + fingerprint 4 + dims 3 + length 1 = 10, then the payload, then CRC 4.
-    assert.equal(frame.headerBytes, 10);
-    assert.equal(frame.overheadBytes, 14);
-    assert.equal(bytes.length, 14 + frame.payload.length);
+    const frame = codec.parse(bytes);
+    // Version 3: lead 1 + format 1 + fingerprint 4 + length 1 = 7, then the payload, then CRC 4.
+    assert.equal(frame.version, 3);
+    assert.equal(frame.headerBytes, 7);
+    assert.equal(frame.overheadBytes, 11);
+    assert.equal(bytes.length, 11 + frame.payload.length);
     assert.equal(frame.codecId, CodecId.RANS_ADAPTIVE); // constant codes: adaptive coding wins
   });
 
@@ -127,14 +128,24 @@ describe('bottleneck codec', () => {
     const from = (o: Partial<BottleneckCodecOptions>) => createBottleneckCodec(options(o)).encode(x);
     expectMismatch(() => codec.decode(from({ headSha256: `f${SAMPLE_SHA256.slice(1)}` })), 'HEAD_MISMATCH');
     expectMismatch(() => codec.decode(from({ bits: 5 })), 'BITS_MISMATCH');
-    const err = expectMismatch(() => codec.decode(from({ shape: [2, 9] })), 'SHAPE_MISMATCH');
+    // A version 2 frame carries its shape, so a shape that differs is named as such.
+    const v2From = (o: Partial<BottleneckCodecOptions>) => {
+      const other = createBottleneckCodec(options(o));
+      return encodeFrame({ ...other.parse(other.encode(x)), version: 2 });
+    };
+    const err = expectMismatch(() => codec.decode(v2From({ shape: [2, 9] })), 'SHAPE_MISMATCH');
     assert.deepEqual([err.expected, err.actual], ['2x3x3', '2x9']);
-    expectMismatch(() => codec.decode(from({ shape: [2, 3, 3, 1] })), 'SHAPE_MISMATCH');
+    expectMismatch(() => codec.decode(v2From({ shape: [2, 3, 3, 1] })), 'SHAPE_MISMATCH');
+    // A version 3 frame takes the bundle's shape: a head that made another shape is caught by
+    // the rank in the format byte or the payload length, as a FrameError.
+    assert.throws(() => codec.decode(from({ shape: [2, 9] })), FrameError);
+    const wider = createBottleneckCodec(options({ shape: [2, 3, 4] }));
+    assert.throws(() => codec.decode(wider.encode(new Float32Array(24))), FrameError);
     // Codec 1 needs the tables; a codec built without them refuses such frames.
     const withTables = createBottleneckCodec(options({ entropy: TABLES }));
     const skewed = dequantize(new Uint8Array(18), { bits: 4, shape: [2, 3, 3], min: [-1, 0], max: [1, 6] });
     const staticFrame = withTables.encode(skewed);
-    assert.equal(decodeFrame(staticFrame).codecId, CodecId.RANS_STATIC);
+    assert.equal(withTables.parse(staticFrame).codecId, CodecId.RANS_STATIC);
     expectMismatch(() => codec.decode(staticFrame), 'CODEC_MISMATCH');
     // Codecs 0 and 2 need no tables: the bundle with tables reads them too.
     assert.doesNotThrow(() => withTables.decode(codec.encode(skewed)));
@@ -146,11 +157,11 @@ describe('bottleneck codec', () => {
     const codec = createBottleneckCodec(options({ entropy: TABLES }));
     const skewed = new Float32Array(codec.elementCount).fill(-1);
     const bytes = codec.encode(skewed);
-    assert.equal(decodeFrame(bytes).codecId, CodecId.RANS_STATIC);
+    assert.equal(codec.parse(bytes).codecId, CodecId.RANS_STATIC);
     assert.throws(() => codec.decode(bytes.subarray(0, 10)), FrameError);
     // A payload byte changed and the CRC repaired: only the rANS end check can tell.
     let caught = 0;
-    for (let at = decodeFrame(bytes).headerBytes + 4; at < bytes.length - 4; at++) {
+    for (let at = codec.parse(bytes).headerBytes + 4; at < bytes.length - 4; at++) {
       for (let bit = 0; bit < 8; bit++) {
         const bad = bytes.slice();
         bad[at]! ^= 1 << bit;
@@ -171,7 +182,7 @@ describe('bottleneck codec', () => {
     () => {
       const codec = createBottleneckCodec(options({ entropy: TABLES }));
       const x = new Float32Array(codec.elementCount).fill(-1);
-      const frame = decodeFrame(codec.encode(x));
+      const frame = codec.parse(codec.encode(x));
       assert.equal(frame.codecId, CodecId.RANS_STATIC);
       const spec = { bits: 4, shape: [2, 3, 3], min: [-1, 0], max: [1, 6] };
       assert.deepEqual(decodeCodes(frame, TABLES), quantize(x, spec));
@@ -185,10 +196,10 @@ describe('bottleneck codec', () => {
 
   it('decodeFeatures/assertPairs - work on an already parsed frame', opts, () => {
     const codec = createBottleneckCodec(options());
-    const frame = decodeFrame(codec.encode(new Float32Array(codec.elementCount).fill(-1)));
+    const frame = codec.parse(codec.encode(new Float32Array(codec.elementCount).fill(-1)));
     assert.doesNotThrow(() => codec.assertPairs(frame));
     assert.deepEqual([...codec.decodeFeatures(frame)].slice(0, 9), Array(9).fill(-1));
-    const other = encodeFrame({ ...frame, headFingerprint: 'ffffffff' });
+    const other = encodeFrame({ ...frame, headFingerprint: 'ffffffff', version: 2 });
     expectMismatch(() => codec.assertPairs(decodeFrame(other)), 'HEAD_MISMATCH');
   });
 

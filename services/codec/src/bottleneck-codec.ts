@@ -2,7 +2,15 @@ import { decodeFrame } from './decode-frame.js';
 import { encodeFrame } from './encode-frame.js';
 import { FrameMismatchCode, FrameMismatchError } from './errors.js';
 import { checkFloat32Count, decodeFloat32Payload, encodeFloat32Payload } from './float32-payload.js';
-import { CodecId, checkShape, type FeatureFrame, FLOAT32_BITS, headFingerprintOf } from './frame-format.js';
+import {
+  CodecId,
+  checkShape,
+  type FeatureFrame,
+  FLOAT32_BITS,
+  type FrameShapeOf,
+  fingerprintNumber,
+  headFingerprintOf,
+} from './frame-format.js';
 import { createPayloadCoder } from './payload-coder.js';
 import { dequantize, quantize, type ResolvedQuantSpec, resolveQuantSpec } from './quantize.js';
 import type { EntropyTablesSpec } from './rans-tables.js';
@@ -51,6 +59,10 @@ export interface BottleneckCodec {
   encode(features: Float32Array): Uint8Array;
   /** Validates a frame (FrameError), checks it pairs with this codec (FrameMismatchError), dequantises. */
   decode(frame: Uint8Array, out?: Float32Array): DecodedFeatures;
+  /** decodeFrame with this codec's shape for version 3 frames; a frame of another head is HEAD_MISMATCH. */
+  parse(frame: Uint8Array): FeatureFrame;
+  /** The shape of this codec's head, for decodeFrame (undefined for any other head). */
+  readonly shapeOf: FrameShapeOf;
   /** Like decode, for a frame already parsed with decodeFrame (e.g. to route it by fingerprint). */
   decodeFeatures(frame: FeatureFrame, out?: Float32Array): Float32Array;
   /** Throws FrameMismatchError unless the frame was made for this codec. */
@@ -68,6 +80,7 @@ export function createBottleneckCodec(options: BottleneckCodecOptions): Bottlene
   const coder = createPayloadCoder({ bits, shape: options.shape, entropy: options.entropy });
   const shape = Object.freeze([...options.shape]);
   const { elementCount } = coder;
+  const { shapeOf, ownShape } = shapeLookups(headFingerprint, shape);
   const spec: ResolvedQuantSpec = resolveQuantSpec({ bits, shape, min: options.min, max: options.max });
   // Scratch codes: encode and decode are synchronous, so one buffer serves both.
   const codes = new Uint8Array(elementCount);
@@ -107,11 +120,32 @@ export function createBottleneckCodec(options: BottleneckCodecOptions): Bottlene
       return encodeFrame({ headFingerprint, shape, bits, codecId, payload });
     },
     decode(bytes, out) {
-      const frame = decodeFrame(bytes);
+      const frame = decodeFrame(bytes, ownShape);
       return { frame, features: decodeFeatures(frame, out) };
     },
+    parse: (bytes) => decodeFrame(bytes, ownShape),
+    shapeOf,
     decodeFeatures,
     assertPairs,
+  };
+}
+
+/** A FrameShapeOf for one head, and a stricter one that calls any other head a HEAD_MISMATCH. */
+function shapeLookups(
+  headFingerprint: string,
+  shape: readonly number[],
+): { shapeOf: FrameShapeOf; ownShape: FrameShapeOf } {
+  const mine = fingerprintNumber(headFingerprint);
+  return {
+    shapeOf: (fp) => (fp === mine ? shape : undefined),
+    ownShape: (fp) => {
+      if (fp === mine) return shape;
+      throw new FrameMismatchError(
+        FrameMismatchCode.HEAD_MISMATCH,
+        headFingerprint,
+        fp.toString(16).padStart(8, '0'),
+      );
+    },
   };
 }
 
@@ -145,6 +179,7 @@ function createFloat32Codec(options: BottleneckCodecOptions): BottleneckCodec {
   const elementCount = checkShape(shape);
   checkFloat32Count(elementCount);
   const scratch = new Uint8Array(elementCount * 4);
+  const { shapeOf, ownShape } = shapeLookups(headFingerprint, shape);
   const assertPairs = pairCheck(headFingerprint, FLOAT32_BITS, shape, () => undefined);
   function decodeFeatures(frame: FeatureFrame, out?: Float32Array): Float32Array {
     assertPairs(frame);
@@ -170,9 +205,11 @@ function createFloat32Codec(options: BottleneckCodecOptions): BottleneckCodec {
       });
     },
     decode(bytes, out) {
-      const frame = decodeFrame(bytes);
+      const frame = decodeFrame(bytes, ownShape);
       return { frame, features: decodeFeatures(frame, out) };
     },
+    parse: (bytes) => decodeFrame(bytes, ownShape),
+    shapeOf,
     decodeFeatures,
     assertPairs,
   };

@@ -9,6 +9,9 @@ import {
   FLOAT32_BITS,
   FRAME_MAGIC,
   FRAME_VERSION,
+  FRAME_VERSION_V2,
+  type FrameShapeOf,
+  type FrameVersion,
   HEAD_FINGERPRINT_BYTES,
   LEGACY_V1_MAGIC,
   MAX_BITS,
@@ -27,13 +30,16 @@ function bad(field: FrameField, offset: number, message: string): FrameError {
 }
 
 /**
- * Parses and validates a feature frame, version 2 (docs/wire-format.md), in wire order: every
- * field, the element-count limit, the payload length, the padding bits, the rANS start state and
- * the CRC are checked before anything is allocated. Throws FrameError naming the first bad field;
- * never throws anything else. The payload is not entropy-decoded here (that needs the bundle's
- * tables: see decodeCodes); the returned payload is a view into `buf`.
+ * Parses and validates a feature frame, version 3 or 2 (docs/wire-format.md), in wire order:
+ * every field, the element-count limit, the payload length, the padding bits, the rANS start
+ * state and the CRC are checked before anything is allocated. A version 3 frame carries no dims:
+ * `shapeOf` gives the shape of the bundle its head fingerprint names (without it, or when it
+ * knows no such head, the frame is refused: BAD_FIELD on shape). Throws FrameError naming the
+ * first bad field, and nothing else but what `shapeOf` throws. The payload is not entropy-decoded
+ * here (that needs the bundle's tables: see decodeCodes); the returned payload is a view into
+ * `buf`.
  */
-export function decodeFrame(buf: Uint8Array): FeatureFrame {
+export function decodeFrame(buf: Uint8Array, shapeOf?: FrameShapeOf): FeatureFrame {
   if (!(buf instanceof Uint8Array))
     throw new FrameError(FrameErrorCode.BAD_FIELD, 'frame', 'must be a Uint8Array');
   const size = buf.length;
@@ -71,7 +77,7 @@ export function decodeFrame(buf: Uint8Array): FeatureFrame {
     throw new FrameError(
       FrameErrorCode.UNSUPPORTED_VERSION,
       'version',
-      `a version 1 ("CV") frame, expected version ${FRAME_VERSION}`,
+      `a version 1 ("CV") frame, expected version ${FRAME_VERSION} or ${FRAME_VERSION_V2}`,
       { offset: 0 },
     );
   }
@@ -79,11 +85,11 @@ export function decodeFrame(buf: Uint8Array): FeatureFrame {
     throw new FrameError(FrameErrorCode.BAD_MAGIC, 'magic', 'not a Cleave feature frame', { offset: 0 });
   }
   const version = lead & 0x0f;
-  if (version !== FRAME_VERSION) {
+  if (version !== FRAME_VERSION && version !== FRAME_VERSION_V2) {
     throw new FrameError(
       FrameErrorCode.UNSUPPORTED_VERSION,
       'version',
-      `version ${version}, expected ${FRAME_VERSION}`,
+      `version ${version}, expected ${FRAME_VERSION} or ${FRAME_VERSION_V2}`,
       { offset: 0 },
     );
   }
@@ -112,11 +118,30 @@ export function decodeFrame(buf: Uint8Array): FeatureFrame {
   o = fingerprintAt + HEAD_FINGERPRINT_BYTES;
   const shapeAt = o;
   let elementCount = 1;
-  for (let k = 0; k < rank; k++) {
-    const at = o;
-    const d = varint(MAX_DIM_VARINT_BYTES, 'shape', FrameErrorCode.BAD_FIELD);
-    if (d < 1 || d > MAX_DIM) throw bad('shape', at, `dim ${k} must be 1..${MAX_DIM}, got ${d}`);
-    elementCount *= d;
+  /** Version 3: the bundle's shape, looked up by fingerprint (a reference, not a copy). */
+  let known: readonly number[] | undefined;
+  if (version === FRAME_VERSION_V2) {
+    for (let k = 0; k < rank; k++) {
+      const at = o;
+      const d = varint(MAX_DIM_VARINT_BYTES, 'shape', FrameErrorCode.BAD_FIELD);
+      if (d < 1 || d > MAX_DIM) throw bad('shape', at, `dim ${k} must be 1..${MAX_DIM}, got ${d}`);
+      elementCount *= d;
+    }
+  } else {
+    const f = fingerprintAt;
+    const fingerprint = ((buf[f]! << 24) | (buf[f + 1]! << 16) | (buf[f + 2]! << 8) | buf[f + 3]!) >>> 0;
+    known = shapeOf?.(fingerprint);
+    if (known === undefined) {
+      throw bad(
+        'shape',
+        f,
+        'a version 3 frame takes its shape from the bundle of its head, which is not known here',
+      );
+    }
+    if (known.length !== rank) {
+      throw bad('rank', 1, `the frame says rank ${rank}, the bundle of its head has rank ${known.length}`);
+    }
+    for (const d of known) elementCount *= d;
   }
   if (elementCount > MAX_ELEMENTS) {
     throw new FrameError(
@@ -171,12 +196,17 @@ export function decodeFrame(buf: Uint8Array): FeatureFrame {
   }
 
   // Everything is valid: only now build the shape, the fingerprint and the payload view.
-  const shape: number[] = [];
-  o = shapeAt;
-  for (let k = 0; k < rank; k++) shape.push(varint(MAX_DIM_VARINT_BYTES, 'shape', FrameErrorCode.BAD_FIELD));
+  let shape: readonly number[];
+  if (known) shape = known;
+  else {
+    const dims: number[] = [];
+    o = shapeAt;
+    for (let k = 0; k < rank; k++) dims.push(varint(MAX_DIM_VARINT_BYTES, 'shape', FrameErrorCode.BAD_FIELD));
+    shape = dims;
+  }
   const f = fingerprintAt;
   return {
-    version,
+    version: version as FrameVersion,
     codecId: codecId as CodecId,
     bits,
     headFingerprint: HEX[buf[f]!]! + HEX[buf[f + 1]!]! + HEX[buf[f + 2]!]! + HEX[buf[f + 3]!]!,

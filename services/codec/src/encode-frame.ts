@@ -6,7 +6,10 @@ import {
   checkBits,
   checkPayloadLength,
   checkShape,
-  FRAME_LEAD_BYTE,
+  FRAME_MAGIC,
+  FRAME_VERSION,
+  FRAME_VERSION_V2,
+  type FrameVersion,
   frameHeaderByteLength,
   headFingerprintOf,
   SUPPORTED_CODEC_IDS,
@@ -28,6 +31,8 @@ export interface FrameFields {
    * values as little-endian float32, exactly count * 4 bytes.
    */
   payload: Uint8Array;
+  /** Defaults to FRAME_VERSION (3, no dims: the bundle has the shape); 2 writes the dims too. */
+  version?: FrameVersion;
 }
 
 /** The fingerprint the frame carries: from exactly one of headSha256 and headFingerprint. */
@@ -46,8 +51,9 @@ function fingerprintOf(fields: FrameFields): string {
 }
 
 /**
- * Serialises a feature frame, version 2 (docs/wire-format.md). Applies the same checks as
- * decodeFrame, so every frame it returns decodes; a bad field throws FrameError naming it.
+ * Serialises a feature frame, version 3 unless `version` says 2 (docs/wire-format.md). Applies the
+ * same checks as decodeFrame, so every frame it returns decodes (a version 3 frame given its
+ * shape); a bad field throws FrameError naming it.
  */
 export function encodeFrame(fields: FrameFields): Uint8Array {
   const { shape, bits, payload } = fields;
@@ -66,15 +72,19 @@ export function encodeFrame(fields: FrameFields): Uint8Array {
     }
   }
 
-  const headerBytes = frameHeaderByteLength(shape, payload.length);
+  const version = fields.version ?? FRAME_VERSION;
+  if (version !== FRAME_VERSION && version !== FRAME_VERSION_V2) {
+    throw new FrameError(FrameErrorCode.UNSUPPORTED_VERSION, 'version', `cannot write version ${version}`);
+  }
+  const headerBytes = frameHeaderByteLength(shape, payload.length, version);
   const out = new Uint8Array(headerBytes + payload.length + CRC_BYTES);
   let o = 0;
-  out[o++] = FRAME_LEAD_BYTE;
+  out[o++] = (FRAME_MAGIC << 4) | version;
   // A float32 frame's bits field holds all ones (bits 8): its values are not codes.
   const bitsField = codecId === CodecId.FLOAT32 ? 7 : bits - 1;
   out[o++] = (codecId << 5) | (bitsField << 2) | (shape.length - 1);
   for (let i = 0; i < 8; i += 2) out[o++] = Number.parseInt(fingerprint.slice(i, i + 2), 16);
-  for (const d of shape) o = writeVarint(out, o, d);
+  if (version === FRAME_VERSION_V2) for (const d of shape) o = writeVarint(out, o, d);
   o = writeVarint(out, o, payload.length);
   out.set(payload, o);
   o += payload.length;

@@ -1,13 +1,28 @@
-// Constants and shared checks of feature frame version 2. docs/wire-format.md is the
-// byte-level description; change both together and raise FRAME_VERSION when the layout changes.
+// Constants and shared checks of feature frames, versions 3 (written) and 2 (still read).
+// docs/wire-format.md is the byte-level description; change both together and raise
+// FRAME_VERSION when the layout changes.
 import { packedByteLength } from './bit-pack.js';
 import { FrameError, FrameErrorCode } from './errors.js';
 
 /** High nibble of byte 0; the low nibble is the frame version. */
 export const FRAME_MAGIC = 0xc;
-export const FRAME_VERSION = 2;
-/** Byte 0 of every version-2 frame. */
+/** The version encodeFrame writes: the shape comes from the bundle the fingerprint names. */
+export const FRAME_VERSION = 3;
+/** The previous version, which carries its shape; decoded still, so new servers serve old agents. */
+export const FRAME_VERSION_V2 = 2;
+export type FrameVersion = typeof FRAME_VERSION | typeof FRAME_VERSION_V2;
+/** Byte 0 of every frame of the current version. */
 export const FRAME_LEAD_BYTE = (FRAME_MAGIC << 4) | FRAME_VERSION;
+/**
+ * Where a version 3 frame's shape comes from: its head fingerprint (the first 4 bytes of the head
+ * sha256, as a big-endian u32, so that nothing is allocated to look it up) → the shape of that
+ * head's bottleneck, or undefined when the head is unknown. It may throw its own error instead.
+ */
+export type FrameShapeOf = (fingerprint: number) => readonly number[] | undefined;
+
+/** The big-endian u32 of an 8-hex-character fingerprint (what a FrameShapeOf is given). */
+export const fingerprintNumber = (headFingerprint: string): number =>
+  Number.parseInt(headFingerprint, 16) >>> 0;
 /** Version 1 frames began with "CV"; recognised only to refuse them as UNSUPPORTED_VERSION. */
 export const LEGACY_V1_MAGIC = [0x43, 0x56] as const;
 
@@ -53,13 +68,13 @@ export const MAX_LENGTH_VARINT_BYTES = 3;
 
 /** A parsed feature frame. `payload` is a view into the decoded buffer, not a copy. */
 export interface FeatureFrame {
-  readonly version: number;
+  readonly version: FrameVersion;
   readonly codecId: CodecId;
   /** Bits per code (1..8); FLOAT32_BITS (32) for a float32 frame (codec 3). */
   readonly bits: number;
   /** First 4 bytes of the head ONNX sha256, as 8 lower-case hex characters. Route on this. */
   readonly headFingerprint: string;
-  /** Shape of one sample, channel first. */
+  /** Shape of one sample, channel first: carried by a v2 frame, the bundle's for a v3 frame. */
   readonly shape: readonly number[];
   /** Product of shape. */
   readonly elementCount: number;
@@ -173,14 +188,22 @@ export function varintByteLength(value: number): number {
   return n;
 }
 
-/** Bytes before the payload: lead byte, format byte, fingerprint, dims, payload length. */
-export function frameHeaderByteLength(shape: readonly number[], payloadBytes: number): number {
+/** Bytes before the payload: lead byte, format byte, fingerprint, (v2: dims,) payload length. */
+export function frameHeaderByteLength(
+  shape: readonly number[],
+  payloadBytes: number,
+  version: FrameVersion = FRAME_VERSION,
+): number {
   let n = 2 + HEAD_FINGERPRINT_BYTES + varintByteLength(payloadBytes);
-  for (const d of shape) n += varintByteLength(d);
+  if (version === FRAME_VERSION_V2) for (const d of shape) n += varintByteLength(d);
   return n;
 }
 
 /** Frame bytes that are not payload, for this shape and payload size. */
-export function frameOverheadBytes(shape: readonly number[], payloadBytes: number): number {
-  return frameHeaderByteLength(shape, payloadBytes) + CRC_BYTES;
+export function frameOverheadBytes(
+  shape: readonly number[],
+  payloadBytes: number,
+  version: FrameVersion = FRAME_VERSION,
+): number {
+  return frameHeaderByteLength(shape, payloadBytes, version) + CRC_BYTES;
 }

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { decodeFrame } from './decode-frame.js';
 import { encodeFrame } from './encode-frame.js';
 import { FrameError, FrameMismatchError } from './errors.js';
-import { CodecId, type FeatureFrame, MAX_ELEMENTS } from './frame-format.js';
+import { CodecId, type FeatureFrame, type FrameShapeOf, MAX_ELEMENTS } from './frame-format.js';
 import { createPayloadCoder, decodeCodes, type PayloadCoder } from './payload-coder.js';
 import type { EntropyTablesSpec } from './rans-tables.js';
 import { installAllocationProbe } from './testing/allocation-probe.js';
@@ -20,6 +20,8 @@ interface Layout {
   coder: PayloadCoder;
   /** Where decoded codes go: allocated once, as a server sizes its batch from the model. */
   out: Uint8Array;
+  /** The head fingerprint its frames carry: version 3 frames find their shape by it. */
+  fingerprint: number;
 }
 
 function layouts(random: () => number): Layout[] {
@@ -32,10 +34,11 @@ function layouts(random: () => number): Layout[] {
     [[2, 2, 2, 3], 4, false],
     [[40], 1, false],
   ];
-  return specs.map(([shape, bits, withTables]) => {
+  return specs.map(([shape, bits, withTables], i) => {
     const entropy = withTables ? randomTables(random, shape[0]!, bits, Math.max(bits, 12)) : undefined;
     const coder = createPayloadCoder({ bits, shape, entropy });
-    return { shape, bits, entropy, coder, out: new Uint8Array(coder.elementCount) };
+    const fingerprint = (0xc0dec000 + i) >>> 0;
+    return { shape, bits, entropy, coder, out: new Uint8Array(coder.elementCount), fingerprint };
   });
 }
 
@@ -50,17 +53,19 @@ function validFrame(random: () => number, layout: Layout): Uint8Array {
           random() < 0.7 ? 0 : randomInt(random, 0, 2 ** layout.bits - 1),
         );
   const { codecId, payload } = layout.coder.encode(codes);
+  // Both versions: 3 (the shape from the layout its fingerprint names) and 2 (dims in the frame).
   return encodeFrame({
-    headFingerprint: 'c0dec0de',
+    headFingerprint: layout.fingerprint.toString(16),
     shape: layout.shape,
     bits: layout.bits,
     codecId,
     payload,
+    version: random() < 0.5 ? 3 : 2,
   });
 }
 
 /** A valid frame damaged in one of several ways; the CRC is often repaired to reach deeper checks. */
-function mutate(random: () => number, frame: Uint8Array): Uint8Array {
+function mutate(random: () => number, frame: Uint8Array, shapeOf: FrameShapeOf): Uint8Array {
   let out = frame.slice();
   switch (randomInt(random, 0, 5)) {
     case 0:
@@ -90,7 +95,7 @@ function mutate(random: () => number, frame: Uint8Array): Uint8Array {
       break;
     default: {
       // Garbage payload behind a valid header and state: only the rANS checks stand in the way.
-      const frame = decodeFrame(out);
+      const frame = decodeFrame(out, shapeOf);
       const from = frame.headerBytes + (frame.codecId === CodecId.BITPACK ? 0 : 4);
       out.set(randomBytes(random, out.length - 4 - from), from);
       return withFixedCrc(out);
@@ -106,10 +111,17 @@ describe('frame fuzz', () => {
     const random = createRandom(0xc1ea7e);
     const known = layouts(random);
     const byLayout = new Map(known.map((l) => [`${l.bits}:${l.shape.join('x')}`, l]));
+    // A number-keyed lookup allocates nothing, as the server's registry must not per frame.
+    const byFingerprint = new Map(known.map((l) => [l.fingerprint, l.shape]));
+    const shapeOf = (fp: number) => byFingerprint.get(fp);
     const valid = known.flatMap((l) => Array.from({ length: 40 }, () => validFrame(random, l)));
     // Warm the coders (their scratch is allocated on first use, as at server start).
     for (const [i, l] of known.entries())
-      l.coder.decode(decodeFrame(valid[i * 40]!).codecId, decodeFrame(valid[i * 40]!).payload, l.out);
+      l.coder.decode(
+        decodeFrame(valid[i * 40]!, shapeOf).codecId,
+        decodeFrame(valid[i * 40]!, shapeOf).payload,
+        l.out,
+      );
     const seen = new Map<string, number>();
     let decodedFrames = 0;
     let decodedCodes = 0;
@@ -119,13 +131,14 @@ describe('frame fuzz', () => {
         let buf: Uint8Array;
         const kind = n % 4;
         if (kind === 0) buf = randomBytes(random, randomInt(random, 0, 120));
-        else if (kind === 1) buf = Uint8Array.from([0xc2, ...randomBytes(random, randomInt(random, 0, 80))]);
-        else buf = mutate(random, valid[randomInt(random, 0, valid.length - 1)]!);
+        else if (kind === 1)
+          buf = Uint8Array.from([n % 8 < 4 ? 0xc2 : 0xc3, ...randomBytes(random, randomInt(random, 0, 80))]);
+        else buf = mutate(random, valid[randomInt(random, 0, valid.length - 1)]!, shapeOf);
         let frame: FeatureFrame | undefined;
         let layout: Layout | undefined;
         probe.arm();
         try {
-          frame = decodeFrame(buf);
+          frame = decodeFrame(buf, shapeOf);
           decodedFrames++;
           layout = byLayout.get(`${frame.bits}:${frame.shape.join('x')}`);
           if (layout !== undefined) {

@@ -28,6 +28,9 @@ const GOLDEN_HEX = [
   '32206022', // CRC32C 0x22602032
 ].join('');
 const GOLDEN_RANS_HEX = 'c22501234567021005f30c771b00b34c210c';
+/** The same frames in version 3 (no dims): 13 and 16 bytes. */
+const GOLDEN_V3_HEX = 'c3090123456702d158801d0a31';
+const GOLDEN_V3_RANS_HEX = 'c3250123456705f30c771b005fab3e5e';
 
 function expectFrameError(fn: () => unknown, code: FrameErrorCode, field?: FrameField): FrameError {
   try {
@@ -55,6 +58,7 @@ describe('frame', () => {
       bits: 2,
       codecId: 1,
       payload: Buffer.from('f30c771b00', 'hex'),
+      version: 2,
     });
     assert.equal(Buffer.from(rans).toString('hex'), GOLDEN_RANS_HEX);
   });
@@ -104,7 +108,7 @@ describe('frame', () => {
         const bytes = encodeFrame(sampleFields({ bits, shape, payload }));
         const frame = decodeFrame(bytes);
         assert.deepEqual([frame.bits, frame.shape, frame.elementCount], [bits, shape, count]);
-        assert.equal(frame.headerBytes, frameHeaderByteLength(shape, payload.length));
+        assert.equal(frame.headerBytes, frameHeaderByteLength(shape, payload.length, 2));
         assert.equal(bytes.length, frame.headerBytes + payload.length + 4);
       }
     }
@@ -143,7 +147,7 @@ describe('frame', () => {
 
   it('decodeFrame - refuses each bad header field with its code', opts, () => {
     for (const lead of [0x02, 0x42, 0xd2, 0xff]) expectFrameError(decodeRaw({ lead }), 'BAD_MAGIC', 'magic');
-    for (const lead of [0xc0, 0xc1, 0xc3, 0xcf])
+    for (const lead of [0xc0, 0xc1, 0xc4, 0xcf])
       expectFrameError(decodeRaw({ lead }), 'UNSUPPORTED_VERSION', 'version');
     // A version 1 frame ("CV", version 1) is recognised and refused as such.
     const v1 = Buffer.from('4356010003', 'hex');
@@ -244,4 +248,62 @@ describe('frame', () => {
       'headFingerprint',
     );
   });
+});
+
+describe('frame - version 3', () => {
+  const shapeOf = (fp: number) => (fp === 0x01234567 ? ([1, 5] as const) : undefined);
+
+  it('encodeFrame - version 3 leaves the dims out: the documented bytes', opts, () => {
+    const frame = encodeFrame(sampleFields({ version: 3 }));
+    assert.equal(Buffer.from(frame).toString('hex'), GOLDEN_V3_HEX);
+    const rans = encodeFrame({
+      headFingerprint: '01234567',
+      shape: [2, 16],
+      bits: 2,
+      codecId: 1,
+      payload: Buffer.from('f30c771b00', 'hex'),
+    });
+    assert.equal(Buffer.from(rans).toString('hex'), GOLDEN_V3_RANS_HEX);
+  });
+
+  it('decodeFrame - a version 3 frame takes its shape from shapeOf, by head fingerprint', opts, () => {
+    const bytes = Buffer.from(GOLDEN_V3_HEX, 'hex');
+    const frame = decodeFrame(bytes, shapeOf);
+    assert.equal(frame.version, 3);
+    assert.deepEqual(frame.shape, [1, 5]);
+    assert.equal(frame.elementCount, 5);
+    assert.equal(frame.headerBytes, 7);
+    assert.equal(frame.overheadBytes, 11);
+    assert.deepEqual([...frame.payload], [0xd1, 0x58]);
+    // Without a shape for its head it cannot be checked, so it is refused.
+    expectFrameError(() => decodeFrame(bytes), 'BAD_FIELD', 'shape');
+    expectFrameError(() => decodeFrame(bytes, () => undefined), 'BAD_FIELD', 'shape');
+    // The rank in the format byte must agree with the bundle's shape.
+    expectFrameError(() => decodeFrame(bytes, () => [5]), 'BAD_FIELD', 'rank');
+    // The payload length is checked against the bundle's shape: 2 bytes for 5 codes of 3 bits.
+    expectFrameError(() => decodeFrame(bytes, () => [2, 5]), 'BAD_FIELD', 'payloadLength');
+  });
+
+  it(
+    'encodeFrame/decodeFrame - version 3 round trip; header + CRC is 11 B, 12 B past 127 payload bytes',
+    opts,
+    () => {
+      for (const [shape, bits] of [
+        [[4, 7, 7], 2],
+        [[6, 7, 7], 2],
+        [[12, 7, 7], 3],
+        [[16, 7, 7], 4],
+        [[8, 7, 7], 3],
+      ] as const) {
+        const count = shape.reduce((a, b) => a * b, 1);
+        const payload = new Uint8Array(Math.ceil((count * bits) / 8));
+        const bytes = encodeFrame(sampleFields({ bits, shape, payload, version: 3 }));
+        const frame = decodeFrame(bytes, () => shape);
+        assert.deepEqual([frame.bits, frame.shape, frame.elementCount], [bits, shape, count]);
+        assert.equal(frame.overheadBytes, payload.length > 127 ? 12 : 11);
+        assert.equal(frame.headerBytes, frameHeaderByteLength(shape, payload.length));
+        assert.equal(bytes.length, frame.overheadBytes + payload.length);
+      }
+    },
+  );
 });

@@ -19,8 +19,12 @@ export interface AnswerTimings {
   encodeMs?: number;
   /** Round trip of the offload, from write to answer. */
   offloadMs?: number;
-  /** The server's own account, when the cloud answered. */
-  server?: { queueUs: number; computeUs: number; totalUs: number; batchSize: number };
+  /**
+   * The server's own account, when the cloud answered: microseconds from the request's arrival
+   * to its answer being written (the compact answer's one timing field, server_100us,
+   * so to 100 µs).
+   */
+  server?: { totalUs: number };
 }
 
 /** The gate that decided: which stage, its score function, the score and the threshold. */
@@ -44,10 +48,16 @@ export interface Answer {
   reason?: string;
   gate: GateRecord;
   model: { name: string; version: string };
-  /** Frame bytes and serialized request bytes handed to the transport (0 when none was sent). */
-  bytesSent: { frame: number; wire: number };
+  /**
+   * Frame bytes and serialized request bytes handed to the transport (0 when none was sent), and
+   * those bytes at the socket: each message with its HTTP/2 DATA frame header and one segment's
+   * IP+TCP headers, the per-message cost `cleave bench wire` counts through its proxy.
+   */
+  bytesSent: { frame: number; wire: number; socket?: number };
   /** Serialized response bytes received for the offload (with the gRPC prefix), when there was one. */
   bytesReceived?: number;
+  /** The same at the socket, as bytesSent.socket. The radio model charges the socket bytes. */
+  socketBytesReceived?: number;
   timings: AnswerTimings;
   /** Energy charged to this inference (absent when energy accounting is off). */
   energy?: AnswerEnergy;

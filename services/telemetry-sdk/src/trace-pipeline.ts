@@ -11,8 +11,10 @@ import {
   BatchSpanProcessor,
   type BufferConfig,
   ConsoleSpanExporter,
+  ParentBasedSampler,
   type SpanExporter,
   type SpanProcessor,
+  TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-base';
 import { countingSpanProcessorMeters, type SpanDropCounts } from './dropped-spans.js';
 import type { OtlpProtocol, TracesExporterName } from './env.js';
@@ -28,6 +30,11 @@ export interface TracePipelineOptions {
   maxExportBatchSize?: number;
   scheduledDelayMillis?: number;
   exportTimeoutMillis?: number;
+  /**
+   * Sample this share of new traces (parent-based: a request continues its caller's decision);
+   * OTEL_TRACES_SAMPLER, when set, wins. Unset: the SDK default (every trace).
+   */
+  sampleRatio?: number;
 }
 
 function buildSpanExporter(exporter: TracesExporterName, protocol: OtlpProtocol, endpoint?: string) {
@@ -68,7 +75,13 @@ export function createTracePipeline(o: {
   }
   if (o.enabled && t.store) spanProcessors.push(t.store.processor);
   return {
-    tracerProvider: new BasicTracerProvider({ resource: o.resource, spanProcessors }),
+    tracerProvider: new BasicTracerProvider({
+      resource: o.resource,
+      spanProcessors,
+      ...(t.sampleRatio !== undefined && !process.env.OTEL_TRACES_SAMPLER
+        ? { sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(t.sampleRatio) }) }
+        : {}),
+    }),
     spanDrops: () => drops.counts(),
   };
 }

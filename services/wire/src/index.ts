@@ -32,3 +32,12 @@ export {
   SPLIT_INFERENCE_PROTO_PATH,
   SPLIT_INFERENCE_SERVICE_NAME,
 } from './proto-paths.js';
+export {
+  type ByteCountingProxy,
+  type DirectionCounts,
+  IP_TCP_HEADER_BYTES,
+  perOffload,
+  type SocketCounts,
+  startByteCountingProxy,
+} from './socket/byte-counting-proxy.js';
+export { createHttp2FrameCounter, type Http2Counts } from './socket/http2-frame-counter.js';

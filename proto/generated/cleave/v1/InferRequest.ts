@@ -6,6 +6,9 @@ export interface InferRequest {
   'frame'?: (Buffer | Uint8Array | string);
   'timeout_ms'?: (number);
   'parameters'?: ({[key: string]: string});
+  'id'?: (number);
+  'trace'?: (Buffer | Uint8Array | string);
+  'want_logits'?: (boolean);
 }
 
 export interface InferRequest__Output {
@@ -13,4 +16,7 @@ export interface InferRequest__Output {
   'frame': (Buffer);
   'timeout_ms': (number);
   'parameters': ({[key: string]: string});
+  'id': (number);
+  'trace': (Buffer);
+  'want_logits': (boolean);
 }

@@ -7,6 +7,12 @@ export interface InferResponse {
   'request_id'?: (string);
   'result'?: (_cleave_v1_InferResult | null);
   'error'?: (_cleave_v1_InferError | null);
+  'id'?: (number);
+  'label'?: (number);
+  'score_e4'?: (number);
+  'server_100us'?: (number);
+  'logits'?: (number | string)[];
+  'model'?: (string);
   'outcome'?: "result"|"error";
 }
 
@@ -14,5 +20,11 @@ export interface InferResponse__Output {
   'request_id': (string);
   'result'?: (_cleave_v1_InferResult__Output | null);
   'error'?: (_cleave_v1_InferError__Output | null);
+  'id': (number);
+  'label': (number);
+  'score_e4': (number);
+  'server_100us': (number);
+  'logits': (number)[];
+  'model': (string);
   'outcome'?: "result"|"error";
 }
