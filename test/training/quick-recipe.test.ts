@@ -1,3 +1,4 @@
+// cleave-test: exclusive (it bounds the recipe's wall time, which files beside it would stretch)
 // The training recipe end to end on a small subset (--quick), as CI runs it: Debian's
 // python3-torch trains, exports ONNX and writes manifests the TypeScript loader accepts.
 import assert from 'node:assert/strict';
