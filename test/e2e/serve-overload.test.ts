@@ -1,3 +1,4 @@
+// cleave-test: exclusive (it loads every core at 10x capacity and bounds latency; a file beside it stretches the p99)
 // Overload: a `cleave serve` process gets 10x the capacity measured a moment before, for 20 s.
 // The admitted requests keep a bounded p99, the excess is shed at once with RESOURCE_EXHAUSTED,
 // the server's RSS stays under a stated bound, and every request gets exactly one answer.
