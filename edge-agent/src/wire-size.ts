@@ -1,13 +1,14 @@
 // Exact serialized size of an InferRequest on the wire: the protobuf message plus gRPC's
 // 5-byte length prefix. Counted from the same fields grpc-js serializes, so rate figures are
 // bytes sent, not tensor sizes (a unit test checks it against the real serializer).
+import { IP_TCP_HEADER_BYTES } from '@cleave/wire';
 
 const GRPC_PREFIX_BYTES = 5;
 
 /** The 9-byte HTTP/2 frame header of the DATA frame that carries each message. */
 export const HTTP2_DATA_FRAME_HEADER_BYTES = 9;
-/** IPv4 + TCP headers without options, per segment. */
-export const IP_TCP_HEADER_BYTES = 40;
+/** IPv4 + TCP headers without options, per segment (the proxy's figure, @cleave/wire). */
+export { IP_TCP_HEADER_BYTES };
 
 /**
  * The bytes one message costs at the socket, IP and TCP headers included: the message, its DATA

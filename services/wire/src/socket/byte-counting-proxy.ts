@@ -6,7 +6,12 @@
 // server's), so the proxy's own re-sending does not count. Both of its sockets set TCP_NODELAY:
 // it forwards each chunk at once and adds no Nagle delay of its own.
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { createHttp2FrameCounter, type Http2Counts, type Http2FrameCounter } from './http2-frame-counter.js';
+import {
+  createHttp2FrameCounter,
+  emptyHttp2Counts,
+  type Http2Counts,
+  type Http2FrameCounter,
+} from './http2-frame-counter.js';
 import { readTcpInfo, type SegmentCounts } from './tcp-info.js';
 
 /** IPv4 (20) + TCP (20) header bytes per segment, without options: the estimate the figures add. */
@@ -62,14 +67,7 @@ function direction(h: Http2Counts, segments: number | null, dataSegments: number
 }
 
 const sum = (xs: Http2Counts[]): Http2Counts => {
-  const t: Http2Counts = {
-    bytes: 0,
-    messageBytes: 0,
-    messages: 0,
-    frames: 0,
-    dataFrames: 0,
-    framesByType: {},
-  };
+  const t = emptyHttp2Counts();
   for (const x of xs) {
     t.bytes += x.bytes;
     t.messageBytes += x.messageBytes;

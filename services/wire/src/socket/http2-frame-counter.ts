@@ -43,15 +43,18 @@ export interface Http2FrameCounter {
 }
 
 /** `client`: the direction that starts with the connection preface (client → server). */
+/** Counts at zero: the start of a direction, or of a sum. */
+export const emptyHttp2Counts = (): Http2Counts => ({
+  bytes: 0,
+  messageBytes: 0,
+  messages: 0,
+  frames: 0,
+  dataFrames: 0,
+  framesByType: {},
+});
+
 export function createHttp2FrameCounter(options: { client: boolean }): Http2FrameCounter {
-  const c: Http2Counts = {
-    bytes: 0,
-    messageBytes: 0,
-    messages: 0,
-    frames: 0,
-    dataFrames: 0,
-    framesByType: {},
-  };
+  const c = emptyHttp2Counts();
   let prefaceLeft = options.client ? PREFACE.length : 0;
   // The frame being read: its header bytes so far, then how much of its payload is left.
   const header = new Uint8Array(FRAME_HEADER_BYTES);
