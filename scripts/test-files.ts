@@ -2,7 +2,7 @@
 // process, and the per-file time summary.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
 export interface FileResult {
@@ -136,9 +136,16 @@ export function summary(results: FileResult[], wallMs: number, jobs: number): st
   for (const r of failed.filter((f) => !shown.includes(f)))
     lines.push(`# ${seconds(r.ms)}  FAILED ${r.file}`);
   const total = results.reduce((s, r) => s + r.ms, 0);
+  // The CPU total over the cores is the floor on the wall time, whatever the order of the files.
+  const timed = results.filter((r) => r.cpuS !== undefined);
+  const cpuTotal = timed.reduce((s, r) => s + r.cpuS!, 0);
+  const cpuNote =
+    timed.length === results.length
+      ? `, CPU ${cpuTotal.toFixed(1)} s on ${availableParallelism()} cores`
+      : '';
   lines.push(
     `# ${results.length} files, ${failed.length} failed; wall ${seconds(wallMs).trim()} ` +
-      `(sum of file times ${seconds(total).trim()}, up to ${jobs} at once)`,
+      `(sum of file times ${seconds(total).trim()}${cpuNote}, up to ${jobs} at once)`,
   );
   return lines.join('\n');
 }

@@ -1,3 +1,4 @@
+// cleave-test: exclusive (it bounds the event loop's timer gaps; another file's processes on the same two cores stretch them)
 // The rule this package exists for: inference never blocks the event loop of its caller.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
