@@ -3,7 +3,7 @@
 // a third of a steady load (±10 points, from each server's own /metrics); a replica SIGKILLed
 // under load loses no request (one answer per id on the agent: the cloud's, after at most one
 // retry, or the device's own, degraded; and no id answered twice on a stream by any replica, from
-// their access logs); throughput with three replicas is reported next to one replica's.
+// their access logs). Throughput, 1 replica next to 3, is scale-out-bench.ts's.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +19,6 @@ import { DEFAULT_BUNDLE } from '../support/shipped-bundles.js';
 import {
   BUNDLE_DIR,
   driveClient,
-  machine,
   servedCount,
   startReplica,
   staticTarget,
@@ -78,7 +77,9 @@ describe('deploy - scale-out over three replicas', { timeout: 300_000 }, () => {
     rmSync(logDir, { recursive: true, force: true });
   });
 
-  it('deploy - throughput with three replicas next to one (reported, not asserted)', {
+  // The throughput figure is test/deploy/scale-out-bench.ts's (docs/deploy.md): a timed test is no
+  // benchmark. This keeps the bench's load path honest: 256 in flight over 1 and 3 replicas, no errors.
+  it('deploy - 256 in flight through one replica and through three: every request answered', {
     timeout: 90_000,
   }, async (t) => {
     const { frames } = await makeRealFrames(await loadBundle(BUNDLE_DIR), 512);
@@ -95,20 +96,16 @@ describe('deploy - scale-out over three replicas', { timeout: 300_000 }, () => {
         channelOptions: { 'grpc.use_local_subchannel_pool': 1 },
       });
       try {
-        return await driveClient(client, frames, { inFlight: 256, seconds: 4, warmupSeconds: 2 });
+        return await driveClient(client, frames, { inFlight: 256, seconds: 1.5, warmupSeconds: 0.5 });
       } finally {
         client.close();
       }
     };
     const one = await measure(`127.0.0.1:${replicas[0]!.port}`);
     const three = await measure(staticTarget(replicas));
-    t.diagnostic(
-      `throughput (${JSON.stringify(machine())}, 256 in flight, ${STREAMS} streams, 1 tail worker per replica): ` +
-        `1 replica ${one.throughputPerSec.toFixed(0)}/s, 3 replicas ${three.throughputPerSec.toFixed(0)}/s ` +
-        `(ratio ${(three.throughputPerSec / one.throughputPerSec).toFixed(2)})`,
-    );
+    t.diagnostic(`answered: 1 replica ${one.answered}, 3 replicas ${three.answered}`);
     assert.equal(one.errors + three.errors, 0, 'no errors under steady load');
-    assert.ok(one.answered > 0 && three.answered > 0);
+    assert.ok(one.answered >= 256 && three.answered >= 256, 'every loop got answers');
   });
 
   it('deploy - steady load: each replica serves 33 % ± 10 % (server-side counts)', {
