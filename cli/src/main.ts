@@ -1,14 +1,4 @@
 // The `cleave` command. Each subcommand is real; `cleave help` lists them.
-import { agentCommand } from './commands/agent.js';
-import { benchCommand } from './commands/bench.js';
-import { calibrateCommand } from './commands/calibrate.js';
-import { demoCommand } from './commands/demo.js';
-import { evalCommand } from './commands/eval.js';
-import { fleetCommand } from './commands/fleet.js';
-import { profileCommand } from './commands/profile.js';
-import { serveCommand } from './commands/serve.js';
-import { splitCommand } from './commands/split.js';
-
 const HELP = `cleave <command> [options]
 
   serve     the cloud tail server (gRPC, KServe v2 HTTP)
@@ -24,16 +14,20 @@ const HELP = `cleave <command> [options]
 Run \`cleave <command> --help\` for its options.
 `;
 
-const commands: Record<string, (argv: string[]) => Promise<number>> = {
-  serve: serveCommand,
-  agent: agentCommand,
-  demo: demoCommand,
-  bench: benchCommand,
-  calibrate: calibrateCommand,
-  eval: evalCommand,
-  fleet: fleetCommand,
-  split: splitCommand,
-  profile: profileCommand,
+type Command = (argv: string[]) => Promise<number>;
+
+// Each command's module loads only when it runs: `cleave fleet status` need not load ONNX Runtime,
+// gRPC and OpenTelemetry, and `cleave --help` answers at once.
+const commands: Record<string, () => Promise<Command>> = {
+  serve: async () => (await import('./commands/serve.js')).serveCommand,
+  agent: async () => (await import('./commands/agent.js')).agentCommand,
+  demo: async () => (await import('./commands/demo.js')).demoCommand,
+  bench: async () => (await import('./commands/bench.js')).benchCommand,
+  calibrate: async () => (await import('./commands/calibrate.js')).calibrateCommand,
+  eval: async () => (await import('./commands/eval.js')).evalCommand,
+  fleet: async () => (await import('./commands/fleet.js')).fleetCommand,
+  split: async () => (await import('./commands/split.js')).splitCommand,
+  profile: async () => (await import('./commands/profile.js')).profileCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -42,12 +36,12 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return name === undefined ? 1 : 0;
   }
-  const command = commands[name];
-  if (!command) {
+  const load = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (!load) {
     process.stderr.write(`cleave: unknown command "${name}"\n\n${HELP}`);
     return 2;
   }
-  return command(rest);
+  return (await load())(rest);
 }
 
 const DAEMONS = new Set(['serve', 'agent', 'demo']);
