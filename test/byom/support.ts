@@ -1,5 +1,5 @@
-// Shared by the bring-your-own-model tests: labelled Fashion-MNIST images as 64×64 RGB PNGs (an
-// ImageFolder: one subfolder per class) and torchvision fixtures exported from them with Debian's
+// Shared by the bring-your-own-model tests: labelled Fashion-MNIST images as RGB PNGs, 64×64 unless
+// a test asks for another size (an ImageFolder: one subfolder per class) and torchvision fixtures exported from them with Debian's
 // python3-torchvision by test/fixtures/export_torchvision.py (trained on them, or a random backbone
 // with its last layer fitted).
 import { execFile } from 'node:child_process';
@@ -15,12 +15,14 @@ const SCRIPT = join(import.meta.dirname, '..', 'fixtures', 'export_torchvision.p
 
 /**
  * Writes the first `count` images of a Fashion-MNIST split (@cleave/dataset's: train, validation
- * or test, disjoint) as PNGs under `dir/<class>/NNNN.png`, and returns their paths in order.
+ * or test, disjoint) as `size`×`size` PNGs under `dir/<class>/NNNN.png`, and returns their paths
+ * in order.
  */
 export async function writeImageFolder(
   dir: string,
   count: number,
   split: Split = 'train',
+  size = SIZE,
 ): Promise<string[]> {
   const data = await loadFashionMnist({ split, limit: count });
   const paths: string[] = [];
@@ -28,7 +30,7 @@ export async function writeImageFolder(
     const classDir = join(dir, String(data.labels[i]));
     mkdirSync(classDir, { recursive: true });
     const png = await sharp(Buffer.from(imageAt(data, i)), { raw: { width: 28, height: 28, channels: 1 } })
-      .resize(SIZE, SIZE)
+      .resize(size, size)
       .toColourspace('srgb')
       .png()
       .toBuffer();
@@ -41,20 +43,21 @@ export async function writeImageFolder(
 
 /**
  * Exports the models into `out` (OUT/NAME.onnx) from the ImageFolder `images`: with `train`, every
- * weight trained on them for `epochs`; otherwise only the last layer fitted (random backbone).
+ * weight trained on them for `epochs`; otherwise only the last layer fitted (random backbone). The
+ * models take `size`×`size`×3 inputs (SIZE unless given): give the size the images were written at.
  */
 export async function exportFixtures(
   out: string,
   models: string[],
   images: string,
-  options: { train?: boolean; epochs?: number; timeoutMs?: number } = {},
+  options: { train?: boolean; epochs?: number; timeoutMs?: number; size?: number } = {},
 ): Promise<string> {
   const how = options.train
     ? ['--train', images, '--epochs', String(options.epochs ?? 2)]
     : ['--fit', images];
   const { stdout } = await promisify(execFile)(
     '/usr/bin/python3',
-    [SCRIPT, out, '--models', models.join(','), '--size', String(SIZE), ...how],
+    [SCRIPT, out, '--models', models.join(','), '--size', String(options.size ?? SIZE), ...how],
     { timeout: options.timeoutMs ?? 120_000, env: { ...process.env, OMP_NUM_THREADS: '2' } },
   );
   return stdout;
