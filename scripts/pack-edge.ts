@@ -1,6 +1,7 @@
 // `npm run pack:edge -- --arch arm64|x64 [--out DIR]`: the release artifact for a device.
 // Lays out a self-contained agent tree for Linux on that processor, whatever this machine is:
-//   - the runtime sources, the shipped bundles and deploy/edge (install.sh, unit, udev rule);
+//   - the runtime, compiled from TypeScript to JavaScript here (release-js.ts), so the device
+//     runs plain `node`; the shipped bundles and deploy/edge (install.sh, unit, udev rule);
 //   - node_modules from `npm ci --omit=dev --cpu=ARCH --os=linux --libc=glibc`, so that npm
 //     picks sharp's and esbuild's builds for ARCH, with onnxruntime-node's other platforms removed;
 //   - Node itself, from the npm package node-linux-ARCH at a pinned version and integrity.
@@ -24,6 +25,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { findNativeBinaries, foreignBinaries, RELEASE_ARCHES, type ReleaseArch } from './native-binaries.js';
+import { compileReleaseTree } from './release-js.js';
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -86,7 +88,7 @@ async function sha256Of(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** Copies the runtime parts of the checkout, without unit tests. */
+/** Copies the runtime parts of the checkout, without unit tests (compiled afterwards). */
 function copyRuntime(tree: string): void {
   for (const part of RUNTIME_PARTS) {
     cpSync(join(ROOT, part), join(tree, part), {
@@ -157,6 +159,7 @@ export async function packEdge(options: PackEdgeOptions): Promise<PackedRelease>
     const tree = join(work, folder);
     mkdirSync(tree);
     copyRuntime(tree);
+    await compileReleaseTree(tree, RELEASE_NODE.version);
     installDependencies(tree, arch);
     addNode(tree, arch, work);
     const info: ReleaseInfo = { name: 'cleave-edge', version, os: 'linux', arch, node: RELEASE_NODE.version };

@@ -13,7 +13,8 @@ against one cleave serve. Writes bench-results/<timestamp>/{results.json,report.
 
   --quick                 the CI subset (≤ 3 min): lte and 3g, F = 10 on 20 images, two bundles
                           (fmnist-c4b2, fmnist-late-c8b3, whose cascade and cache are run),
-                          rpi4, 300 images in the accuracy pass, N ≤ 100, no split sweep
+                          rpi4, 300 images in the accuracy pass, N ≤ 100 (1.5 s each after
+                          1 s of warm-up), no split sweep
   --links LIST            edge-lan,wifi,lte,3g (default all)
   --devices LIST          jetson-orin-nano,rpi4,rpi5 (default all)
   --fps LIST              camera rates (default 1,10,30)
@@ -42,7 +43,8 @@ export interface BenchConfig {
   bundles: string[];
   cascadeBundles: string[];
   cacheBundle: string;
-  scale: { agents: number[]; seconds: number; inFlightPerAgent: number } | null;
+  /** warmupSeconds: load before each N's clock starts; null: 1 s, 3 s from 100 agents on. */
+  scale: { agents: number[]; seconds: number; inFlightPerAgent: number; warmupSeconds: number | null } | null;
   splitSweep: boolean;
   warmup: number;
   idleMs: number;
@@ -139,6 +141,8 @@ export function parseBenchOptions(argv: string[]): BenchConfig | 'help' {
               ? 1.5
               : 5,
           inFlightPerAgent: 1,
+          // Quick's N ≤ 100 connect well within a second on loopback.
+          warmupSeconds: quick ? 1 : null,
         },
     splitSweep: !quick && !values['no-split-sweep'],
     warmup: quick ? 3 : 5,

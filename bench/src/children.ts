@@ -74,6 +74,20 @@ export function createCleaveLauncher(bin: string, startServe: StartServe): Cleav
   };
 }
 
+/**
+ * Waits for servers started side by side (their start-up overlaps); if one fails, stops the
+ * others and throws its error.
+ */
+export async function startAll<const P extends readonly Promise<{ stop(): Promise<unknown> }>[]>(
+  starts: P,
+): Promise<{ -readonly [K in keyof P]: Awaited<P[K]> }> {
+  const settled = await Promise.allSettled(starts);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (!failed) return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as never;
+  await Promise.all(settled.map((s) => (s.status === 'fulfilled' ? s.value.stop() : undefined)));
+  throw failed.reason;
+}
+
 /** Starts a long-running cleave subcommand that writes `--ready-file` once it serves. */
 async function startCleaveServer(
   bin: string,

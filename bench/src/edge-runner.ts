@@ -5,7 +5,7 @@
 // to answer. Accuracy mode runs each strategy over many test images as fast as it goes.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { imageAt, loadFashionMnist } from '@cleave/dataset';
+import { type ImageSet, imageAt, loadFashionMnist } from '@cleave/dataset';
 import type { Plan } from '@cleave/edge-agent';
 import { type Bundle, loadBundle } from '@cleave/models';
 import { createPolicyExecutor, type PolicyExecutor } from './adaptive-policy.js';
@@ -89,15 +89,15 @@ export async function runCamera(
   return { records, wallMs: performance.now() - start, start };
 }
 
-/** Warm-up images from the validation split: never the test images a run measures (nor caches). */
-async function warmUp(ex: Executor, count: number): Promise<void> {
-  if (count === 0) return;
-  const warm = await loadFashionMnist({ split: 'validation', limit: count });
+/** Warm-up images: loaded once per process, the same before every strategy. */
+async function warmUp(ex: Executor, warm: ImageSet): Promise<void> {
   for (let k = 0; k < warm.count; k++) await ex.infer(imageAt(warm, k), performance.now());
 }
 
 async function cameraRuns(spec: EdgeSpec, teacher: Bundle, log: (s: string) => void): Promise<CameraRun[]> {
   const out: CameraRun[] = [];
+  // From the validation split: never the test images a run measures (nor caches).
+  const warm = await loadFashionMnist({ split: 'validation', limit: spec.warmup });
   for (const run of spec.runs) {
     const data = await loadFashionMnist({ split: 'test', limit: run.images });
     for (const s of spec.strategies) {
@@ -105,7 +105,7 @@ async function cameraRuns(spec: EdgeSpec, teacher: Bundle, log: (s: string) => v
       const ex = await makeExecutor(spec, s, teacher, () => runStart);
       try {
         // Not recorded: connections open, sessions warm (the policy's link estimate starts here).
-        await warmUp(ex, spec.warmup);
+        await warmUp(ex, warm);
         // A quiet moment so the warm-up's transfers do not share the run's link queue.
         await new Promise((r) => setTimeout(r, spec.idleMs));
         const order = requestOrder(data.count, duplicateOf(s));

@@ -100,10 +100,10 @@ export function renderReport(r: Results, plots: readonly string[]): string {
   L.push(
     `- Devices: ${s.devices.join(', ')}; camera runs: ${s.runs.map((x) => `F = ${x.fps} fps on ${x.images} test images`).join(', ')} (the same class-balanced prefix of the test set for every strategy)`,
     `- Accuracy/rate pass: ${s.accuracyImages} test images per strategy, ${s.concurrency} in flight, over loopback without link emulation`,
-    `- Warm-up: ${s.warmup} validation images per strategy before each run (not recorded), then 1 s idle; offload timeout ${s.timeoutMs} ms`,
+    `- Warm-up: ${s.warmup} validation images per strategy before each run (not recorded), then ${s.idleMs === undefined ? '1 s' : `${s.idleMs / 1000} s`} idle; offload timeout ${s.timeoutMs} ms`,
     `- Bundles: ${s.bundles.join(', ')}; cascades: ${s.cascadeBundles.join(', ')}; cache run: ${s.cacheBundle} with every image twice, shuffled`,
     `- SLO given to the policy: ${s.slo.latencyMs} ms per request, ≤ ${s.slo.accuracyDropPt} pt below the teacher → bundle ${s.policyBundle.why}`,
-    `- Scale: ${s.scale ? `N = ${s.scale.agents.join(', ')} agents × ${s.scale.inFlightPerAgent} in flight, ${s.scale.seconds} s each, batching on and off` : 'not run'}`,
+    `- Scale: ${s.scale ? `N = ${s.scale.agents.join(', ')} agents × ${s.scale.inFlightPerAgent} in flight, ${s.scale.seconds} s each after ${s.scale.warmupSeconds ? `${s.scale.warmupSeconds} s` : '1 s (3 s from 100 agents)'} of warm-up, batching on and off` : 'not run'}`,
     '',
   );
   L.push('## Methods', '');

@@ -108,7 +108,17 @@ export const ResultsSchema = z.object({
     cascadeBundles: z.array(z.string()),
     cacheBundle: z.string(),
     policyBundle: z.object({ name: z.string(), why: z.string() }),
-    scale: z.object({ agents: z.array(count()), seconds: num(), inFlightPerAgent: count() }).nullable(),
+    /** Idle time between the warm-up and the run, ms (absent in results written before it was recorded). */
+    idleMs: count().optional(),
+    scale: z
+      .object({
+        agents: z.array(count()),
+        seconds: num(),
+        inFlightPerAgent: count(),
+        /** null: by N (1 s, 3 s from 100 agents); absent in older results. */
+        warmupSeconds: num().nullable().optional(),
+      })
+      .nullable(),
   }),
   emulation: z.object({ kind: z.enum(['netem', 'shaper']), reason: z.string() }),
   methods: z.record(z.string(), z.string()),

@@ -100,6 +100,7 @@ export function writeResults(o: {
       concurrency: cfg.concurrency,
       slo: cfg.slo,
       warmup: cfg.warmup,
+      idleMs: cfg.idleMs,
       timeoutMs: cfg.timeoutMs,
       emulation: cfg.emulation,
       bundles: cfg.bundles,

@@ -10,7 +10,7 @@ import { imageAt, loadFashionMnist } from '@cleave/dataset';
 import { loadBundle } from '@cleave/models';
 import { type BenchLink, createBenchLink } from './bench-link.js';
 import { BENCH_HELP, type BenchConfig, parseBenchOptions } from './bench-options.js';
-import type { CleaveLauncher } from './children.js';
+import { type CleaveLauncher, startAll } from './children.js';
 import { measureCodecCosts, measureModelCosts } from './compute-costs.js';
 import { normalise } from './executors.js';
 import { LINK_PROFILES } from './link-profiles.js';
@@ -133,17 +133,13 @@ export async function benchRun(argv: string[], cleave: CleaveLauncher): Promise<
         ...args,
       ]);
     const bundles = [...cfg.bundles, ...('dir' in naive ? [NAIVE_BUNDLE] : [])];
-    const tail = await serve('--models', served, ...bundles.flatMap((b) => ['--model', b]));
-    // The teacher for the full-offload strategies: `cleave serve --serve-full` in a process of its
-    // own, unbatched (at a camera's rate every batch would be 1), answering `<name>:full`.
-    const full = await serve(
-      '--no-batching',
-      '--serve-full',
-      '--models',
-      cfg.modelsDir,
-      '--model',
-      policy.name,
-    );
+    // The tails, and the teacher for the full-offload strategies: `cleave serve --serve-full` in a
+    // process of its own, unbatched (at a camera's rate every batch would be 1), answering
+    // `<name>:full`. Both start at once; nothing is measured until both are up.
+    const [tail, full] = await startAll([
+      serve('--models', served, ...bundles.flatMap((b) => ['--model', b])),
+      serve('--no-batching', '--serve-full', '--models', cfg.modelsDir, '--model', policy.name),
+    ]);
     try {
       const targets = async () => ({
         tail: await link.endpoint(tail.ready.port),

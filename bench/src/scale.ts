@@ -4,7 +4,7 @@
 // test images, the agent's codec). The load generator is serve-load's driveAgents.
 import { join } from 'node:path';
 import { loadBundle } from '@cleave/models';
-import type { CleaveLauncher } from './children.js';
+import { type CleaveLauncher, startAll } from './children.js';
 import { makeRealFrames } from './real-frames.js';
 import type { ScaleRun } from './results-schema.js';
 import { driveAgents } from './serve-load.js';
@@ -16,21 +16,38 @@ export async function runScale(o: {
   agents: readonly number[];
   seconds: number;
   inFlightPerAgent: number;
+  /** Load before each N's clock starts; null: 1 s, 3 s from 100 agents on. */
+  warmupSeconds: number | null;
   log: (line: string) => void;
 }): Promise<ScaleRun[]> {
   const bundle = await loadBundle(join(o.modelsDir, o.bundle));
   const m = bundle.manifest;
-  const { frames } = await makeRealFrames(bundle, 512);
+  // One server per batching mode, both started at once (while the frames are made); each is
+  // measured with the other idle or stopped.
+  const modes = [true, false];
+  const starting = startAll(
+    modes.map((batching) =>
+      o.cleave.startServe([
+        '--models',
+        o.modelsDir,
+        '--model',
+        m.name,
+        ...(batching ? [] : ['--no-batching']),
+      ]),
+    ),
+  );
+  let frames: Uint8Array[];
+  try {
+    ({ frames } = await makeRealFrames(bundle, 512));
+  } catch (error) {
+    await Promise.all((await starting).map((s) => s.stop()));
+    throw error;
+  }
+  const servers = await starting;
   const runs: ScaleRun[] = [];
-  for (const batching of [true, false]) {
-    const server = await o.cleave.startServe([
-      '--models',
-      o.modelsDir,
-      '--model',
-      m.name,
-      ...(batching ? [] : ['--no-batching']),
-    ]);
-    try {
+  try {
+    for (const [i, batching] of modes.entries()) {
+      const server = servers[i]!;
       for (const agents of o.agents) {
         const r = await driveAgents({
           port: server.port,
@@ -40,7 +57,7 @@ export async function runScale(o: {
           inFlightPerAgent: o.inFlightPerAgent,
           seconds: o.seconds,
           // Connections to open before the clock starts: a thousand take a moment.
-          warmupSeconds: agents >= 100 ? 3 : 1,
+          warmupSeconds: o.warmupSeconds ?? (agents >= 100 ? 3 : 1),
           ...(server.httpPort ? { metricsUrl: `http://127.0.0.1:${server.httpPort}/metrics` } : {}),
         });
         runs.push({ ...r, batching });
@@ -48,9 +65,10 @@ export async function runScale(o: {
           `scale: ${agents} agents, batching ${batching ? 'on' : 'off'}: ${r.throughputPerSec.toFixed(0)}/s, p99 ${r.latencyMs.p99.toFixed(1)} ms, ${r.errors} errors`,
         );
       }
-    } finally {
-      await server.stop();
+      await server.stop(); // gone before the next mode is measured
     }
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()));
   }
   return runs;
 }

@@ -133,7 +133,8 @@ sys usermod -a -G cleave-power,video cleave
 root="$destdir$prefix"
 log "installing the runtime to $root"
 mkdir -p "$root"
-# Sources run through tsx (no build step). Tests, training and docs are not needed on a device.
+# From a checkout the sources run through tsx (no build step); a release tree holds them compiled
+# to JavaScript (npm run pack:edge). Tests, training and docs are not needed on a device.
 parts="package.json package-lock.json .npmrc tsconfig.base.json proto services edge-agent cloud-server bench cli models"
 # A release tree brings its dependencies and Node, already for this processor.
 if [ -n "$release" ]; then parts="$parts node_modules node release.json"; fi

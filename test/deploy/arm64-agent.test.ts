@@ -5,8 +5,9 @@
 // go through the arm64 agent as PNGs (sharp decodes them, mode=cloud-only) and as tensors (the
 // full cascade), and the same through an x86 agent; the labels must be the same, and each
 // frame the server gets must carry the bundle's head fingerprint.
-// If a native part (onnxruntime-node, sharp, esbuild) does not load under emulation, the agent
-// exits before it is ready and the test fails with the agent's stderr: the library's own error.
+// The release runs JavaScript compiled when it was packed: no TypeScript is compiled at start.
+// If a native part (onnxruntime-node, sharp) does not load under emulation, the agent exits
+// before it is ready and the test fails with the agent's stderr: the library's own error.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
@@ -23,81 +24,13 @@ import { parse } from 'yaml';
 import { findNativeBinaries, foreignBinaries } from '../../scripts/native-binaries.js';
 import { type PackedRelease, packEdge } from '../../scripts/pack-edge.js';
 import { DEFAULT_BUNDLE, MODELS_DIR } from '../support/shipped-bundles.js';
+import { AGENT_READY_MS, agentReady, collectOutput, inferAll } from './arm64-agent-support.js';
 import { AARCH64_SYSROOT, QEMU_AARCH64, spawnInArm64Root } from './arm64-emulation.js';
 import { type FrameTap, startFrameTap } from './frame-tap.js';
 import { ROOT } from './k8s-support.js';
 import { parseEnvironmentFile, serviceExec } from './systemd-unit.js';
 
 const IMAGES = 100;
-/** Requests in flight per agent: enough to keep the emulated worker busy. */
-const CONCURRENCY = 4;
-/** Emulated start: tsx compiles the sources with the arm64 esbuild, under qemu. */
-const AGENT_READY_MS = 300_000;
-
-interface Answer {
-  label: number;
-  source: string;
-  degraded: boolean;
-  model: { name: string; version: string };
-}
-
-/** POSTs each body to /v1/infer, CONCURRENCY at a time; answers in input order. */
-async function inferAll(base: string, type: string, bodies: Uint8Array[], query = ''): Promise<Answer[]> {
-  const answers: Answer[] = new Array(bodies.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < bodies.length) {
-      const i = next++;
-      const res = await fetch(`${base}/v1/infer${query}`, {
-        method: 'POST',
-        headers: { 'content-type': type },
-        body: bodies[i],
-        signal: AbortSignal.timeout(60_000),
-      });
-      assert.equal(res.status, 200, `${type} #${i}: ${await res.clone().text()}`);
-      answers[i] = (await res.json()) as Answer;
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, lane));
-  return answers;
-}
-
-/** The agent's output: pino's JSON lines on stderr, and stdout (kept short). */
-function collectOutput(child: ChildProcess): () => string {
-  let text = '';
-  const keep = (d: Buffer) => {
-    text = (text + d.toString()).slice(-16_000);
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  return () => text;
-}
-
-/** Resolves with the HTTP port from the agent's "agent ready" log line; rejects with its output. */
-function agentReady(child: ChildProcess, output: () => string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const poll = setInterval(() => {
-      const m = /"http":"127\.0\.0\.1:(\d+)"[^\n]*"msg":"agent ready"/.exec(output());
-      if (m) done(() => resolve(Number(m[1])));
-    }, 100);
-    const timer = setTimeout(
-      () =>
-        done(() => reject(new Error(`the arm64 agent was not ready in ${AGENT_READY_MS} ms:\n${output()}`))),
-      AGENT_READY_MS,
-    );
-    const exited = (code: number | null, signal: string | null) =>
-      done(() =>
-        reject(new Error(`the arm64 agent exited (${code ?? signal}) before it was ready:\n${output()}`)),
-      );
-    child.once('exit', exited);
-    function done(settle: () => void) {
-      clearInterval(poll);
-      clearTimeout(timer);
-      child.off('exit', exited);
-      settle();
-    }
-  });
-}
 
 describe('deploy - arm64 agent: release tarball, install.sh, qemu-aarch64, a real x86 server', {
   timeout: 600_000,
@@ -106,6 +39,7 @@ describe('deploy - arm64 agent: release tarball, install.sh, qemu-aarch64, a rea
   const stage = join(work, 'stage');
   let packed: PackedRelease;
   let tree = '';
+  let serving: Promise<ServeProcess> | undefined;
   let server: ServeProcess;
   let armTap: FrameTap;
   let x86Tap: FrameTap;
@@ -123,6 +57,12 @@ describe('deploy - arm64 agent: release tarball, install.sh, qemu-aarch64, a rea
     for (const tool of [QEMU_AARCH64, join(AARCH64_SYSROOT, 'lib', 'ld-linux-aarch64.so.1')]) {
       assert.ok(existsSync(tool), `${tool} is missing: scripts/ensure-system-deps.sh installs it`);
     }
+    // The x86 server starts while the tarball is packed (packing blocks this process's loop,
+    // hence the long start budget).
+    serving = startServeProcess(['--models', MODELS_DIR, '--model', DEFAULT_BUNDLE, '--workers', '1'], {
+      timeoutMs: AGENT_READY_MS,
+    });
+    serving.catch(() => undefined); // its failure is reported where it is awaited
     // The artifact a board owner downloads, packed at gzip -1 here to save a minute; the
     // content is the same at any level.
     const t0 = performance.now();
@@ -140,7 +80,7 @@ describe('deploy - arm64 agent: release tarball, install.sh, qemu-aarch64, a rea
       `arm64 tarball: ${(packed.bytes / 2 ** 20).toFixed(1)} MiB (gzip -1), packed in ${(packMs / 1000).toFixed(0)} s`,
     );
 
-    server = await startServeProcess(['--models', MODELS_DIR, '--model', DEFAULT_BUNDLE, '--workers', '1']);
+    server = await serving;
     armTap = await startFrameTap(server.port);
     x86Tap = await startFrameTap(server.port);
 
@@ -180,11 +120,11 @@ describe('deploy - arm64 agent: release tarball, install.sh, qemu-aarch64, a rea
     armOutput = collectOutput(arm);
     const child = arm;
     armExit = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-    const port = await agentReady(arm, armOutput);
-    armBase = `http://127.0.0.1:${port}`;
-    console.log(`arm64 agent ready under qemu in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    const ready = agentReady(arm, armOutput);
+    ready.catch(() => undefined); // awaited below
 
-    // The x86 agent: the same configuration from the staged agent.yaml, on this checkout.
+    // The x86 agent, while the arm64 one starts: the same configuration from the staged
+    // agent.yaml, on this checkout.
     const staged = parse(readFileSync(join(stage, 'etc/cleave/agent.yaml'), 'utf8'));
     x86Agent = await createAgent({
       ...staged.agent,
@@ -193,6 +133,9 @@ describe('deploy - arm64 agent: release tarball, install.sh, qemu-aarch64, a rea
       cloud: { ...staged.agent.cloud, target: `127.0.0.1:${x86Tap.port}`, timeoutMs: 30_000 },
     });
     x86Api = await startHttpApi(x86Agent, { host: '127.0.0.1', port: 0, maxBodyBytes: 1024 * 1024 });
+
+    armBase = `http://127.0.0.1:${await ready}`;
+    console.log(`arm64 agent ready under qemu in ${((performance.now() - started) / 1000).toFixed(0)} s`);
   });
 
   after(async () => {
@@ -201,7 +144,7 @@ describe('deploy - arm64 agent: release tarball, install.sh, qemu-aarch64, a rea
     await x86Agent?.close();
     await armTap?.close();
     await x86Tap?.close();
-    await server?.stop();
+    await (server ?? (await serving?.catch(() => undefined)))?.stop();
     rmSync(work, { recursive: true, force: true });
   });
 
@@ -243,10 +186,17 @@ describe('deploy - arm64 agent: release tarball, install.sh, qemu-aarch64, a rea
       'arm64',
       'release.json names the arch',
     );
-    const tests = spawnSync('find', [tree, '-name', '*.test.ts', '-not', '-path', '*/node_modules/*'], {
-      encoding: 'utf8',
-    }).stdout;
-    assert.equal(tests.trim(), '', 'no unit tests in the release');
+    const find = (...test: string[]) =>
+      spawnSync('find', [tree, '-not', '-path', '*/node_modules/*', '(', ...test, ')'], {
+        encoding: 'utf8',
+      }).stdout.trim();
+    assert.equal(find('-name', '*.test.ts', '-o', '-name', '*.test.js'), '', 'no unit tests in the release');
+    // Compiled at pack time: no TypeScript to compile on the device, and the launcher needs no tsx.
+    assert.equal(find('-name', '*.ts', '-not', '-name', '*.d.ts'), '', 'no TypeScript source in the release');
+    assert.ok(existsSync(join(tree, 'cli/src/main.js')), 'the compiled CLI');
+    assert.doesNotMatch(readFileSync(join(tree, 'cli/bin/cleave.js'), 'utf8'), /tsx/);
+    const agentPackage = JSON.parse(readFileSync(join(tree, 'edge-agent/package.json'), 'utf8'));
+    assert.deepEqual(agentPackage.exports, { '.': './src/index.js' });
   });
 
   it('arm64 - install.sh checks the architecture: the arm64 tarball is refused for an x64 target', () => {

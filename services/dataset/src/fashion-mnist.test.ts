@@ -42,6 +42,15 @@ describe('dataset - splits', () => {
     const train = await loadFashionMnist({ split: 'train', limit: 20 });
     assert.equal(train.count, 20);
     assert.deepEqual([...train.labels.subarray(0, 10)], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    // A limit reads only the start of each class file: the same images as a prefix of more.
+    const someVal = await loadFashionMnist({ split: 'validation', limit: 33 });
+    assert.deepEqual(someVal.images, val.images.subarray(0, 33 * 784));
+    assert.deepEqual(someVal.labels, val.labels.subarray(0, 33));
+    const moreTrain = await loadFashionMnist({ split: 'train' });
+    assert.deepEqual(train.images, moreTrain.images.subarray(0, 20 * 784));
+    assert.deepEqual(train.labels, moreTrain.labels.subarray(0, 20));
+    const someTest = await loadFashionMnist({ split: 'test', limit: 7 });
+    assert.deepEqual(someTest.images, test.images.subarray(0, 7 * 784));
   });
   it('dataset - a missing data folder is a DatasetError naming the file', { timeout: 5000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'cleave-ds-'));

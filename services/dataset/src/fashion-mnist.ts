@@ -60,6 +60,16 @@ function pickIndices(split: Split, available: number): number[] {
   return out;
 }
 
+/**
+ * Entries of a class file to scan for `limit` images of `split`: a class gives at most `limit`,
+ * and its k-th validation (or training) image lies within the first TEST_PER_CLASS +
+ * VALIDATION_EVERY × (k + 1) entries. So a small limit reads a small part of each file.
+ */
+function entriesNeeded(split: Split, limit: number | undefined): number | undefined {
+  if (split === 'test') return Math.min(TEST_PER_CLASS, limit ?? TEST_PER_CLASS);
+  return limit === undefined ? undefined : TEST_PER_CLASS + VALIDATION_EVERY * limit;
+}
+
 /** Loads one split of Fashion-MNIST, in the same split the Python recipes use. */
 export async function loadFashionMnist(options: LoadOptions): Promise<ImageSet> {
   const dataDir = options.dataDir ?? defaultDataDir();
@@ -75,7 +85,7 @@ export async function loadFashionMnist(options: LoadOptions): Promise<ImageSet> 
         cause,
       });
     }
-    const entries = scanClassFile(file, bytes, options.split === 'test' ? TEST_PER_CLASS : undefined);
+    const entries = scanClassFile(file, bytes, entriesNeeded(options.split, options.limit));
     perClass.push(entries);
     picks.push(pickIndices(options.split, entries.length / IMAGE_PIXELS));
   }
