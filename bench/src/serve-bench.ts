@@ -36,6 +36,8 @@ const OPTIONS = {
   'no-pin': { type: 'boolean', default: false },
   /** Also run the batching-on server once more, not counted, under node --cpu-prof into DIR. */
   'server-profile': { type: 'string' },
+  /** Node's own flags for the server process, space-separated (e.g. "--max-semi-space-size=64"). */
+  'server-node-options': { type: 'string' },
   /** What else ran on the machine, recorded in the JSON. */
   note: { type: 'string' },
   'fc-tail': { type: 'string' },
@@ -90,7 +92,9 @@ async function measure(
   const m = bundle.manifest;
   const { codec, frames } = await makeRealFrames(bundle, 1024);
 
-  const served = async (batching: boolean, nodeArgs: readonly string[] = []) => {
+  const nodeOptions = values['server-node-options']?.split(' ').filter((a) => a !== '') ?? [];
+  const served = async (batching: boolean, profile: readonly string[] = []) => {
+    const nodeArgs = [...nodeOptions, ...profile];
     const serveArgs = ['--models', values.models, '--model', m.name, '--workers', String(workers)];
     serveArgs.push('--batches-per-worker', String(batchesPerWorker), ...(batching ? [] : ['--no-batching']));
     const server = await startServe(serveArgs, { nodeArgs, ...(pinned ? { cpus: serverCpus } : {}) });
