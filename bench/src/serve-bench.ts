@@ -126,7 +126,7 @@ async function measure(
     const us = (v: number | null) => (v === null ? '?' : v.toFixed(0));
     process.stderr.write(
       `rep ${rep}/${reps}: raw ${raw.batch32.throughputPerSec.toFixed(0)}/s ${us(raw.batch32.cpuUsPerInference)} us CPU/inf; ` +
-        `served ${batching.throughputPerSec.toFixed(0)}/s ${us(batching.cpuUsPerRequest.server)} us CPU/req, main ${us(batching.cpuUsPerRequest.serverMainThread)} ` +
+        `served ${batching.throughputPerSec.toFixed(0)}/s ${us(batching.cpuUsPerRequest.server)} us CPU/req, main ${us(batching.cpuUsPerRequest.serverMainThread)} (kernel ${us(batching.systemCpuUsPerRequest.serverMainThread)}) ` +
         `(batch ${batching.meanBatchSize?.toFixed(1) ?? '?'}, ${batching.errors} errors); ` +
         `unbatched ${noBatching.throughputPerSec.toFixed(0)}/s ${us(noBatching.cpuUsPerRequest.server)} us CPU/req\n`,
     );
@@ -199,7 +199,7 @@ async function measure(
   process.stdout.write(
     `${reps} reps, median [min..max]; server on CPU ${serverCpus.join(',')}, load on CPU ${loadCpus.join(',')}\n` +
       `raw tail (batch ${RAW_BATCH}, ${serverCores} thread(s)): ${fmt(raw.throughputPerSec)} /s, ${fmt(raw.cpuUsPerInference)} us CPU/inference\n` +
-      `served, batching on:  ${fmt(batching.throughputPerSec)} /s, ${fmt(batching.serverCpuUsPerRequest)} us server CPU/request (main thread ${fmt(batching.serverMainThreadCpuUsPerRequest)}), errors ${batching.errors}\n` +
+      `served, batching on:  ${fmt(batching.throughputPerSec)} /s, ${fmt(batching.serverCpuUsPerRequest)} us server CPU/request (main thread ${fmt(batching.serverMainThreadCpuUsPerRequest)}, of which kernel ${fmt(batching.serverMainThreadSystemCpuUsPerRequest)}), errors ${batching.errors}\n` +
       `served, batching off: ${fmt(noBatching.throughputPerSec)} /s, ${fmt(noBatching.serverCpuUsPerRequest)} us server CPU/request, errors ${noBatching.errors}\n` +
       `server CPU over raw: ${fmt(efficiency.serverCpuOverRawUs)} us/request (goal <= ${overheadGoal})  ` +
       `served/raw per core: ${fmt(efficiency.servedOverRaw, 3)} (goal >= 0.9)\n` +

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   cpuSplit,
-  cpuUsOfProcStat,
+  cpuTimeOfProcStat,
   parseCpuList,
   processCpuUs,
   spreadOf,
@@ -56,13 +56,14 @@ test('taskset arguments - start on a core set, and move a running process with a
   assert.throws(() => tasksetPrefix([]), RangeError);
 });
 
-test('cpuUsOfProcStat - utime + stime in ticks of 1/100 s, even when the name holds ") "', () => {
-  // Fields 14 and 15 (utime 250, stime 50) → 300 ticks → 3 s.
+test('cpuTimeOfProcStat - utime and stime in ticks of 1/100 s, even when the name holds ") "', () => {
+  // Fields 14 and 15 (utime 250, stime 50) → 2.5 s in user space, 0.5 s in the kernel.
   const rest = 'S 1 1 1 0 -1 4194304 100 0 0 0 250 50 0 0 20 0 9 0 123 456 789';
-  assert.equal(cpuUsOfProcStat(`4242 (node) ${rest}`), 3_000_000);
-  assert.equal(cpuUsOfProcStat(`4242 (a) b (c) ${rest}`), 3_000_000);
-  assert.throws(() => cpuUsOfProcStat('garbage'), RangeError);
-  assert.throws(() => cpuUsOfProcStat('1 (x) S 1 2'), RangeError);
+  const expected = { userUs: 2_500_000, systemUs: 500_000 };
+  assert.deepEqual(cpuTimeOfProcStat(`4242 (node) ${rest}`), expected);
+  assert.deepEqual(cpuTimeOfProcStat(`4242 (a) b (c) ${rest}`), expected);
+  assert.throws(() => cpuTimeOfProcStat('garbage'), RangeError);
+  assert.throws(() => cpuTimeOfProcStat('1 (x) S 1 2'), RangeError);
 });
 
 test('processCpuUs - this process has spent CPU; a process that does not exist has none', () => {

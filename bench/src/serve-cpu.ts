@@ -76,11 +76,17 @@ export function pinProcess(pid: number, cpus: readonly number[]): void {
 /** Linux's USER_HZ: the unit of utime and stime in /proc/PID/stat (100 on every mainstream kernel). */
 const USER_HZ = 100;
 
+/** CPU time in µs: in user space, and in the kernel on the process's behalf (syscalls, the network stack). */
+export interface CpuTime {
+  userUs: number;
+  systemUs: number;
+}
+
 /**
- * User + system CPU time, all threads, in µs, from the text of /proc/PID/stat. The command name
+ * User and system CPU time, all threads, in µs, from the text of /proc/PID/stat. The command name
  * (field 2) is in parentheses and may hold spaces and parentheses, so fields are counted after the last ')'.
  */
-export function cpuUsOfProcStat(stat: string): number {
+export function cpuTimeOfProcStat(stat: string): CpuTime {
   const close = stat.lastIndexOf(')');
   if (close < 0) throw new RangeError('not a /proc/PID/stat line: no ")"');
   // After ") ": state (field 3) is index 0, so utime (field 14) is 11 and stime (field 15) is 12.
@@ -89,18 +95,24 @@ export function cpuUsOfProcStat(stat: string): number {
   const stime = Number(f[12]);
   if (!Number.isInteger(utime) || !Number.isInteger(stime))
     throw new RangeError('not a /proc/PID/stat line: utime/stime are not integers');
-  return ((utime + stime) * 1e6) / USER_HZ;
+  return { userUs: (utime * 1e6) / USER_HZ, systemUs: (stime * 1e6) / USER_HZ };
 }
 
 /**
- * A process's CPU time in µs, all threads, from /proc; with `tid`, that one thread's (the main
+ * A process's CPU time, all threads, from /proc; with `tid`, that one thread's (the main
  * thread's tid is the pid). Null where there is no /proc or no such process.
  */
-export function processCpuUs(pid: number, tid?: number): number | null {
+export function processCpuTime(pid: number, tid?: number): CpuTime | null {
   try {
     const path = tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`;
-    return cpuUsOfProcStat(readFileSync(path, 'utf8'));
+    return cpuTimeOfProcStat(readFileSync(path, 'utf8'));
   } catch {
     return null;
   }
+}
+
+/** User + system CPU time in µs (processCpuTime's sum). */
+export function processCpuUs(pid: number, tid?: number): number | null {
+  const t = processCpuTime(pid, tid);
+  return t === null ? null : t.userUs + t.systemUs;
 }

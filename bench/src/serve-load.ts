@@ -2,7 +2,7 @@
 // keeping K requests in flight on its InferStream, sending real frames for a fixed time.
 import { createOffloadClient } from '@cleave/edge-agent';
 import { percentile } from './percentile.js';
-import { processCpuUs } from './serve-cpu.js';
+import { type CpuTime, processCpuTime } from './serve-cpu.js';
 
 export interface ServedRun {
   agents: number;
@@ -20,6 +20,8 @@ export interface ServedRun {
    * rest is the session workers' inference, GC and libuv threads).
    */
   cpuUsPerRequest: { agents: number; server: number | null; serverMainThread: number | null };
+  /** Of cpuUsPerRequest, the kernel's share (system time: syscalls, loopback TCP). */
+  systemCpuUsPerRequest: { server: number | null; serverMainThread: number | null };
 }
 
 /** Sum and count of the server's batch-size histogram, summed over its series. */
@@ -35,6 +37,18 @@ export async function scrapeBatchSizes(url: string): Promise<{ sum: number; coun
   } catch {
     return null;
   }
+}
+
+/** CPU time between two readings per request: user + system, or system alone. */
+function perRequest(
+  a: CpuTime | null,
+  b: CpuTime | null,
+  n: number,
+  part: 'total' | 'system',
+): number | null {
+  if (a === null || b === null) return null;
+  const system = b.systemUs - a.systemUs;
+  return (part === 'system' ? system : b.userUs - a.userUs + system) / n;
 }
 
 export async function driveAgents(options: {
@@ -91,8 +105,8 @@ export async function driveAgents(options: {
   measuring = true;
   const cpu0 = process.cpuUsage();
   const pid = options.serverPid;
-  const server0 = pid ? processCpuUs(pid) : null;
-  const main0 = pid ? processCpuUs(pid, pid) : null;
+  const server0 = pid ? processCpuTime(pid) : null;
+  const main0 = pid ? processCpuTime(pid, pid) : null;
   const batch0 = options.metricsUrl ? await scrapeBatchSizes(options.metricsUrl) : null;
   const start = performance.now();
   await Promise.all(lanes(start + options.seconds * 1000));
@@ -100,8 +114,8 @@ export async function driveAgents(options: {
   measuring = false;
   const batch1 = options.metricsUrl ? await scrapeBatchSizes(options.metricsUrl) : null;
   const cpu = process.cpuUsage(cpu0);
-  const server1 = pid ? processCpuUs(pid) : null;
-  const main1 = pid ? processCpuUs(pid, pid) : null;
+  const server1 = pid ? processCpuTime(pid) : null;
+  const main1 = pid ? processCpuTime(pid, pid) : null;
   const n = Math.max(1, latencies.length);
   for (const c of clients) c.close();
   latencies.sort((a, b) => a - b);
@@ -117,8 +131,12 @@ export async function driveAgents(options: {
       batch0 && batch1 ? (batch1.sum - batch0.sum) / Math.max(1, batch1.count - batch0.count) : null,
     cpuUsPerRequest: {
       agents: (cpu.user + cpu.system) / n,
-      server: server0 !== null && server1 !== null ? (server1 - server0) / n : null,
-      serverMainThread: main0 !== null && main1 !== null ? (main1 - main0) / n : null,
+      server: perRequest(server0, server1, n, 'total'),
+      serverMainThread: perRequest(main0, main1, n, 'total'),
+    },
+    systemCpuUsPerRequest: {
+      server: perRequest(server0, server1, n, 'system'),
+      serverMainThread: perRequest(main0, main1, n, 'system'),
     },
   };
 }

@@ -21,6 +21,7 @@ const served = (rate: number, server: number | null, main: number | null = null)
   latencyMs: { p50: 1, p99: 2 },
   meanBatchSize: 32,
   cpuUsPerRequest: { agents: 10, server, serverMainThread: main },
+  systemCpuUsPerRequest: { server: server === null ? null : server / 4, serverMainThread: null },
 });
 const rep = (rawRate: number, rawUs: number, rate: number, serverUs: number | null): ServeRep => ({
   raw: { batch32: raw(rawRate, rawUs), batch1: raw(rawRate / 2, rawUs * 2) },
@@ -45,6 +46,8 @@ test('summarizeServed - rates per server core, errors and answers summed over th
   const s = summarizeServed([served(1000, 300, 100), { ...served(3000, 500, 120), errors: 2 }], 2);
   assert.deepEqual(s.throughputPerServerCorePerSec, { median: 1000, min: 500, max: 1500 });
   assert.deepEqual(s.serverMainThreadCpuUsPerRequest, { median: 110, min: 100, max: 120 });
+  assert.deepEqual(s.serverSystemCpuUsPerRequest, { median: 100, min: 75, max: 125 });
+  assert.equal(s.serverMainThreadSystemCpuUsPerRequest, null);
   assert.equal(s.answered, 4000);
   assert.equal(s.errors, 2);
 });

@@ -19,6 +19,9 @@ export interface ServedSummary {
   serverCpuUsPerRequest: Spread | null;
   /** Of which the server's main thread (the serving stack without the inference). */
   serverMainThreadCpuUsPerRequest: Spread | null;
+  /** The kernel's share of the two above (system time). */
+  serverSystemCpuUsPerRequest: Spread | null;
+  serverMainThreadSystemCpuUsPerRequest: Spread | null;
   agentsCpuUsPerRequest: Spread;
   latencyMs: { p50: Spread; p99: Spread };
   meanBatchSize: Spread | null;
@@ -35,6 +38,10 @@ export function summarizeServed(runs: readonly ServedRun[], serverCores: number)
     throughputPerServerCorePerSec: spreadOf(runs.map((r) => r.throughputPerSec / serverCores)),
     serverCpuUsPerRequest: spreadOrNull(runs.map((r) => r.cpuUsPerRequest.server)),
     serverMainThreadCpuUsPerRequest: spreadOrNull(runs.map((r) => r.cpuUsPerRequest.serverMainThread)),
+    serverSystemCpuUsPerRequest: spreadOrNull(runs.map((r) => r.systemCpuUsPerRequest.server)),
+    serverMainThreadSystemCpuUsPerRequest: spreadOrNull(
+      runs.map((r) => r.systemCpuUsPerRequest.serverMainThread),
+    ),
     agentsCpuUsPerRequest: spreadOf(runs.map((r) => r.cpuUsPerRequest.agents)),
     latencyMs: {
       p50: spreadOf(runs.map((r) => r.latencyMs.p50)),
