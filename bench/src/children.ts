@@ -46,9 +46,17 @@ export interface ServeProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+export interface ServeProcessOptions {
+  timeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+  cpus?: readonly number[];
+  nodeArgs?: readonly string[];
+}
+
 export type StartServe = (
   args: string[],
-  options?: { timeoutMs?: number; env?: NodeJS.ProcessEnv },
+  /** `cpus`: run the server on these cores only (taskset); `nodeArgs`: Node's own flags (--cpu-prof). */
+  options?: ServeProcessOptions,
 ) => Promise<ServeProcess>;
 
 /** Starts `cleave` subcommands as child processes; the CLI says where its binary is. */

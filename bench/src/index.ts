@@ -1,5 +1,5 @@
 export { type BenchLink, createBenchLink, type EmulationMode } from './bench-link.js';
-export type { ServeProcess, StartServe } from './children.js';
+export type { ServeProcess, ServeProcessOptions, StartServe } from './children.js';
 export { type CleaveLauncher, type CleaveServer, createCleaveLauncher } from './children.js';
 export { edgeCommand } from './edge-runner.js';
 export { makeFcTailBundle } from './fc-tail-bundle.js';

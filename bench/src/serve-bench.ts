@@ -1,135 +1,103 @@
-// `cleave bench serve` (npm run bench:serve): in one run, (1) the tail's raw ONNX Runtime
-// throughput at batch 32 in this process, (2) a separate `cleave serve` process fed by 64 agents
-// on loopback, each keeping 32 requests in flight, and (3) the same with batching off. With
-// --fc-tail W it measures a bundle made on the spot whose tail is a VGG-style fully connected
+// `cleave bench serve` (npm run bench:serve): `cleave serve` against the raw tail on the same cores.
+// The server runs pinned to its cores (taskset) and the load generator (N agents on loopback, each
+// keeping K requests in flight, in this process) to the others. Each of --reps repetitions measures,
+// back to back: the raw tail on the server's cores (this process moved there for the while, intra-op
+// threads = server cores), then the server with dynamic batching and without. The primary figure is
+// the server's CPU time per answered request against the raw tail's CPU time per inference, both
+// from the OS's accounting (/proc), which other load on the machine disturbs far less than rates.
+// With --fc-tail W it measures a bundle made on the spot whose tail is a VGG-style fully connected
 // classifier (bench/fc-tail-bundle.ts) instead of a shipped bundle.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadBundle } from '@cleave/models';
-import * as ort from 'onnxruntime-node';
 import type { StartServe } from './children.js';
 import { type FcTailBundle, makeFcTailBundle } from './fc-tail-bundle.js';
 import { DEFAULT_BUNDLE, DEFAULT_MODELS_DIR, REPO_ROOT } from './paths.js';
 import { makeRealFrames } from './real-frames.js';
+import { cpuSplit, pinProcess, type Spread } from './serve-cpu.js';
 import { driveAgents } from './serve-load.js';
+import { measureRawTail, RAW_BATCH } from './serve-raw.js';
+import { efficiencyOf, type ServeRep, summarizeRaw, summarizeServed } from './serve-summary.js';
 
-const BATCH = 32;
+const OPTIONS = {
+  bundle: { type: 'string', default: DEFAULT_BUNDLE },
+  models: { type: 'string', default: DEFAULT_MODELS_DIR },
+  seconds: { type: 'string', default: '8' },
+  reps: { type: 'string', default: '5' },
+  agents: { type: 'string', default: '64' },
+  'in-flight': { type: 'string', default: '32' },
+  /** Default: one per server core. */
+  workers: { type: 'string' },
+  'batches-per-worker': { type: 'string', default: '2' },
+  'server-cpus': { type: 'string' },
+  'load-cpus': { type: 'string' },
+  'no-pin': { type: 'boolean', default: false },
+  /** Also run the batching-on server once more, not counted, under node --cpu-prof into DIR. */
+  'server-profile': { type: 'string' },
+  /** Node's own flags for the server process, space-separated (e.g. "--max-semi-space-size=64"). */
+  'server-node-options': { type: 'string' },
+  /** What else ran on the machine, recorded in the JSON. */
+  note: { type: 'string' },
+  'fc-tail': { type: 'string' },
+  json: { type: 'string' },
+} as const;
 
-async function timed(
-  seconds: number,
-  step: () => Promise<number>,
-): Promise<{ items: number; seconds: number }> {
-  const start = performance.now();
-  let items = 0;
-  while (performance.now() - start < seconds * 1000) items += await step();
-  return { items, seconds: (performance.now() - start) / 1000 };
-}
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
 
 /** `cleave bench serve`; `startServe` starts `cleave serve` (the CLI's own process). */
 export async function benchServe(argv: string[], startServe: StartServe): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      bundle: { type: 'string', default: DEFAULT_BUNDLE },
-      models: { type: 'string', default: DEFAULT_MODELS_DIR },
-      seconds: { type: 'string', default: '8' },
-      agents: { type: 'string', default: '64' },
-      'in-flight': { type: 'string', default: '32' },
-      workers: { type: 'string', default: String(availableParallelism()) },
-      'batches-per-worker': { type: 'string', default: '2' },
-      'fc-tail': { type: 'string' },
-      json: { type: 'string' },
-    },
-  });
-  if (values['fc-tail'] === undefined) return measure(values, undefined, startServe);
+  const { values } = parseArgs({ args: argv, options: OPTIONS });
+  const command = `cleave bench serve ${argv.join(' ')}`.trim();
+  if (values['fc-tail'] === undefined) return measure(values, command, undefined, startServe);
   const width = Number(values['fc-tail']);
   if (!Number.isInteger(width) || width < 16) throw new Error('--fc-tail needs a width (an integer >= 16)');
   const dir = mkdtempSync(join(tmpdir(), 'cleave-fc-tail-'));
   try {
     process.stderr.write(`making a bundle with a ${width}-wide fully connected tail in ${dir}\n`);
     const fc = await makeFcTailBundle(dir, width);
-    return await measure({ ...values, models: dir, bundle: fc.name }, fc, startServe);
+    return await measure({ ...values, models: dir, bundle: fc.name }, command, fc, startServe);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
+function positiveInt(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} needs a positive integer, not "${value}"`);
+  return n;
+}
+
 async function measure(
-  values: {
-    bundle: string;
-    models: string;
-    seconds: string;
-    agents: string;
-    'in-flight': string;
-    workers: string;
-    'batches-per-worker': string;
-    json?: string | undefined;
-  },
+  values: Values,
+  command: string,
   fc: FcTailBundle | undefined,
   startServe: StartServe,
 ): Promise<number> {
   const seconds = Number(values.seconds);
-  const inFlight = Number(values['in-flight']);
-  const agents = Number(values.agents);
-  const workers = Number(values.workers);
-  const batchesPerWorker = Number(values['batches-per-worker']);
+  const reps = positiveInt('reps', values.reps);
+  const agents = positiveInt('agents', values.agents);
+  const inFlight = positiveInt('in-flight', values['in-flight']);
+  const batchesPerWorker = positiveInt('batches-per-worker', values['batches-per-worker']);
+  const cpuCount = cpus().length;
+  const all = Array.from({ length: cpuCount }, (_, i) => i);
+  const pinned = !values['no-pin'];
+  const { serverCpus, loadCpus } = pinned
+    ? cpuSplit(cpuCount, values['server-cpus'], values['load-cpus'])
+    : { serverCpus: all, loadCpus: all };
+  const serverCores = serverCpus.length;
+  const workers = values.workers === undefined ? serverCores : positiveInt('workers', values.workers);
   const bundle = await loadBundle(join(values.models, values.bundle));
   const m = bundle.manifest;
-  const threads = availableParallelism();
-
   const { codec, frames } = await makeRealFrames(bundle, 1024);
-  const per = codec.elementCount;
 
-  // (1) Raw: the tail alone, batch 32, all cores, no serving stack.
-  const tail = await ort.InferenceSession.create(bundle.files.tail.path, { intraOpNumThreads: threads });
-  const batch = new Float32Array(BATCH * per);
-  for (let i = 0; i < BATCH; i++) batch.set(codec.decode(frames[i]!).features, i * per);
-  const feeds = {
-    [bundle.files.tail.spec.inputs[0]!.name]: new ort.Tensor('float32', batch, [
-      BATCH,
-      ...m.bottleneck.shape,
-    ]),
-  };
-  const runBatch = async () => {
-    await tail.run(feeds);
-    return BATCH;
-  };
-  await timed(1, runBatch);
-  const raw = await timed(seconds, runBatch);
-  const rawRate = raw.items / raw.seconds;
-  process.stderr.write(`raw tail: ${rawRate.toFixed(0)} /s at batch ${BATCH}, ${threads} threads\n`);
-  // (1b) The same session at batch 1: how much batching can gain on the compute alone.
-  const single = {
-    [bundle.files.tail.spec.inputs[0]!.name]: new ort.Tensor('float32', batch.slice(0, per), [
-      1,
-      ...m.bottleneck.shape,
-    ]),
-  };
-  const runSingle = async () => {
-    await tail.run(single);
-    return 1;
-  };
-  await timed(1, runSingle);
-  const raw1 = await timed(Math.min(seconds, 4), runSingle);
-  const raw1Rate = raw1.items / raw1.seconds;
-  await tail.release();
-
-  // (2) and (3): `cleave serve` in its own process, fed by `agents` agents on loopback, each
-  // keeping `inFlight` requests in flight; once with dynamic batching, once without.
-  const served = async (batching: boolean) => {
-    const server = await startServe([
-      '--models',
-      values.models,
-      '--model',
-      m.name,
-      '--workers',
-      String(workers),
-      '--batches-per-worker',
-      String(batchesPerWorker),
-      ...(batching ? [] : ['--no-batching']),
-    ]);
+  const nodeOptions = values['server-node-options']?.split(' ').filter((a) => a !== '') ?? [];
+  const served = async (batching: boolean, profile: readonly string[] = []) => {
+    const nodeArgs = [...nodeOptions, ...profile];
+    const serveArgs = ['--models', values.models, '--model', m.name, '--workers', String(workers)];
+    serveArgs.push('--batches-per-worker', String(batchesPerWorker), ...(batching ? [] : ['--no-batching']));
+    const server = await startServe(serveArgs, { nodeArgs, ...(pinned ? { cpus: serverCpus } : {}) });
     try {
       return await driveAgents({
         port: server.port,
@@ -145,48 +113,96 @@ async function measure(
       await server.stop();
     }
   };
-  const batched = await served(true);
-  process.stderr.write(`batching on: ${batched.throughputPerSec.toFixed(0)} /s\n`);
-  const unbatched = await served(false);
-  process.stderr.write(`batching off: ${unbatched.throughputPerSec.toFixed(0)} /s\n`);
-  const ratio = batched.throughputPerSec / rawRate;
-  const speedup = batched.throughputPerSec / unbatched.throughputPerSec;
+
+  const runs: ServeRep[] = [];
+  for (let rep = 1; rep <= reps; rep++) {
+    // The raw tail on the server's cores, then this process (the load) back on its own.
+    if (pinned) pinProcess(process.pid, serverCpus);
+    const raw = await measureRawTail(bundle, codec, frames, serverCores, seconds);
+    if (pinned) pinProcess(process.pid, loadCpus);
+    const batching = await served(true);
+    const noBatching = await served(false);
+    runs.push({ raw, batching, noBatching });
+    const us = (v: number | null) => (v === null ? '?' : v.toFixed(0));
+    process.stderr.write(
+      `rep ${rep}/${reps}: raw ${raw.batch32.throughputPerSec.toFixed(0)}/s ${us(raw.batch32.cpuUsPerInference)} us CPU/inf; ` +
+        `served ${batching.throughputPerSec.toFixed(0)}/s ${us(batching.cpuUsPerRequest.server)} us CPU/req, main ${us(batching.cpuUsPerRequest.serverMainThread)} (kernel ${us(batching.systemCpuUsPerRequest.serverMainThread)}) ` +
+        `(batch ${batching.meanBatchSize?.toFixed(1) ?? '?'}, ${batching.errors} errors); ` +
+        `unbatched ${noBatching.throughputPerSec.toFixed(0)}/s ${us(noBatching.cpuUsPerRequest.server)} us CPU/req\n`,
+    );
+  }
+  let profiled: string | undefined;
+  if (values['server-profile']) {
+    const dir = values['server-profile'];
+    mkdirSync(dir, { recursive: true });
+    await served(true, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+    profiled = dir;
+  }
+
+  const efficiency = efficiencyOf(runs);
+  const raw = summarizeRaw(
+    runs.map((r) => r.raw.batch32),
+    serverCores,
+  );
+  const batching = summarizeServed(
+    runs.map((r) => r.batching),
+    serverCores,
+  );
+  const noBatching = summarizeServed(
+    runs.map((r) => r.noBatching),
+    serverCores,
+  );
+  const overheadGoal = 30;
   const result = {
     benchmark: 'serve',
+    layout: 2,
     date: new Date().toISOString(),
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version },
-    note: 'agents, server and raw run share this machine; ratios compare runs of the same invocation',
+    command,
+    machine: { cpus: cpuCount, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version },
+    pinning: pinned
+      ? { tool: 'taskset', serverCpus, loadCpus, rawCpus: serverCpus }
+      : { tool: 'none', note: 'server, load and raw share every core' },
+    note: values.note ?? null,
     bundle: `${m.name}@${m.version}`,
     ...(fc ? { tail: fc.description } : {}),
     frameBytes: frames[0]!.byteLength,
+    reps,
+    secondsPerRun: seconds,
+    agents,
+    inFlightPerAgent: inFlight,
     serverWorkers: workers,
     serverBatchesPerWorker: batchesPerWorker,
-    raw: { batch: BATCH, intraOpThreads: threads, seconds: raw.seconds, throughputPerSec: rawRate },
-    rawBatch1: {
-      intraOpThreads: threads,
-      seconds: raw1.seconds,
-      throughputPerSec: raw1Rate,
-      note: 'raw batch 32 over raw batch 1 bounds what batching can gain on compute; the rest is per-run overhead',
-    },
-    batching: batched,
-    noBatching: unbatched,
-    ratios: { servedOverRaw: ratio, batchingSpeedup: speedup },
+    raw: { ...raw, intraOpThreads: serverCores },
+    rawBatch1: summarizeRaw(
+      runs.map((r) => r.raw.batch1),
+      serverCores,
+    ),
+    batching,
+    noBatching,
+    efficiency,
     goals: {
-      servedOverRaw: { goal: 0.8, met: ratio >= 0.8 },
-      batchingSpeedup: { goal: 3, met: speedup >= 3 },
+      serverCpuOverRawUs: {
+        goal: overheadGoal,
+        met: efficiency.serverCpuOverRawUs !== null && efficiency.serverCpuOverRawUs.median <= overheadGoal,
+      },
+      servedOverRaw: { goal: 0.9, met: efficiency.servedOverRaw.median >= 0.9 },
     },
+    ...(profiled ? { serverProfile: profiled } : {}),
+    runs,
   };
   const out =
     values.json ?? join(REPO_ROOT, 'bench-results', `serve-${result.date.replace(/[:.]/g, '-')}.json`);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
-  const line = (r: typeof batched) =>
-    `${r.throughputPerSec.toFixed(0)}/s  p50 ${r.latencyMs.p50.toFixed(1)} ms  p99 ${r.latencyMs.p99.toFixed(1)} ms  errors ${r.errors}  mean batch ${r.meanBatchSize?.toFixed(1) ?? '?'}  CPU/request: agents ${r.cpuUsPerRequest.agents.toFixed(0)} us, server ${r.cpuUsPerRequest.server?.toFixed(0) ?? '?'} us`;
+  const fmt = (s: Spread | null, digits = 0) =>
+    s === null ? '?' : `${s.median.toFixed(digits)} [${s.min.toFixed(digits)}..${s.max.toFixed(digits)}]`;
   process.stdout.write(
-    `raw tail (batch ${BATCH}): ${rawRate.toFixed(0)}/s   raw tail (batch 1): ${raw1Rate.toFixed(0)}/s\n` +
-      `served, batching on:  ${line(batched)}\n` +
-      `served, batching off: ${line(unbatched)}\n` +
-      `served/raw ${(ratio * 100).toFixed(1)}% (goal >= 80%)  batching speed-up ${speedup.toFixed(2)}x (goal >= 3x)\n` +
+    `${reps} reps, median [min..max]; server on CPU ${serverCpus.join(',')}, load on CPU ${loadCpus.join(',')}\n` +
+      `raw tail (batch ${RAW_BATCH}, ${serverCores} thread(s)): ${fmt(raw.throughputPerSec)} /s, ${fmt(raw.cpuUsPerInference)} us CPU/inference\n` +
+      `served, batching on:  ${fmt(batching.throughputPerSec)} /s, ${fmt(batching.serverCpuUsPerRequest)} us server CPU/request (main thread ${fmt(batching.serverMainThreadCpuUsPerRequest)}, of which kernel ${fmt(batching.serverMainThreadSystemCpuUsPerRequest)}), errors ${batching.errors}\n` +
+      `served, batching off: ${fmt(noBatching.throughputPerSec)} /s, ${fmt(noBatching.serverCpuUsPerRequest)} us server CPU/request, errors ${noBatching.errors}\n` +
+      `server CPU over raw: ${fmt(efficiency.serverCpuOverRawUs)} us/request (goal <= ${overheadGoal})  ` +
+      `served/raw per core: ${fmt(efficiency.servedOverRaw, 3)} (goal >= 0.9)\n` +
       `written to ${out}\n`,
   );
   return 0;

@@ -1,8 +1,8 @@
 // Load for `cleave bench serve`: N agents, each an offload client on its own connection, each
 // keeping K requests in flight on its InferStream, sending real frames for a fixed time.
-import { readFileSync } from 'node:fs';
 import { createOffloadClient } from '@cleave/edge-agent';
 import { percentile } from './percentile.js';
+import { type CpuTime, processCpuTime } from './serve-cpu.js';
 
 export interface ServedRun {
   agents: number;
@@ -14,20 +14,14 @@ export interface ServedRun {
   latencyMs: { p50: number; p99: number };
   /** From the server's cleave_server_batch_size histogram over the measured window. */
   meanBatchSize: number | null;
-  /** CPU time per answered request while measuring: this process (the agents) and the server's. */
-  cpuUsPerRequest: { agents: number; server: number | null };
-}
-
-/** User + system CPU time of a process, all threads, in µs (from /proc; null where there is none). */
-function processCpuUs(pid: number): number | null {
-  try {
-    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1e6) / 100; // USER_HZ is 100 on Linux
-  } catch {
-    return null;
-  }
+  /**
+   * CPU time per answered request while measuring (/proc): this process (the agents), the server
+   * (all threads), and the server's main thread alone (gRPC, frame decoding, batching, answers; the
+   * rest is the session workers' inference, GC and libuv threads).
+   */
+  cpuUsPerRequest: { agents: number; server: number | null; serverMainThread: number | null };
+  /** Of cpuUsPerRequest, the kernel's share (system time: syscalls, loopback TCP). */
+  systemCpuUsPerRequest: { server: number | null; serverMainThread: number | null };
 }
 
 /** Sum and count of the server's batch-size histogram, summed over its series. */
@@ -43,6 +37,18 @@ export async function scrapeBatchSizes(url: string): Promise<{ sum: number; coun
   } catch {
     return null;
   }
+}
+
+/** CPU time between two readings per request: user + system, or system alone. */
+function perRequest(
+  a: CpuTime | null,
+  b: CpuTime | null,
+  n: number,
+  part: 'total' | 'system',
+): number | null {
+  if (a === null || b === null) return null;
+  const system = b.systemUs - a.systemUs;
+  return (part === 'system' ? system : b.userUs - a.userUs + system) / n;
 }
 
 export async function driveAgents(options: {
@@ -98,7 +104,9 @@ export async function driveAgents(options: {
   await Promise.all(lanes(performance.now() + (options.warmupSeconds ?? 1) * 1000));
   measuring = true;
   const cpu0 = process.cpuUsage();
-  const server0 = options.serverPid ? processCpuUs(options.serverPid) : null;
+  const pid = options.serverPid;
+  const server0 = pid ? processCpuTime(pid) : null;
+  const main0 = pid ? processCpuTime(pid, pid) : null;
   const batch0 = options.metricsUrl ? await scrapeBatchSizes(options.metricsUrl) : null;
   const start = performance.now();
   await Promise.all(lanes(start + options.seconds * 1000));
@@ -106,7 +114,8 @@ export async function driveAgents(options: {
   measuring = false;
   const batch1 = options.metricsUrl ? await scrapeBatchSizes(options.metricsUrl) : null;
   const cpu = process.cpuUsage(cpu0);
-  const server1 = options.serverPid ? processCpuUs(options.serverPid) : null;
+  const server1 = pid ? processCpuTime(pid) : null;
+  const main1 = pid ? processCpuTime(pid, pid) : null;
   const n = Math.max(1, latencies.length);
   for (const c of clients) c.close();
   latencies.sort((a, b) => a - b);
@@ -122,7 +131,12 @@ export async function driveAgents(options: {
       batch0 && batch1 ? (batch1.sum - batch0.sum) / Math.max(1, batch1.count - batch0.count) : null,
     cpuUsPerRequest: {
       agents: (cpu.user + cpu.system) / n,
-      server: server0 !== null && server1 !== null ? (server1 - server0) / n : null,
+      server: perRequest(server0, server1, n, 'total'),
+      serverMainThread: perRequest(main0, main1, n, 'total'),
+    },
+    systemCpuUsPerRequest: {
+      server: perRequest(server0, server1, n, 'system'),
+      serverMainThread: perRequest(main0, main1, n, 'system'),
     },
   };
 }

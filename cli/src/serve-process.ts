@@ -3,27 +3,39 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ServeProcess } from '@cleave/bench';
+import type { ServeProcess, ServeProcessOptions } from '@cleave/bench';
+// The subpath, not the package: the launcher should not load the whole bench harness.
+import { tasksetPrefix } from '@cleave/bench/serve-cpu';
 import { CLI_BIN } from './paths.js';
 
 export type { ServeProcess };
 
 export async function startServeProcess(
   args: string[],
-  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+  options: ServeProcessOptions = {},
 ): Promise<ServeProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'cleave-serve-'));
   const readyFile = join(dir, 'ready.json');
   // Both ports free unless the caller chose: several servers may run side by side.
   const http = args.includes('--http-port') || args.includes('--no-http') ? [] : ['--http-port', '0'];
-  const child = spawn(
+  // taskset execs the command, so the child's pid is the server's own.
+  const command = [
+    ...(options.cpus ? tasksetPrefix(options.cpus) : []),
     process.execPath,
-    [CLI_BIN, 'serve', '--port', '0', ...http, '--ready-file', readyFile, ...args],
-    {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...options.env },
-    },
-  );
+    ...(options.nodeArgs ?? []),
+    CLI_BIN,
+    'serve',
+    '--port',
+    '0',
+    ...http,
+    '--ready-file',
+    readyFile,
+    ...args,
+  ];
+  const child = spawn(command[0]!, command.slice(1), {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...options.env },
+  });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);

@@ -2,13 +2,14 @@
 // serveFull, the bundle's full model for clients that send the input itself), its codec and its
 // batchers. Each version owning its pool is what lets a new version load beside the old
 // one and the old one retire after its last request, with no restart.
-import type { BottleneckCodec } from '@cleave/codec';
+import type { BottleneckCodec, FeatureFrame } from '@cleave/codec';
 import {
   type Bundle,
   bundleCodec,
   bundleSessionModels,
   createInputPreparer,
   createSessionPool,
+  type FloatTensor,
   type InputPreparer,
   loadBundle,
   type SessionPool,
@@ -28,7 +29,12 @@ export interface ServedModel {
   codec: BottleneckCodec;
   labels: readonly string[];
   pool: SessionPool;
-  batcher: DynamicBatcher<Float32Array, Float32Array>;
+  /**
+   * Takes frames already checked against this model (header and pairing); each is entropy-decoded
+   * straight into its row of the batch tensor. A payload that fails to decode is answered with its
+   * FrameError as its output, and the rest of its batch is served.
+   */
+  batcher: DynamicBatcher<FeatureFrame, Float32Array | Error>;
   /** The bundle's `full.onnx` (input to logits), when the server serves full models and it has one. */
   full?: FullModel;
   loadedAt: Date;
@@ -84,28 +90,43 @@ export async function loadServedModel(
     await pool.close().catch(() => {});
     throw error;
   }
-  const batcherFor = (role: 'tail' | 'full', modelName: string, sampleShape: readonly number[]) => {
+  const batcherFor = <I, O>(
+    role: 'tail' | 'full',
+    modelName: string,
+    toBatch: (items: I[]) => { feed: FloatTensor; finish: (rows: Float32Array[]) => O[] },
+  ) => {
     const spec = bundle.files[role]!.spec;
     const inputName = spec.inputs[0]!.name;
     const outputName = spec.outputs[0]!.name;
     const attrs = { model: modelName, version: m.version };
-    return createDynamicBatcher<Float32Array, Float32Array>({
+    return createDynamicBatcher<I, O>({
       ...options.batching,
       maxConcurrentBatches: options.workers * options.batchesPerWorker,
       onBatch: (size) => recordBatch(attrs, size),
       run: async (items) => {
-        const out = await pool.run(role, { [inputName]: stackBatch(items, sampleShape) }, { transfer: true });
-        return splitBatch(out[outputName]!);
+        const { feed, finish } = toBatch(items);
+        // The batch tensor is new and whole, so its buffer moves to the worker without a copy.
+        const out = await pool.run(role, { [inputName]: feed }, { transfer: true });
+        return finish(splitBatch(out[outputName]!));
       },
     });
   };
-  const batcher = batcherFor('tail', m.name, m.bottleneck.shape);
+  const batcher = batcherFor<FeatureFrame, Float32Array | Error>('tail', m.name, (frames) =>
+    decodeBatch(codec, frames),
+  );
   const full: FullModel | undefined = withFull
     ? {
         inputName: bundle.files.full!.spec.inputs[0]!.name,
         sampleShape: m.input.shape,
         input: createInputPreparer(m, { exactSize: true }),
-        batcher: batcherFor('full', `${m.name}${FULL_MODEL_SUFFIX}`, m.input.shape),
+        batcher: batcherFor<Float32Array, Float32Array>(
+          'full',
+          `${m.name}${FULL_MODEL_SUFFIX}`,
+          (samples) => ({
+            feed: stackBatch(samples, m.input.shape),
+            finish: (rows) => rows,
+          }),
+        ),
       }
     : undefined;
   return {
@@ -120,6 +141,31 @@ export async function loadServedModel(
     batcher,
     ...(full ? { full } : {}),
     loadedAt: new Date(),
+  };
+}
+
+/**
+ * Decodes each frame into its row of one new batch tensor: no array per request, and no copy to
+ * stack them. A row whose payload does not decode stays zero and its answer is the error.
+ */
+export function decodeBatch(
+  codec: BottleneckCodec,
+  frames: readonly FeatureFrame[],
+): { feed: FloatTensor; finish: (rows: Float32Array[]) => (Float32Array | Error)[] } {
+  const per = codec.elementCount;
+  const data = new Float32Array(frames.length * per);
+  let failures: Map<number, Error> | undefined;
+  frames.forEach((frame, i) => {
+    try {
+      codec.decodeFeatures(frame, data.subarray(i * per, (i + 1) * per));
+    } catch (error) {
+      failures ??= new Map();
+      failures.set(i, error instanceof Error ? error : new Error(String(error)));
+    }
+  });
+  return {
+    feed: { data, dims: [frames.length, ...codec.shape] },
+    finish: (rows) => (failures ? rows.map((row, i) => failures?.get(i) ?? row) : rows),
   };
 }
 

@@ -28,8 +28,10 @@ export function softmaxTop(logits: Float32Array): { label: number; score: number
 }
 
 /**
- * Runs one frame. Every check happens before the request takes a queue slot; a typed error
- * (FrameError, FrameMismatchError, ServingError) says what was wrong.
+ * Runs one frame. Its header, its pairing with the model and the queue's room are checked before
+ * it takes a queue slot; its payload is entropy-decoded straight into the batch tensor, and one
+ * that does not decode is refused then, alone. A typed error (FrameError, FrameMismatchError,
+ * ServingError) says what was wrong.
  */
 export async function inferFrame(
   registry: ModelRegistry,
@@ -41,11 +43,12 @@ export async function inferFrame(
   // A version 3 frame's shape is its bundle's: found by the head fingerprint (or the call's model).
   const frame = decodeFrame(frameBytes, (fp) => registry.shapeForHead(fp, declared));
   const model = registry.forFrame(frame, declared);
-  // Shed before the entropy decoding: under overload every microsecond of refusal counts.
+  model.codec.assertPairs(frame);
   if (!model.batcher.hasRoom()) throw queueFull();
-  const features = model.codec.decodeFeatures(frame);
-  const out = await model.batcher.submit(features, deadline);
-  return batchedAnswer(model.name, model.version, out, arrived);
+  const out = await model.batcher.submit(frame, deadline);
+  if (out.value instanceof Error) throw out.value;
+  // Narrowed by the line above (TypeScript does not narrow an object by one of its properties).
+  return batchedAnswer(model.name, model.version, out as BatchedResult<Float32Array>, arrived);
 }
 
 /** The answer to one request from its share of a batch; `arrived` is its performance.now() arrival. */

@@ -16,13 +16,7 @@ import { type Agent, type Answer, createAgent, createOffloadClient } from '@clea
 import { loadBundle } from '@cleave/models';
 import { type AccessLine, createAgentLedger, readAccessLog, tallyServers } from '../support/answer-ledger.js';
 import { DEFAULT_BUNDLE } from '../support/shipped-bundles.js';
-import {
-  BUNDLE_DIR,
-  driveClient,
-  servedCount,
-  startReplica,
-  staticTarget,
-} from './scale-out-support.js';
+import { BUNDLE_DIR, driveClient, servedCount, startReplica, staticTarget } from './scale-out-support.js';
 
 const STREAMS = 6; // a multiple of the replica count: two streams per replica
 

@@ -1,0 +1,81 @@
+// The figures of `cleave bench serve` from its repetitions: each figure's median and spread, and
+// the efficiency figures, computed within each repetition (raw and served ran back to back on the
+// same cores) before their median is taken.
+
+import { type Spread, spreadOf } from './serve-cpu.js';
+import type { ServedRun } from './serve-load.js';
+import type { RawRun } from './serve-raw.js';
+
+export interface ServeRep {
+  raw: { batch32: RawRun; batch1: RawRun };
+  batching: ServedRun;
+  noBatching: ServedRun;
+}
+
+export interface ServedSummary {
+  throughputPerSec: Spread;
+  throughputPerServerCorePerSec: Spread;
+  /** The server process's CPU time (all threads, /proc) per answered request. */
+  serverCpuUsPerRequest: Spread | null;
+  /** Of which the server's main thread (the serving stack without the inference). */
+  serverMainThreadCpuUsPerRequest: Spread | null;
+  /** The kernel's share of the two above (system time). */
+  serverSystemCpuUsPerRequest: Spread | null;
+  serverMainThreadSystemCpuUsPerRequest: Spread | null;
+  agentsCpuUsPerRequest: Spread;
+  latencyMs: { p50: Spread; p99: Spread };
+  meanBatchSize: Spread | null;
+  answered: number;
+  errors: number;
+}
+
+const spreadOrNull = (values: readonly (number | null)[]): Spread | null =>
+  values.every((v): v is number => v !== null) ? spreadOf(values) : null;
+
+export function summarizeServed(runs: readonly ServedRun[], serverCores: number): ServedSummary {
+  return {
+    throughputPerSec: spreadOf(runs.map((r) => r.throughputPerSec)),
+    throughputPerServerCorePerSec: spreadOf(runs.map((r) => r.throughputPerSec / serverCores)),
+    serverCpuUsPerRequest: spreadOrNull(runs.map((r) => r.cpuUsPerRequest.server)),
+    serverMainThreadCpuUsPerRequest: spreadOrNull(runs.map((r) => r.cpuUsPerRequest.serverMainThread)),
+    serverSystemCpuUsPerRequest: spreadOrNull(runs.map((r) => r.systemCpuUsPerRequest.server)),
+    serverMainThreadSystemCpuUsPerRequest: spreadOrNull(
+      runs.map((r) => r.systemCpuUsPerRequest.serverMainThread),
+    ),
+    agentsCpuUsPerRequest: spreadOf(runs.map((r) => r.cpuUsPerRequest.agents)),
+    latencyMs: {
+      p50: spreadOf(runs.map((r) => r.latencyMs.p50)),
+      p99: spreadOf(runs.map((r) => r.latencyMs.p99)),
+    },
+    meanBatchSize: spreadOrNull(runs.map((r) => r.meanBatchSize)),
+    answered: runs.reduce((n, r) => n + r.answered, 0),
+    errors: runs.reduce((n, r) => n + r.errors, 0),
+  };
+}
+
+export function summarizeRaw(runs: readonly RawRun[], cores: number) {
+  return {
+    batch: runs[0]!.batch,
+    throughputPerSec: spreadOf(runs.map((r) => r.throughputPerSec)),
+    throughputPerCorePerSec: spreadOf(runs.map((r) => r.throughputPerSec / cores)),
+    cpuUsPerInference: spreadOf(runs.map((r) => r.cpuUsPerInference)),
+  };
+}
+
+/**
+ * Per repetition, then median and spread: the server's CPU per answered request minus the raw
+ * tail's CPU per inference (µs, batching on), and the served rate over the raw batch-32 rate on the
+ * same cores (so also per server core).
+ */
+export function efficiencyOf(reps: readonly ServeRep[]) {
+  const overhead = reps.map((r) =>
+    r.batching.cpuUsPerRequest.server === null
+      ? null
+      : r.batching.cpuUsPerRequest.server - r.raw.batch32.cpuUsPerInference,
+  );
+  return {
+    serverCpuOverRawUs: spreadOrNull(overhead),
+    servedOverRaw: spreadOf(reps.map((r) => r.batching.throughputPerSec / r.raw.batch32.throughputPerSec)),
+    batchingSpeedup: spreadOf(reps.map((r) => r.batching.throughputPerSec / r.noBatching.throughputPerSec)),
+  };
+}
