@@ -21,6 +21,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from cleave_train.memory import use_training_malloc  # noqa: E402
+
+use_training_malloc()
+
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
