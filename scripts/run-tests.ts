@@ -12,7 +12,7 @@
 // - Each file is bounded by CLEAVE_TEST_TIMEOUT_MS (default 10 min): one that runs past it fails.
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { type FileResult, findTests, isExclusive, runFile, summary } from './test-files.js';
+import { type FileResult, findTests, isExclusive, isLight, runFile, summary } from './test-files.js';
 
 const root = join(import.meta.dirname, '..');
 const unitRoots = ['services', 'edge-agent', 'cloud-server', 'bench', 'cli', 'scripts'];
@@ -38,7 +38,8 @@ if (files.length === 0) {
 const ci = process.env.CI === 'true' || !process.stdout.isTTY;
 const timeoutMs = Number(process.env.CLEAVE_TEST_TIMEOUT_MS ?? 600_000);
 const exclusive = files.filter((f) => isExclusive(join(root, f)));
-const shared = files.filter((f) => !exclusive.includes(f));
+const light = jobs > 1 ? files.filter((f) => !exclusive.includes(f) && isLight(join(root, f))) : [];
+const shared = files.filter((f) => !exclusive.includes(f) && !light.includes(f));
 const started = Date.now();
 const results: FileResult[] = [];
 
@@ -51,8 +52,8 @@ async function pool(queue: string[], width: number): Promise<void> {
   await Promise.all(Array.from({ length: Math.min(width, queue.length) }, next));
 }
 
-// The exclusive files first, one at a time, then the rest side by side.
+// The exclusive files first, one at a time, then the rest side by side, the light ones in their lane.
 await pool([...exclusive], 1);
-await pool([...shared], jobs);
-console.log(summary(results, Date.now() - started, jobs));
+await Promise.all([pool([...shared], jobs), pool([...light], 1)]);
+console.log(summary(results, Date.now() - started, jobs + (light.length > 0 ? 1 : 0)));
 process.exit(results.every((r) => r.ok) ? 0 : 1);

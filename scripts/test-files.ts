@@ -40,6 +40,11 @@ export function isExclusive(path: string): boolean {
   return readFileSync(path, 'utf8').slice(0, 2000).includes('cleave-test: exclusive');
 }
 
+/** A file that mostly waits (real-time video, a browser, a scrape interval) and asserts no timing. */
+export function isLight(path: string): boolean {
+  return readFileSync(path, 'utf8').slice(0, 2000).includes('cleave-test: light');
+}
+
 /**
  * Runs one test file in its own `node --test` process and prints its whole report when it ends,
  * so that files running side by side do not interleave their output.

@@ -1,3 +1,4 @@
+// cleave-test: light (it waits on warm-ups and idle measurement; the figures are the bench's, not asserted)
 // `cleave bench --quick` (what CI runs as `npm run bench -- --quick`) end to end: every process
 // it starts, a real link emulation (netem when the kernel has it, else the in-process shaper),
 // and its results.json checked against the schema. Behaviour only: the figures are the bench's.

@@ -1,3 +1,4 @@
+// cleave-test: light (a browser waiting on a page; no timing asserted)
 // The live dashboard in headless Chromium (Debian's /usr/bin/chromium through playwright-core):
 // a tail server with the dashboard routes, a trace store on the SDK, and a real agent in the same
 // process sending 200 Fashion-MNIST test images. The page must load with no console error (its

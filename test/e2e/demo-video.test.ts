@@ -1,3 +1,4 @@
+// cleave-test: light (a clip played at its frame rate; no timing asserted)
 // `cleave demo --video`: ffmpeg makes a clip of 100 test images and it streams through the whole
 // path (ffmpeg decoding, latest-wins queue, skipping, cascade, tail server) in one command.
 import assert from 'node:assert/strict';

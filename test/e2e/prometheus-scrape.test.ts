@@ -1,3 +1,4 @@
+// cleave-test: light (it waits on Prometheus's scrape interval; no timing asserted)
 // A real Prometheus scrapes a real tail server and a real agent with the shipped scrape config
 // (deploy/prometheus/prometheus.yml, targets rewritten to this run's ports), after real inferences.
 // Also: promtool checks the config and both /metrics pages, and every query of the shipped

@@ -1,3 +1,4 @@
+// cleave-test: light (200 images × 333 ms of video in real time; no timing asserted)
 // Must show (#21): `cleave agent` with three real stream sources at once (a video file, an RTSP
 // feed published by an ffmpeg camera, HTTP MJPEG), on a clip that ffmpeg makes here from 200
 // Fashion-MNIST test images, each held for 10 frames at 30 fps and played in real time.
