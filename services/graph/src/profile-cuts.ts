@@ -5,15 +5,19 @@
 import { createHash } from 'node:crypto';
 import { FLOAT32_BITS } from '@cleave/codec';
 import { stackBatch } from '@cleave/models';
-import { cutModel, probeModel } from './cut-graph.js';
+import { type CutModels, cutModel, probeModel } from './cut-graph.js';
 import { type CutPoint, validCutPoints } from './cut-points.js';
 import { CodeHistogram, RangeObserver, TABLE_PRECISION_BITS, ValueHistogram } from './feature-stats.js';
 import { type GraphIndex, nodesNeeded } from './graph-index.js';
 import { macNodes, sumMacs } from './macs.js';
 import { openModels } from './model-runner.js';
+import { encodeOnnxModel } from './onnx-proto.js';
 import { probeShapes } from './shape-probe.js';
 import { codecFor } from './split-calibration.js';
 import { checkFeatureShape } from './split-errors.js';
+
+/** ONNX bytes of cut heads and tails loaded into one worker at a time. */
+const GROUP_BYTES = 128 * 2 ** 20;
 
 export interface CutProfile {
   cut: CutPoint;
@@ -152,17 +156,40 @@ export async function profileCuts(
   });
 
   const x = { [index.inputName]: { data: samples[0]!, dims: [1, ...inputDims] } };
-  for (const p of sendable) {
-    const models = cutModel(index, p.cut.tensor, { input: inputDims, features: p.featureDims, logits });
-    const runner = await openModels({ head: models.head, tail: models.tail });
+  // The cuts' heads and tails are timed one at a time, in sessions that a group of cuts loads into
+  // one worker (starting a worker costs more than timing a small cut), up to GROUP_BYTES of ONNX.
+  let group: Array<{ p: CutProfile; models: CutModels; head: Uint8Array; tail: Uint8Array }> = [];
+  let groupBytes = 0;
+  const timeGroup = async () => {
+    const runner = await openModels(
+      Object.fromEntries(
+        group.flatMap((g, k) => [
+          [`head${k}`, g.head],
+          [`tail${k}`, g.tail],
+        ]),
+      ),
+    );
     try {
-      p.headMs = await runner.time('head', x, repeats);
-      const features = (await runner.run('head', x))[models.names.features]!;
-      p.tailMs = await runner.time('tail', { [models.names.features]: features }, repeats);
+      for (const [k, { p, models }] of group.entries()) {
+        p.headMs = await runner.time(`head${k}`, x, repeats);
+        const features = (await runner.run(`head${k}`, x))[models.names.features]!;
+        p.tailMs = await runner.time(`tail${k}`, { [models.names.features]: features }, repeats);
+      }
     } finally {
       await runner.close();
     }
+    group = [];
+    groupBytes = 0;
+  };
+  for (const p of sendable) {
+    const models = cutModel(index, p.cut.tensor, { input: inputDims, features: p.featureDims, logits });
+    const head = encodeOnnxModel(models.head);
+    const tail = encodeOnnxModel(models.tail);
+    if (group.length > 0 && groupBytes + head.byteLength + tail.byteLength > GROUP_BYTES) await timeGroup();
+    group.push({ p, models, head, tail });
+    groupBytes += head.byteLength + tail.byteLength;
   }
+  if (group.length > 0) await timeGroup();
   const full = await openModels({ full: probeModel(index, inputDims, []) });
   let fullMs: number;
   try {
