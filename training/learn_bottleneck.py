@@ -69,6 +69,8 @@ def main():
     ap.add_argument("--target-bytes", type=float)
     ap.add_argument("--epochs", type=int)
     ap.add_argument("--rate-weight", type=float, default=0.0)
+    ap.add_argument("--tune-tail", action="store_true",
+                    help="stage 2 also fine-tunes the tail's weights, distilled from the full model (no labels)")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
@@ -130,23 +132,29 @@ def main():
     if ckpt and ckpt.get("shape") != shape.to_json():
         emit("note", message="the checkpoint is for another bottleneck shape; starting afresh")
         ckpt = None
+    if ckpt and ckpt.get("tuneTail", False) != args.tune_tail:
+        emit("note", message="the checkpoint was made " + ("without" if args.tune_tail else "with") +
+             " --tune-tail; starting afresh")
+        ckpt = None
     epochs = epochs_for(len(train_idx), args.quick, args.epochs)
     emit("shape", shape=shape.to_json(), codeDims=shape.code_dims(), packedBytes=shape.packed_bytes(), epochs=epochs,
          train=len(train_idx), heldOut=len(held_idx))
 
     def save(state):
         state["shape"] = shape.to_json()
+        state["tuneTail"] = args.tune_tail
         torch.save(state, ckpt_path + ".tmp")
         os.replace(ckpt_path + ".tmp", ckpt_path)
 
     torch.manual_seed(args.seed + 1)
     model = learn.Bottleneck(shape).to(device)
     t0 = time.time()
-    plan = {**epochs, "seed": args.seed, "rate_weight": args.rate_weight, "save": save}
+    plan = {**epochs, "seed": args.seed, "rate_weight": args.rate_weight, "tune_tail": args.tune_tail, "save": save}
     ev = learn.train(model, tail, feats, logits, train_idx, held_idx, plan, ckpt, device)
     seconds["train"] = round(time.time() - t0, 1)
     learned_head, learned_tail = splice.export_bundle_models(
-        model, os.path.join(work, "head.onnx"), os.path.join(work, "tail.onnx"), io, device)
+        model, os.path.join(work, "head.onnx"), os.path.join(work, "tail.onnx"), io, device,
+        tail if args.tune_tail else None)
     import onnx
     onnx.save(learned_head, os.path.join(work, "learned-head.onnx"))
     onnx.save(learned_tail, os.path.join(work, "learned-tail.onnx"))
@@ -160,7 +168,7 @@ def main():
         "labels": ev["labels"].tolist(), "fullLabels": ev["fullLabels"].tolist(),
         "agreement": ev["agreement"], "shannonBytes": ev["shannonBytes"],
         "estimatedPayloadBytes": learn.estimated_payload(ev["shannonBytes"]),
-        "epochs": epochs, "rateWeight": args.rate_weight, "history": ev["history"], "search": search,
+        "epochs": epochs, "rateWeight": args.rate_weight, "tuneTail": args.tune_tail, "history": ev["history"], "search": search,
         "seconds": seconds, "device": args.device, "threads": args.threads, "quick": args.quick,
         "torch": torch.__version__,
         "macs": {"encoder": count_macs(model.encoder.cpu(), torch.zeros(1, *shape.features)),

@@ -23,6 +23,8 @@ measure agreement. The bundle's frames carry the bottleneck instead of the cut t
                        payload (entropy-coded bytes, without the frame header) is at most N
   --epochs E           stage-2 epochs (stage 1 gets half); default from the number of inputs
   --rate-weight W      add W × estimated payload bytes to the stage-2 loss (default 0)
+  --tune-tail          stage 2 also fine-tunes the tail's weights, still distilled from the model's
+                       own outputs (no labels); the bundle's tail.onnx keeps its nodes, new weights
   --device cpu|cuda    where PyTorch trains (default cpu)
   --quick              at most 4,000 inputs and 3 + 8 epochs: a short run (CI)
   --resume             continue from the checkpoint a stopped run left in OUT.learn/
@@ -37,6 +39,7 @@ export const LEARN_OPTIONS = {
   'target-bytes': { type: 'string' },
   epochs: { type: 'string' },
   'rate-weight': { type: 'string' },
+  'tune-tail': { type: 'boolean' },
   device: { type: 'string' },
   quick: { type: 'boolean' },
   resume: { type: 'boolean' },
@@ -98,6 +101,7 @@ export async function splitLearn(path: string, at: string, out: string, values: 
       ...(targetBytes !== undefined ? { targetBytes } : {}),
       ...(epochs !== undefined ? { epochs } : {}),
       ...(rateWeight !== undefined ? { rateWeight } : {}),
+      ...(values['tune-tail'] ? { tuneTail: true } : {}),
       ...(values.quick ? { quick: true } : {}),
       ...(values.resume ? { resume: true } : {}),
       ...(typeof values.name === 'string' ? { name: values.name } : {}),
@@ -117,7 +121,7 @@ export async function splitLearn(path: string, at: string, out: string, values: 
       [
         `wrote ${out}: bundle ${b.name}@${b.version} (${r.seconds.toFixed(1)} s; training ${t.seconds.total.toFixed(1)} s on ${t.device})`,
         `  cut         ${r.cut.tensor} (${r.cut.op}), features [${r.featureDims.join(', ')}]`,
-        `  bottleneck  [${t.codeDims.join(', ')}] at ${t.bits} bits, learned on ${t.train} inputs (${t.epochs.stage1} + ${t.epochs.stage2} epochs)`,
+        `  bottleneck  [${t.codeDims.join(', ')}] at ${t.bits} bits, learned on ${t.train} inputs (${t.epochs.stage1} + ${t.epochs.stage2} epochs${t.tuneTail ? '; tail fine-tuned' : ''})`,
         ...(t.search
           ? [
               `  search      ${t.search.probes.map((p) => `${p.channels}ch×${p.bits}b ${pct(p.agreement)} ~${p.estimatedPayloadBytes.toFixed(1)} B`).join('; ')}`,

@@ -1,10 +1,11 @@
 // Must-shows of `cleave split --learn` on a model trained here (test/fixtures/train_small_resnet.py:
 // a small residual CNN trained on 12,000 labelled Fashion-MNIST images, 89.5% on its test sample;
 // never random weights), cut after its second stage (32×14×14), as the issue's probe cut; the
-// bottleneck (16×7×7 at 4 bits) learns from 12,000 unlabelled training images:
+// bottleneck (16×7×7 at 4 bits, tail fine-tuned: --tune-tail) learns from 12,000 unlabelled
+// training images:
 //  - on 1,000 test images nothing here trained on, the learned bundle's frames are ≥ 10× smaller
 //    than `cleave split --bits 8` at the same cut, and its top-1 agrees with the full model on ≥ 97%
-//    (the issue asks 98%: measured 97.9–98.5% here);
+//    (the issue asks 98%: measured 97.3–98.2% here, tail frozen or tuned, at 4 to 8 bits);
 //  - `cleave serve` + the agent give the trainer's own held-out labels for ≥ 99.9% of its inputs;
 //  - `--quick` runs here (CI), Ctrl-C leaves a checkpoint and `--resume` finishes from it;
 //  - each bad input gets an error naming the problem and the fix, and leaves no bundle behind.
@@ -113,6 +114,9 @@ describe('byom - cleave split --learn on a model trained here', { timeout: 900_0
         '--learn',
         '--channels',
         '16',
+        // The tail fine-tuned too: the serve + agent case below then checks that the tuned
+        // weights reach the bundle's tail.onnx (the trainer's labels come from them).
+        '--tune-tail',
         '--json',
         join(dir, 'learn.json'),
         '--out',
@@ -128,7 +132,7 @@ describe('byom - cleave split --learn on a model trained here', { timeout: 900_0
     const line = `plain 8-bit ${p.meanFrameBytes.toFixed(1)} B (${(p.agreement * 100).toFixed(2)}%), learned ${l.meanFrameBytes.toFixed(1)} B (${(l.agreement * 100).toFixed(2)}%), ${(p.meanFrameBytes / l.meanFrameBytes).toFixed(1)}× smaller`;
     process.stdout.write(`# ${line}\n`);
     assert.ok(l.meanFrameBytes * 10 <= p.meanFrameBytes, line);
-    // The issue's goal is 98%; runs here measured 97.9–98.5% (docs/bring-your-own-model.md), so
+    // The issue's goal is 98%; runs here measured 97.3–98.2% (docs/bring-your-own-model.md), so
     // the test holds the level reached, not the goal: see the session note.
     assert.ok(l.agreement >= 0.97, line);
   });

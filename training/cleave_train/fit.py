@@ -30,7 +30,7 @@ def batches(n, bs, shuffle, gen=None):
 def cosine_lr(opt, base, step, total, warmup=100):
     lr = base * min(1.0, (step + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(step, total) / total))
     for g in opt.param_groups:
-        g["lr"] = lr
+        g["lr"] = lr * g.get("scale", 1.0)
 
 
 def train_classifier(model, x, y, epochs, lr=0.05, bs=128, weights=None, aug=True, name="model"):

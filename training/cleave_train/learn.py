@@ -7,9 +7,10 @@ distillation, generalised to any cut):
   the quantiser's per-channel ranges are calibrated half-way, and quantisation-aware training
   (straight-through estimator, quant.FakeQuant) is on from then;
 - stage 2: encoder + decoder are distilled from the full model's logits through the user's
-  frozen tail (KL at T = 2, plus cross-entropy on the full model's own top-1), with an optional
-  rate term (bottleneck.soft_rate_bits); what is evaluated and exported is the moving average
-  of the stage-2 weights;
+  tail (KL at T = 2, plus cross-entropy on the full model's own top-1), with an optional
+  rate term (bottleneck.soft_rate_bits); the tail is frozen, or with --tune-tail its weights
+  fine-tune too (at a quarter of the rate), still from the full model's logits only; what is
+  evaluated and exported is the moving average of the stage-2 weights;
 - one input in ten (by position) is held out: it never trains, and the per-channel entropy tables
   and the reported agreement are measured on it.
 
@@ -34,6 +35,7 @@ HOLDOUT_EVERY = 10
 PRECISION_BITS = 12
 BATCH = 64
 LR = (2e-3, 2e-3)
+TAIL_LR_SCALE = 0.25
 
 
 def emit(event, **fields):
@@ -136,16 +138,29 @@ def ema_update(ema, model, decay=EMA_DECAY):
     ema.quant.enabled = model.quant.enabled
 
 
+@torch.no_grad()
+def ema_update_tail(ema_tail, tail, decay=EMA_DECAY):
+    for pe, p in zip(ema_tail.weight_parameters(), tail.weight_parameters()):
+        pe.mul_(decay).add_(p.detach(), alpha=1 - decay)
+
+
 def train(model, tail, feats, logits, train_idx, held_idx, plan, ckpt, device, label="train"):
     """Runs the two stages from wherever `ckpt` (a dict or None) left off; calls plan['save'] after
-    every epoch with the state to resume from. Returns the held-out evaluation of the result."""
+    every epoch with the state to resume from. Returns the held-out evaluation of the result.
+
+    With plan['tune_tail'], stage 2 also fine-tunes the tail's weights (tail.weight_parameters(),
+    at TAIL_LR_SCALE of the bottleneck's rate), still distilled from the full model's logits only:
+    BottleFit's and Entropic Student's stage 2, without labels. `tail` is changed in place."""
     e1, e2, rate_weight = plan["stage1"], plan["stage2"], plan.get("rate_weight", 0.0)
+    tail_params = tail.weight_parameters() if plan.get("tune_tail") else []
     var = float(feats[train_idx[:4000]].float().var())
     gen = torch.Generator().manual_seed(plan["seed"])
     state = {"stage": 1, "epoch": 0, "history": []}
     if ckpt:
         model.load_state_dict(ckpt["model"])
         model.quant.enabled = ckpt["quant_enabled"]
+        if tail_params and ckpt.get("tail"):
+            tail.load_state_dict(ckpt["tail"])
         state = {k: ckpt[k] for k in ("stage", "epoch", "history")}
         gen.set_state(ckpt["generator"])
     steps_per_epoch = math.ceil(len(train_idx) / BATCH)
@@ -154,15 +169,22 @@ def train(model, tail, feats, logits, train_idx, held_idx, plan, ckpt, device, l
             continue
         params = list(model.encoder.parameters()) + list(model.decoder.parameters())
         base = LR[0] if stage == 1 else LR[1]
-        opt = torch.optim.Adam(params, lr=base)
+        tuned = tail_params if stage == 2 else []
+        for p in tuned:
+            p.requires_grad_(True)
+        opt = torch.optim.Adam([{"params": params}] + ([{"params": tuned, "scale": TAIL_LR_SCALE}] if tuned else []),
+                               lr=base)
         if ckpt and ckpt.get("optimiser") and ckpt["stage"] == stage:
             opt.load_state_dict(ckpt["optimiser"])
         if stage == 2 and state["epoch"] == 0:
             calibrate(model, feats, train_idx)
         ema = copy.deepcopy(model) if stage == 2 else model
+        ema_tail = copy.deepcopy(tail) if tuned else tail
         if stage == 2 and ckpt and ckpt.get("ema") and ckpt["stage"] == 2:
             ema.load_state_dict(ckpt["ema"])
             ema.quant.enabled = True
+            if tuned and ckpt.get("ema_tail"):
+                ema_tail.load_state_dict(ckpt["ema_tail"])
         total = epochs * steps_per_epoch
         for epoch in range(state["epoch"], epochs):
             model.train()
@@ -189,15 +211,17 @@ def train(model, tail, feats, logits, train_idx, held_idx, plan, ckpt, device, l
                     raise FloatingPointError(f"stage {stage} loss is {float(loss)} at step {step}")
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
-                torch.nn.utils.clip_grad_norm_(params, 5.0)
+                torch.nn.utils.clip_grad_norm_(params + tuned, 5.0)
                 opt.step()
                 if ema is not model:
                     ema_update(ema, model)
+                if ema_tail is not tail:
+                    ema_update_tail(ema_tail, tail)
                 loss_sum += float(loss) * len(sel)
                 seen += len(sel)
             if not model.quant.enabled:
                 calibrate(model, feats, train_idx)
-            ev = evaluate(ema, tail, feats, logits, held_idx)
+            ev = evaluate(ema, ema_tail, feats, logits, held_idx)
             record = {"label": label, "stage": stage, "epoch": epoch + 1, "of": epochs, "loss": loss_sum / seen,
                       "agreement": ev["agreement"], "bytes": ev["shannonBytes"],
                       "seconds": round(time.time() - t0, 1)}
@@ -209,10 +233,15 @@ def train(model, tail, feats, logits, train_idx, held_idx, plan, ckpt, device, l
             plan["save"]({"model": model.state_dict(), "quant_enabled": model.quant.enabled,
                           "stage": stage, "epoch": epoch + 1, "history": state["history"],
                           "optimiser": opt.state_dict(), "generator": gen.get_state(),
-                          **({"ema": ema.state_dict()} if ema is not model else {})})
+                          **({"ema": ema.state_dict()} if ema is not model else {}),
+                          **({"tail": tail.state_dict(), "ema_tail": ema_tail.state_dict()} if tuned else {})})
             emit("epoch", **record)
         if ema is not model:
             model.load_state_dict(ema.state_dict())
+        if ema_tail is not tail:
+            tail.load_state_dict(ema_tail.state_dict())
+        for p in tuned:
+            p.requires_grad_(False)
         state = {"stage": stage + 1, "epoch": 0, "history": state["history"]}
         ckpt = None
     ev = evaluate(model, tail, feats, logits, held_idx)

@@ -293,6 +293,9 @@ def _attr_text(v):
     return v.decode() if isinstance(v, bytes) else v
 
 
+WEIGHTED_OPS = ("Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization")
+
+
 class OnnxModule(nn.Module):
     """An ONNX graph as a torch module. forward(*inputs) takes the graph's non-initializer inputs
     in order and returns its outputs (a tensor, or a tuple when there are several)."""
@@ -323,6 +326,30 @@ class OnnxModule(nn.Module):
                 self.consts[node.output[0]] = constant_value(attrs)
                 continue
             self.steps.append((node, attrs))
+
+    def weight_names(self):
+        """The float initializers that are a layer's weights or biases (Conv, ConvTranspose, Gemm,
+        MatMul, and BatchNormalization's scale and bias): what `--tune-tail` fine-tunes. Scalars
+        that are arithmetic (HardSwish's 3 and 6, a Div's divisor) and running statistics stay."""
+        names = []
+        for node, _attrs in self.steps:
+            slots = (1, 2) if node.op_type in WEIGHTED_OPS else ()
+            for i in slots:
+                if i < len(node.input) and node.input[i] in self._slot and node.input[i] not in names:
+                    names.append(node.input[i])
+        return names
+
+    def weight_parameters(self):
+        return [self.params[self._slot[n]] for n in self.weight_names()]
+
+    def write_weights(self, model):
+        """`model` (the ONNX graph this module came from) with its weight initializers replaced by
+        this module's current values, in place; every node stays as it was."""
+        for t in model.graph.initializer:
+            if t.name in self._slot:
+                value = self.params[self._slot[t.name]].detach().cpu().numpy()
+                t.CopyFrom(numpy_helper.from_array(value.astype(numpy_helper.to_array(t).dtype), t.name))
+        return model
 
     def forward(self, *inputs):
         env = dict(self.consts)

@@ -4,6 +4,8 @@ nodes exactly as it was and only gains the bottleneck:
 
     head.onnx: input -> [user's head] -> cut features -> [encoder] -> `bottleneck`
     tail.onnx: `bottleneck` -> [decoder] -> cut features -> [user's tail] -> logits
+
+With --tune-tail the tail's weight initializers carry their fine-tuned values; its nodes do not change.
 """
 import io
 
@@ -89,9 +91,12 @@ def splice_tail(tail, decoder, features, logits, code_dims, classes):
     return _model_like(tail, graph, ai_onnx_opset(decoder))
 
 
-def export_bundle_models(model, head_path, tail_path, io_names, device):
-    """Writes the learned head.onnx and tail.onnx next to each other; returns their paths."""
+def export_bundle_models(model, head_path, tail_path, io_names, device, tuned_tail=None):
+    """The learned head and tail ONNX models. `tuned_tail` (an onnx_torch.OnnxModule of the tail,
+    from --tune-tail) gives the tail's weights new values; its nodes stay the user's."""
     head, tail = onnx.load(head_path), onnx.load(tail_path)
+    if tuned_tail is not None:
+        tuned_tail.write_weights(tail)
     opset = ai_onnx_opset(head)
     shape = model.shape
     code_dims = shape.code_dims()

@@ -44,6 +44,8 @@ export interface LearnOptions extends CutBundleOptions {
   epochs?: number;
   /** Weight of the rate term (bytes) in the stage-2 loss; 0 (default) leaves it out. */
   rateWeight?: number;
+  /** Stage 2 also fine-tunes the tail's weights, distilled from the full model's logits (no labels). */
+  tuneTail?: boolean;
   quick?: boolean;
   device?: 'cpu' | 'cuda';
   resume?: boolean;
@@ -79,6 +81,7 @@ export interface TrainerResult {
   device: string;
   quick: boolean;
   rateWeight: number;
+  tuneTail: boolean;
 }
 
 export interface LearnResult {
@@ -128,6 +131,7 @@ function trainerArgs(o: LearnOptions, work: string, plan: BottleneckPlan): strin
   add('--target-bytes', o.targetBytes);
   add('--epochs', o.epochs);
   add('--rate-weight', o.rateWeight);
+  if (o.tuneTail) args.push('--tune-tail');
   if (o.quick) args.push('--quick');
   if (o.resume) args.push('--resume');
   return args;
@@ -273,7 +277,7 @@ function learnedManifest(
     calibration: {
       split: 'held-out tenth',
       samples: t.heldOut.length,
-      method: `cleave split --learn: label-free BottleFit (stage 1: encoder + decoder reconstruct the cut's features, ${t.epochs.stage1} epochs; stage 2: distilled from full.onnx's own logits through the frozen tail, ${t.epochs.stage2} epochs; quantisation-aware at ${t.bits} bits); ranges from the training inputs, per-channel frequency tables from every 10th input, which never trained`,
+      method: `cleave split --learn: label-free BottleFit (stage 1: encoder + decoder reconstruct the cut's features, ${t.epochs.stage1} epochs; stage 2: distilled from full.onnx's own logits through the ${t.tuneTail ? 'tail, whose weights it fine-tunes' : 'frozen tail'}, ${t.epochs.stage2} epochs; quantisation-aware at ${t.bits} bits); ranges from the training inputs, per-channel frequency tables from every 10th input, which never trained`,
       source: o.calib.description,
       cut: cut.tensor,
       model: source,
@@ -284,6 +288,7 @@ function learnedManifest(
       trainSeconds: t.seconds.total,
       ...(o.targetBytes !== undefined ? { targetBytes: o.targetBytes } : {}),
       ...(t.rateWeight > 0 ? { rateWeight: t.rateWeight } : {}),
+      ...(t.tuneTail ? { tail: 'fine-tuned by distillation from full.onnx (--tune-tail)' } : {}),
     },
     metrics: {
       evaluatedOn: `the ${m.samples} held-out inputs of ${o.calib.description} (every 10th; never trained on); accuracy = top-1 agreement with full.onnx, no labels`,
