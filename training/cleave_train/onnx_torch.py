@@ -343,10 +343,12 @@ class OnnxModule(nn.Module):
         return [self.params[self._slot[n]] for n in self.weight_names()]
 
     def write_weights(self, model):
-        """`model` (the ONNX graph this module came from) with its weight initializers replaced by
-        this module's current values, in place; every node stays as it was."""
+        """`model` (the ONNX graph this module came from) with the initializers of weight_names()
+        replaced by this module's current values, in place; every other initializer and every node
+        stays byte for byte as it was."""
+        tuned = set(self.weight_names())
         for t in model.graph.initializer:
-            if t.name in self._slot:
+            if t.name in tuned:
                 value = self.params[self._slot[t.name]].detach().cpu().numpy()
                 t.CopyFrom(numpy_helper.from_array(value.astype(numpy_helper.to_array(t).dtype), t.name))
         return model
