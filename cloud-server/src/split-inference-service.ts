@@ -29,6 +29,7 @@ import type { ModelRegistry, ServedModel } from './model-registry.js';
 import { recordFailure, recordOutcome, recordResult } from './server-metrics.js';
 import { type RequestSpan, requestContext, startRequestSpan, startStreamSpan } from './server-tracing.js';
 import { ServingError, ServingErrorCode } from './serving-errors.js';
+import { answerWriter } from './stream-writer.js';
 import { type DeclaredModel, inferFrame, MODEL_METADATA_KEY, parseDeclaredModel } from './tail-inference.js';
 
 const INFER_METHOD = 'cleave.v1.SplitInference/Infer';
@@ -164,6 +165,7 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
       const logId = (req: InferRequest__Output) =>
         isCompact(req) && defaults.tag ? `${defaults.tag}/${req.id}` : streamKeyOf(req);
       state.streams.add(call);
+      const writer = answerWriter(call);
       const finish = () => {
         if (halfClosed && pending.size === 0 && !cancelled) {
           state.streams.delete(call);
@@ -183,10 +185,10 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
         });
         // Backpressure: stop reading requests until the transport takes what we wrote (one
         // 'drain' listener at a time, however many writes come back false meanwhile).
-        if (!call.write(res) && !awaitingDrain) {
+        if (!writer.write(res) && !awaitingDrain) {
           awaitingDrain = true;
           call.pause();
-          call.once('drain', () => {
+          writer.onceDrained(() => {
             awaitingDrain = false;
             call.resume();
           });

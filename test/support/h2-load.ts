@@ -20,6 +20,9 @@ export interface H2Load {
   readonly outcomes: H2Outcome[];
   /** Resolves once every sent request is answered, or rejects after timeoutMs. */
   settle(timeoutMs: number): Promise<void>;
+  /** Stops reading answers (the HTTP/2 window then fills and the server must hold back). */
+  pauseReading(): void;
+  resumeReading(): void;
   close(): void;
 }
 
@@ -101,6 +104,8 @@ export async function openH2Load(options: {
         await new Promise((r) => setTimeout(r, 20));
       }
     },
+    pauseReading: () => stream.pause(),
+    resumeReading: () => stream.resume(),
     close() {
       stream.close();
       session.close();
