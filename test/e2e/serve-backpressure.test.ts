@@ -9,18 +9,10 @@ import { startServeProcess } from '@cleave/cli/serve-process';
 import { loadBundle } from '@cleave/models';
 import { status } from '@grpc/grpc-js';
 import { openH2Load } from '../support/h2-load.js';
+import { serverMetricSum } from '../support/server-metric.js';
 import { DEFAULT_BUNDLE, MODELS_DIR } from '../support/shipped-bundles.js';
 
 const REQUESTS = 50_000;
-
-/** Requests the server has finished, any outcome, from its Prometheus endpoint. */
-async function finished(httpPort: number): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith('cleave_server_requests_total'))
-    .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
-}
 
 describe('serve - backpressure from a client that does not read', { timeout: 120_000 }, () => {
   it('serve - the server holds back while answers are unread, then answers each request once', {
@@ -49,11 +41,11 @@ describe('serve - backpressure from a client that does not read', { timeout: 120
       }
       // Let the server run what it took, then check it took no more.
       let before = -1;
-      let now = await finished(server.httpPort!);
+      let now = await serverMetricSum(server.httpPort!, 'cleave_server_requests_total');
       while (now !== before) {
         await new Promise((r) => setTimeout(r, 1500));
         before = now;
-        now = await finished(server.httpPort!);
+        now = await serverMetricSum(server.httpPort!, 'cleave_server_requests_total');
       }
       assert.ok(now > 0, 'the server answered some requests before the client stopped reading');
       assert.ok(

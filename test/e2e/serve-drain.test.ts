@@ -11,16 +11,8 @@ import { describe, it } from 'node:test';
 import { startServeProcess } from '@cleave/cli/serve-process';
 import { imageAt, loadFashionMnist } from '@cleave/dataset';
 import { type Agent, createAgent } from '@cleave/edge-agent';
+import { serverMetricSum } from '../support/server-metric.js';
 import { DEFAULT_BUNDLE, MODELS_DIR } from '../support/shipped-bundles.js';
-
-/** Requests waiting in the server's batch queues, from its Prometheus endpoint. */
-async function queued(httpPort: number): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith('cleave_server_queue_depth'))
-    .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
-}
 
 describe('serve - drain on SIGTERM', { timeout: 120_000 }, () => {
   it('serve - in-flight requests finish, every request is answered once, exit code 0', {
@@ -67,7 +59,7 @@ describe('serve - drain on SIGTERM', { timeout: 120_000 }, () => {
       });
       let held = 0;
       while (!settled && held === 0) {
-        held = await queued(server.httpPort!);
+        held = await serverMetricSum(server.httpPort!, 'cleave_server_queue_depth');
         if (held === 0) await new Promise((r) => setTimeout(r, 10));
       }
       assert.ok(held > 0, 'the server held requests at some point before they were all answered');
