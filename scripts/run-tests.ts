@@ -10,6 +10,7 @@
 // - The spec reporter in a terminal; TAP on stdout and one JUnit file per test file under
 //   test-results/ when CI is set or stdout is not a terminal.
 // - Each file is bounded by CLEAVE_TEST_TIMEOUT_MS (default 10 min): one that runs past it fails.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { type FileResult, findTests, isExclusive, isLight, runFile, summary } from './test-files.js';
@@ -56,4 +57,14 @@ async function pool(queue: string[], width: number): Promise<void> {
 await pool([...exclusive], 1);
 await Promise.all([pool([...shared], jobs), pool([...light], 1)]);
 console.log(summary(results, Date.now() - started, jobs + (light.length > 0 ? 1 : 0)));
+// Every file's time, for comparing runs (the summary above shows only the slowest).
+mkdirSync(join(root, 'test-results'), { recursive: true });
+writeFileSync(
+  join(root, 'test-results', 'times.json'),
+  `${JSON.stringify(
+    results.map(({ file, ok, ms, cpuS }) => ({ file, ok, seconds: ms / 1000, cpuSeconds: cpuS ?? null })),
+    null,
+    1,
+  )}\n`,
+);
 process.exit(results.every((r) => r.ok) ? 0 : 1);

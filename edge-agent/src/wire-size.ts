@@ -13,8 +13,9 @@ export { IP_TCP_HEADER_BYTES };
 /**
  * The bytes one message costs at the socket, IP and TCP headers included: the message, its DATA
  * frame header and one segment's headers. That is what `cleave bench wire` counts per offload
- * through its proxy (docs/wire-format.md, "Bytes at the socket": one DATA frame and about one
- * segment per message each way); the radio model charges these bytes.
+ * through its proxy for a lone request (docs/wire-format.md, "Bytes at the socket"); the radio
+ * model charges these bytes. With many requests in flight the server's answers of one turn
+ * share DATA frames and segments, so for answers this is an upper bound.
  */
 export const socketBytesOf = (messageBytes: number): number =>
   messageBytes + HTTP2_DATA_FRAME_HEADER_BYTES + IP_TCP_HEADER_BYTES;

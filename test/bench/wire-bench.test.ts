@@ -45,9 +45,14 @@ describe('bench - wire', () => {
           // One message each way per offload; every byte is a message's or HTTP/2's.
           assert.equal(d.messages, 1);
           assert.ok(Math.abs(d.bytes - d.messageBytes - d.http2Bytes) < 1e-9);
-          assert.ok(d.http2Bytes >= 9, 'a DATA frame header per message at least');
+          assert.ok(d.http2Bytes > 0 && d.dataFrames > 0);
           if (d.segments !== null) assert.ok(Math.abs(d.ipBytes! - d.bytes - 40 * d.segments) < 1e-6);
         }
+        // The agent writes each request in a DATA frame of its own; the server writes the answers
+        // of one event-loop turn together (cloud-server/src/stream-writer.ts), so with 64 in
+        // flight they share DATA frames: fewer than one frame header per answer.
+        assert.ok(row.up.dataFrames >= 1 && row.up.http2Bytes >= 9, 'a DATA frame header per request');
+        assert.ok(row.down.dataFrames < 1, `answers share DATA frames (${row.down.dataFrames} per answer)`);
         assert.ok(row.up.messageBytes > row.frameBytes);
         assert.ok(row.radioMjPerInference > 0);
       }
