@@ -46,9 +46,8 @@ export interface SessionPool {
 // Tests reach the worker slots through this map (see ./testing), the public API never does.
 export const poolSlotsForTesting = new WeakMap<SessionPool, readonly WorkerSlot[]>();
 
-const here = import.meta.url;
-const workerEntry = new URL('./session-worker-entry.mjs', here);
-const workerModule = new URL(here.endsWith('.ts') ? './session-worker.ts' : './session-worker.js', here).href;
+/** Plain JavaScript: a worker starts with no TypeScript loader (see the file's head). */
+const workerFile = new URL('./session-worker.mjs', import.meta.url);
 
 function transferList(feeds: TensorMap): ArrayBuffer[] {
   const buffers = new Set<ArrayBuffer>();
@@ -65,7 +64,6 @@ export function createSessionPool(options: SessionPoolOptions): SessionPool {
   const config = resolvePoolOptions(options);
   const keys = new Set(config.models.map((m) => m.key));
   const init: WorkerInit = {
-    module: workerModule,
     models: config.models,
     intraOpThreads: config.intraOpThreads,
     intraOpSpinning: config.intraOpSpinning,
@@ -165,7 +163,7 @@ export function createSessionPool(options: SessionPoolOptions): SessionPool {
     (_, index) => new WorkerSlot(index, events, spawnWorker),
   );
   function spawnWorker(): Worker {
-    return new Worker(workerEntry, { workerData: init, name: 'cleave-session' });
+    return new Worker(workerFile, { workerData: init, name: 'cleave-session' });
   }
   for (const slot of slots) slot.start();
 

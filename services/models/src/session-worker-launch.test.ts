@@ -15,8 +15,8 @@ async function launch(command: string, args: string[]): Promise<{ y: number[] }>
   return JSON.parse(stdout.trim().split('\n').at(-1) ?? '');
 }
 
-// Workers do not inherit a TypeScript loader on Node 20, so the pool starts them through a .mjs
-// entry that registers tsx itself. These prove both ways of starting the process work.
+// Workers do not inherit a TypeScript loader on Node 20, so the worker is plain JavaScript
+// (session-worker.mjs). These prove both ways of starting the process work.
 describe('session worker launch', () => {
   it('session worker launch - works under the tsx CLI', opts, async () => {
     assert.deepEqual((await launch(tsxBin, [script])).y, [4, 6]);

@@ -10,8 +10,6 @@ export interface WorkerModel {
 
 /** `workerData` of every session worker. */
 export interface WorkerInit {
-  /** URL of the worker module that the .mjs entry imports. */
-  module: string;
   models: WorkerModel[];
   intraOpThreads: number;
   /** ONNX Runtime's session.intra_op.allow_spinning. */

@@ -1,39 +1,54 @@
+// @ts-check
 // One session worker: loads every model of the pool, then runs its jobs one at a time, in order.
 // ONNX Runtime's run() blocks the thread it is called on, which is why it lives here.
+// Plain JavaScript (types in JSDoc, checked by tsc) so that Node starts it with no loader: workers
+// do not inherit the TypeScript loader of `tsx` or `node --import tsx` on Node 20
+// (privatenumber/tsx#354, nodejs/node#47747), and registering one in every worker cost about
+// 0.2 s of CPU per worker start.
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
-import type { TensorMap } from './tensor-batch.js';
-import type {
-  FromWorker,
-  LoadFailureCode,
-  RunRequest,
-  ToWorker,
-  WorkerInit,
-  WorkerModel,
-} from './worker-protocol.js';
 
-const port = parentPort!;
-const init = workerData as WorkerInit;
-const sessions = new Map<string, ort.InferenceSession>();
+/** @typedef {import('./tensor-batch.js').TensorMap} TensorMap */
+/** @typedef {import('./worker-protocol.js').FromWorker} FromWorker */
+/** @typedef {import('./worker-protocol.js').LoadFailureCode} LoadFailureCode */
+/** @typedef {import('./worker-protocol.js').RunRequest} RunRequest */
+/** @typedef {import('./worker-protocol.js').ToWorker} ToWorker */
+/** @typedef {import('./worker-protocol.js').WorkerInit} WorkerInit */
+/** @typedef {import('./worker-protocol.js').WorkerModel} WorkerModel */
+
+const port = /** @type {import('node:worker_threads').MessagePort} */ (parentPort);
+const init = /** @type {WorkerInit} */ (workerData);
+/** @type {Map<string, ort.InferenceSession>} */
+const sessions = new Map();
 /** Loading models (1) or jobs not yet answered: native code may be on the stack, so exiting waits. */
 let busy = 1;
 let stopping = false;
 let crashNext = false;
 
-const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
-const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
+/** @type {(message: FromWorker, transfer?: ArrayBuffer[]) => void} */
+const post = (message, transfer = []) => port.postMessage(message, transfer);
+/** @type {(error: unknown) => string} */
+const describe = (error) => (error instanceof Error ? error.message : String(error));
 
 class LoadFailure extends Error {
-  readonly code: LoadFailureCode;
-  constructor(code: LoadFailureCode, message: string) {
+  /**
+   * @param {LoadFailureCode} code
+   * @param {string} message
+   */
+  constructor(code, message) {
     super(message);
+    /** @readonly */
     this.code = code;
   }
 }
 
-async function modelSource(model: WorkerModel): Promise<string | Uint8Array> {
+/**
+ * @param {WorkerModel} model
+ * @returns {Promise<string | Uint8Array>}
+ */
+async function modelSource(model) {
   try {
     if (!(await stat(model.path)).isFile()) throw new LoadFailure('FILE_MISSING', 'not a regular file');
   } catch (error) {
@@ -50,8 +65,9 @@ async function modelSource(model: WorkerModel): Promise<string | Uint8Array> {
   return bytes;
 }
 
-async function loadModels(): Promise<void> {
-  const options: ort.InferenceSession.SessionOptions = {
+async function loadModels() {
+  /** @type {ort.InferenceSession.SessionOptions} */
+  const options = {
     intraOpNumThreads: init.intraOpThreads,
     interOpNumThreads: 1,
     // Session config entries (onnxruntime_session_options_config_keys.h), honoured by the Node binding.
@@ -77,14 +93,19 @@ async function loadModels(): Promise<void> {
   post({ type: 'ready' });
 }
 
-/** Whether the buffer behind `data` can be handed over whole, instead of copied. */
-function transferable(data: Float32Array): data is Float32Array<ArrayBuffer> {
+/**
+ * Whether the buffer behind `data` can be handed over whole, instead of copied.
+ * @param {Float32Array} data
+ * @returns {data is Float32Array<ArrayBuffer>}
+ */
+function transferable(data) {
   return (
     data.buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength
   );
 }
 
-async function run(message: RunRequest): Promise<void> {
+/** @param {RunRequest} message */
+async function run(message) {
   if (crashNext) {
     // Outside any promise chain, so it is an uncaught exception, as a real crash would be.
     setImmediate(() => {
@@ -94,17 +115,20 @@ async function run(message: RunRequest): Promise<void> {
   }
   const session = sessions.get(message.key);
   if (session === undefined) throw new Error(`no model "${message.key}" in this worker`);
-  const feeds: Record<string, ort.Tensor> = {};
+  /** @type {Record<string, ort.Tensor>} */
+  const feeds = {};
   for (const [name, tensor] of Object.entries(message.feeds)) {
     feeds[name] = new ort.Tensor('float32', tensor.data, tensor.dims);
   }
   const results = await session.run(feeds);
-  const outputs: TensorMap = {};
-  const transfer = new Set<ArrayBuffer>();
+  /** @type {TensorMap} */
+  const outputs = {};
+  /** @type {Set<ArrayBuffer>} */
+  const transfer = new Set();
   for (const [name, tensor] of Object.entries(results)) {
     if (tensor.type !== 'float32')
       throw new Error(`output "${name}" is ${tensor.type}; only float32 is supported`);
-    const data = tensor.data as Float32Array;
+    const data = /** @type {Float32Array} */ (tensor.data);
     outputs[name] = { data, dims: [...tensor.dims] };
     if (transferable(data)) transfer.add(data.buffer);
   }
@@ -112,13 +136,13 @@ async function run(message: RunRequest): Promise<void> {
 }
 
 /** Releases the sessions and ends the thread, from JavaScript, with no native call in flight. */
-async function exitWhenIdle(): Promise<void> {
+async function exitWhenIdle() {
   if (busy > 0 || !stopping) return;
   for (const session of sessions.values()) await session.release().catch(() => {});
   process.exit(0);
 }
 
-port.on('message', (message: ToWorker) => {
+port.on('message', (/** @type {ToWorker} */ message) => {
   switch (message.type) {
     case 'stop':
       stopping = true;
@@ -132,7 +156,7 @@ port.on('message', (message: ToWorker) => {
       // they run one at a time, in order.
       busy++;
       run(message)
-        .catch((error: unknown) => post({ type: 'failed', id: message.id, message: describe(error) }))
+        .catch((/** @type {unknown} */ error) => post({ type: 'failed', id: message.id, message: describe(error) }))
         .finally(() => {
           busy--;
           void exitWhenIdle();
