@@ -15,7 +15,7 @@ import { type Agent, createAgent, createStreamHub, type StreamEvent } from '@cle
 import { DEFAULT_BUNDLE, MODELS_DIR } from '../support/shipped-bundles.js';
 import { type Clip, makeClip } from '../support/stream-clip.js';
 
-const RUN_MS = 25_000;
+const RUN_MS = 15_000;
 const FPS = 30;
 
 function percentile(sorted: readonly number[], p: number): number {

@@ -1,6 +1,6 @@
-// cleave-test: light (200 images × 333 ms of video in real time; no timing asserted)
+// cleave-test: light (100 images × 333 ms of video in real time; no timing asserted)
 // Must show (#21): `cleave agent` with three real stream sources at once (a video file, an RTSP
-// feed published by an ffmpeg camera, HTTP MJPEG), on a clip that ffmpeg makes here from 200
+// feed published by an ffmpeg camera, HTTP MJPEG), on a clip that ffmpeg makes here from 100
 // Fashion-MNIST test images, each held for 10 frames at 30 fps and played in real time.
 // For each source: every distinct image is answered, with the label POST /v1/infer gives; at least
 // 85 % of frames are answered by skipping or the cache; events arrive on SSE, NATS and JSONL.
@@ -28,7 +28,7 @@ import {
   startRtspCamera,
 } from '../support/stream-clip.js';
 
-const IMAGES = 200;
+const IMAGES = 100;
 // Real time: an image lasts 333 ms, so a slow cloud round trip on a busy machine cannot skip one.
 const RATE = 1;
 const SOURCES = ['file', 'rtsp', 'mjpeg'] as const;
