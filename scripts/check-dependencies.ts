@@ -15,7 +15,7 @@ const FORBIDDEN_IN_SERVICES = ['@cleave/edge-agent', '@cleave/cloud-server'];
 const SOURCE = /\.(ts|js|mjs|cjs)$/;
 // Every way a file names a package: static and dynamic imports, re-exports, require and resolve.
 const SPECIFIER =
-  /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\brequire(?:\.resolve)?\s*\(\s*|import\.meta\.resolve\s*\(\s*)(['"])([^'"\n]+)\1/g;
+  /(?:(?<![-'"\w$.])from\s*|\bimport\s*\(\s*|\bimport\s+|\brequire(?:\.resolve)?\s*\(\s*|import\.meta\.resolve\s*\(\s*)(['"])([^'"\n]+)\1/g;
 
 interface Manifest {
   name: string;

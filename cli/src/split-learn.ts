@@ -4,7 +4,14 @@
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { LearnInterrupted, type LearnResult, learnBottleneck, SplitError } from '@cleave/graph';
+import {
+  type LabelledSet,
+  LearnInterrupted,
+  type LearnResult,
+  learnBottleneck,
+  loadLabelledSet,
+  SplitError,
+} from '@cleave/graph';
 import { learnProgress } from './learn-progress.js';
 import { type INPUT_OPTIONS, readLabels, readModelInputs } from './model-inputs.js';
 import { REPO_ROOT } from './paths.js';
@@ -28,6 +35,11 @@ measure agreement. The bundle's frames carry the bottleneck instead of the cut t
   --device cpu|cuda    where PyTorch trains (default cpu)
   --quick              at most 4,000 inputs and 3 + 8 epochs: a short run (CI)
   --resume             continue from the checkpoint a stopped run left in OUT.learn/
+  --labels-from DIR    labelled images, one subfolder per class (numbered 0, 1, ...; or named as in
+                       --labels; else sorted names are 0, 1, ...), decoded and normalised as the
+                       bundle's agent does (--scale/--mean/--std): once the bundle is made, the full
+                       model's and the learned split's accuracy on them are reported beside the
+                       agreement. They are never trained on
   --json FILE          also write the run as JSON: the trainer's epochs, search, timings and its
                        own held-out labels, and the measurement made here with the real codec
 `;
@@ -44,6 +56,7 @@ export const LEARN_OPTIONS = {
   quick: { type: 'boolean' },
   resume: { type: 'boolean' },
   json: { type: 'string' },
+  'labels-from': { type: 'string' },
 } as const;
 
 type Values = {
@@ -80,7 +93,13 @@ export async function splitLearn(path: string, at: string, out: string, values: 
   const targetBytes = num(values['target-bytes'], '--target-bytes');
   const epochs = num(values.epochs, '--epochs');
   const rateWeight = num(values['rate-weight'], '--rate-weight');
+  const names = typeof values.labels === 'string' ? readLabels(values.labels) : undefined;
+  // Read before training, so that a bad folder fails in seconds, not after the run.
+  let labelled: LabelledSet | undefined;
+  if (typeof values['labels-from'] === 'string')
+    labelled = await loadLabelledSet(values['labels-from'], inputs.inputDims, inputs.normalization, names);
   process.stderr.write(`cleave split --learn: ${inputs.calib.description}, cut at ${at}\n`);
+  if (labelled) process.stderr.write(`cleave split --learn: accuracy on ${labelled.description}\n`);
   try {
     const r = await learnBottleneck({
       model: inputs.bytes,
@@ -106,7 +125,8 @@ export async function splitLearn(path: string, at: string, out: string, values: 
       ...(values.resume ? { resume: true } : {}),
       ...(typeof values.name === 'string' ? { name: values.name } : {}),
       ...(typeof values.version === 'string' ? { version: values.version } : {}),
-      ...(typeof values.labels === 'string' ? { labels: readLabels(values.labels) } : {}),
+      ...(names ? { labels: names } : {}),
+      ...(labelled ? { labelled } : {}),
       onEvent: progress.onEvent,
       signal: controller.signal,
     });
@@ -131,6 +151,14 @@ export async function splitLearn(path: string, at: string, out: string, values: 
         `    top-1 agreement with full.onnx  ${pct(m.agreement)}`,
         `    mean frame                      ${m.meanFrameBytes.toFixed(1)} B (Shannon bound ${m.shannonBytes.toFixed(1)} B, packed ${m.packedBytes} B)`,
         `    same top-1 as the trainer's     ${pct(r.trainerMatch)}`,
+        ...(r.labelled
+          ? [
+              `  on the ${r.labelled.samples} labelled inputs of --labels-from (classes from ${r.labelled.rule}):`,
+              `    accuracy of full.onnx           ${pct(r.labelled.fullAccuracy)}`,
+              `    accuracy of the learned bundle  ${pct(r.labelled.splitAccuracy)} (${((r.labelled.splitAccuracy - r.labelled.fullAccuracy) * 100).toFixed(2)} pt)`,
+              `    top-1 agreement                 ${pct(r.labelled.agreement)}`,
+            ]
+          : []),
         `  serve it: cleave serve --models ${JSON.stringify(out.replace(/\/?[^/]+\/?$/, '') || '.')}`,
         '',
       ].join('\n'),
@@ -151,7 +179,7 @@ export async function splitLearn(path: string, at: string, out: string, values: 
 /** `--json`: what was run, on what machine, and every figure the command printed, with the trainer's labels. */
 function learnReport(r: LearnResult, model: string, at: string) {
   const { entropy: _tables, ...trainer } = r.trainer;
-  const { agrees: _agrees, labels, ...measurement } = r.measurement;
+  const { agrees: _agrees, labels, fullLabels: _full, ...measurement } = r.measurement;
   return {
     command: `cleave split ${process.argv.slice(3).join(' ')}`,
     model,
@@ -163,5 +191,6 @@ function learnReport(r: LearnResult, model: string, at: string) {
     trainer,
     measurement: { ...measurement, labels: Array.from(labels) },
     trainerMatch: r.trainerMatch,
+    ...(r.labelled ? { labelled: r.labelled } : {}),
   };
 }

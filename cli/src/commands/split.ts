@@ -68,6 +68,8 @@ export async function splitCommand(argv: string[]): Promise<number> {
     }
     if (values.out === undefined) throw new SplitError('--out DIR is required');
     if (values.learn) return await splitLearn(path, values.at, values.out, values);
+    if (values['labels-from'] !== undefined)
+      throw new SplitError('--labels-from reports accuracy beside a learned bottleneck: add --learn');
     const inputs = await readModelInputs(path, values);
     const started = performance.now();
     const exit = await exitFor(inputs, values.at, values);

@@ -41,6 +41,12 @@ export {
 } from './feature-stats.js';
 export { type GraphIndex, indexGraph, nodesNeeded } from './graph-index.js';
 export {
+  type LabelledAccuracy,
+  type LabelledSet,
+  labelledAccuracy,
+  loadLabelledSet,
+} from './labelled-set.js';
+export {
   type LearnOptions,
   type LearnResult,
   learnBottleneck,

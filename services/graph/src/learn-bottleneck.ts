@@ -9,6 +9,12 @@ import type { Bundle, Manifest } from '@cleave/models';
 import { tensorSpec, writeBundle } from './bundle-writer.js';
 import type { CutPoint } from './cut-points.js';
 import {
+  checkLabelledClasses,
+  type LabelledAccuracy,
+  type LabelledSet,
+  labelledAccuracy,
+} from './labelled-set.js';
+import {
   checkTrainer,
   LearnError,
   LearnInterrupted,
@@ -54,6 +60,8 @@ export interface LearnOptions extends CutBundleOptions {
   workDir?: string;
   onEvent?: (event: TrainerEvent) => void;
   signal?: AbortSignal;
+  /** Labelled inputs (--labels-from), measured once the bundle is made: accuracy beside agreement. */
+  labelled?: LabelledSet;
 }
 
 /** training/learn_bottleneck.py's result.json. */
@@ -93,6 +101,8 @@ export interface LearnResult {
   measurement: SplitMeasurement;
   /** Share of held-out inputs where this measurement's top-1 equals the trainer's own evaluation. */
   trainerMatch: number;
+  /** With `labelled`: the full model's and the learned split's accuracy on those inputs. */
+  labelled?: LabelledAccuracy;
   seconds: number;
 }
 
@@ -151,6 +161,7 @@ export async function learnBottleneck(options: LearnOptions): Promise<LearnResul
     bits: 8,
   });
   const { cut, io, bytes, macs } = prepared;
+  if (options.labelled) checkLabelledClasses(options.labelled, io.classes);
   const plan = defaultBottleneck(io.featureDims, options);
   if (plan === undefined)
     throw new LearnError(
@@ -192,16 +203,14 @@ export async function learnBottleneck(options: LearnOptions): Promise<LearnResul
   const headSha = createHash('sha256').update(learned.head).digest('hex');
   const runner = await openModels({ head: learned.head, tail: learned.tail, full: bytes.full });
   let measurement: SplitMeasurement;
+  let labelled: LabelledAccuracy | undefined;
   try {
     const codec = codecFor(trainer.codeDims, trainer.bits, calibration, headSha);
-    measurement = await measureSplit(
-      runner,
-      learnedIo,
-      held,
-      codec,
-      calibration,
-      headOutputs(runner, learnedIo, held),
-    );
+    const measure = (xs: Float32Array[]) =>
+      measureSplit(runner, learnedIo, xs, codec, calibration, headOutputs(runner, learnedIo, xs));
+    measurement = await measure(held);
+    if (options.labelled)
+      labelled = labelledAccuracy(await measure(options.labelled.samples), options.labelled);
   } finally {
     await runner.close();
   }
@@ -243,6 +252,7 @@ export async function learnBottleneck(options: LearnOptions): Promise<LearnResul
     trainer,
     measurement,
     trainerMatch,
+    ...(labelled ? { labelled } : {}),
     seconds: (performance.now() - started) / 1000,
   };
 }

@@ -36,6 +36,8 @@ export interface SplitMeasurement {
   agrees: Uint8Array;
   /** Per sample, in order: the split's top-1. */
   labels: Int32Array;
+  /** Per sample, in order: the full model's top-1. */
+  fullLabels: Int32Array;
   /** Largest |split logit − full logit| over every sample and class. */
   maxLogitDiff: number;
   meanFrameBytes: number;
@@ -146,6 +148,7 @@ export async function measureSplit(
   const inputs = batches(samples, io.inputDims);
   const agrees = new Uint8Array(samples.length);
   const labels = new Int32Array(samples.length);
+  const fullLabels = new Int32Array(samples.length);
   let seen = 0;
   let maxLogitDiff = 0;
   let frameBytes = 0;
@@ -178,7 +181,8 @@ export async function measureSplit(
       const a = split.subarray(i * io.classes, (i + 1) * io.classes);
       const b = reference.subarray(i * io.classes, (i + 1) * io.classes);
       labels[seen + i] = argmax(a);
-      if (labels[seen + i] === argmax(b)) agrees[seen + i] = 1;
+      fullLabels[seen + i] = argmax(b);
+      if (labels[seen + i] === fullLabels[seen + i]) agrees[seen + i] = 1;
       for (let k = 0; k < io.classes; k++) maxLogitDiff = Math.max(maxLogitDiff, Math.abs(a[k]! - b[k]!));
     }
     seen += n;
@@ -189,6 +193,7 @@ export async function measureSplit(
     agreement: agrees.reduce((a, b) => a + b, 0) / count,
     agrees,
     labels,
+    fullLabels,
     maxLogitDiff,
     meanFrameBytes: frameBytes / count,
     shannonBytes: shannon / count,
