@@ -43,7 +43,6 @@ export { type GraphIndex, indexGraph, nodesNeeded } from './graph-index.js';
 export {
   type LabelledAccuracy,
   type LabelledSet,
-  labelledAccuracy,
   loadLabelledSet,
 } from './labelled-set.js';
 export {
