@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import {
   cpSync,
   createReadStream,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -88,13 +89,22 @@ async function sha256Of(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/**
+ * Whether `src` is a source the release is built from: not node_modules, not a unit test, and
+ * none of what the test tree (scripts/test-tree.ts) adds when the suite packs a release from it:
+ * an earlier compile's output (a .js beside its .ts, a source map) and the tsx launcher it keeps.
+ */
+export function isRuntimeSource(src: string): boolean {
+  const name = basename(src);
+  if (name === 'node_modules' || name === 'cleave-tsx.js') return false;
+  if (name.endsWith('.test.ts') || name.endsWith('.js.map')) return false;
+  return !(src.endsWith('.js') && existsSync(`${src.slice(0, -3)}.ts`));
+}
+
 /** Copies the runtime parts of the checkout, without unit tests (compiled afterwards). */
 function copyRuntime(tree: string): void {
   for (const part of RUNTIME_PARTS) {
-    cpSync(join(ROOT, part), join(tree, part), {
-      recursive: true,
-      filter: (src) => basename(src) !== 'node_modules' && !src.endsWith('.test.ts'),
-    });
+    cpSync(join(ROOT, part), join(tree, part), { recursive: true, filter: isRuntimeSource });
   }
 }
 

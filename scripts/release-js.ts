@@ -63,10 +63,15 @@ function exportTargets(pkg: Record<string, unknown>): string[] {
 
 /**
  * Compiles every .ts file of `tree` (outside node_modules) to .js for Node `nodeVersion` and
- * removes the .ts; points the packages' exports and main at the .js files; writes the launcher.
+ * removes the .ts (unless `keepSources`: the test tree keeps them for the tests that start
+ * `tsx` on one), with .js.map files if `sourceMaps`; points the packages' exports and main at the .js files; writes the launcher.
  * Returns how many files were compiled.
  */
-export async function compileReleaseTree(tree: string, nodeVersion: string): Promise<number> {
+export async function compileReleaseTree(
+  tree: string,
+  nodeVersion: string,
+  { keepSources = false, sourceMaps = false }: { keepSources?: boolean; sourceMaps?: boolean } = {},
+): Promise<number> {
   const sources = typeScriptFiles(tree);
   // Type stripping only: the sources use erasable syntax (tsconfig's erasableSyntaxOnly), so the
   // output is the same code without its types. Import attributes (JSON modules) are kept.
@@ -78,9 +83,11 @@ export async function compileReleaseTree(tree: string, nodeVersion: string): Pro
     format: 'esm',
     platform: 'node',
     target: `node${nodeVersion}`,
+    // The test tree's stack traces name the .ts lines (a release ships no maps).
+    ...(sourceMaps ? { sourcemap: 'linked' as const, sourcesContent: false } : {}),
     logLevel: 'silent',
   });
-  for (const file of sources) rmSync(file);
+  if (!keepSources) for (const file of sources) rmSync(file);
   for (const file of packageJsons(tree)) {
     const pkg = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
     let changed = false;
@@ -93,6 +100,7 @@ export async function compileReleaseTree(tree: string, nodeVersion: string): Pro
       }
     }
     if (!changed) continue;
+    rmSync(file); // a new file: never a write through a hard link
     writeFileSync(file, `${JSON.stringify(pkg, null, 2)}\n`);
     for (const target of exportTargets(pkg)) {
       if (!existsSync(join(dirname(file), target))) {
@@ -100,6 +108,8 @@ export async function compileReleaseTree(tree: string, nodeVersion: string): Pro
       }
     }
   }
-  writeFileSync(join(tree, 'cli', 'bin', 'cleave.js'), RELEASE_LAUNCHER);
+  const launcher = join(tree, 'cli', 'bin', 'cleave.js');
+  rmSync(launcher); // a new file, not a write through a hard link to the checkout's
+  writeFileSync(launcher, RELEASE_LAUNCHER, { mode: 0o755 });
   return sources.length;
 }

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { compiledTest } from './test-tree.js';
 
 export interface FileResult {
   file: string;
@@ -52,14 +53,15 @@ export function isLight(path: string): boolean {
 export function runFile(
   root: string,
   file: string,
-  options: { ci: boolean; timeoutMs: number },
+  options: { ci: boolean; timeoutMs: number; tree: string },
 ): Promise<FileResult> {
   const reporters = options.ci
     ? ['--test-reporter=tap', '--test-reporter-destination=stdout', ...junit(root, file)]
     : ['--test-reporter=spec', '--test-reporter-destination=stdout'];
-  // The file runs directly, not under `node --test`: that would start a second Node (and tsx) per
-  // file only to spawn the first. node:test runs the file's tests all the same, with these reporters.
-  const args = ['--import', 'tsx', ...reporters, file];
+  // The file runs directly, not under `node --test`: that would start a second Node per file only
+  // to spawn the first. node:test runs the file's tests all the same, with these reporters. It
+  // runs as its compiled .js in the test tree (test-tree.ts), with source maps back to the .ts.
+  const args = ['--enable-source-maps', ...reporters, compiledTest(file)];
   const timed = existsSync(GNU_TIME);
   const cpuFile = join(tmpdir(), `cleave-test-cpu-${process.pid}-${file.replace(/\W/g, '_')}`);
   const command = timed
@@ -69,7 +71,7 @@ export function runFile(
   return new Promise((resolve) => {
     // Its own process group, so a timeout or Ctrl-C ends the file with its servers and trainers.
     const child = spawn(command[0]!, command.slice(1), {
-      cwd: root,
+      cwd: options.tree,
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
