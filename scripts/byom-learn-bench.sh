@@ -4,10 +4,12 @@
 # Fashion-MNIST images) cut after its second stage, split plain at 8/4/2 bits and learned at 8 and
 # 16 channels (4 bits) from 12,000 unlabelled images, each with the tail frozen and with --tune-tail;
 # every bundle measured by `cleave eval` on the 10,000 test images. Writes `cleave ... --json`
-# output to OUT (default docs/bench/learn-DATE).
+# output to OUT (default docs/bench/learn-DATE); further arguments go to each `--learn` run
+# (e.g. `--distill kl`, the stage-2 loss before MSE became the default).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-docs/bench/learn-$(date +%F)}
+shift || true
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$out"
@@ -25,7 +27,7 @@ for c in 8 16; do
   for tune in "" --tune-tail; do
     name=small-learned-c$c${tune:+-tt}
     cleave split "$work/model.onnx" --at "$cut" --calib "$work/unlabeled.npy" "${norm[@]}" --learn \
-      --channels "$c" $tune --json "$out/$name.json" --out "$work/models/$name" > /dev/null
+      --channels "$c" $tune "$@" --json "$out/$name.json" --out "$work/models/$name" > /dev/null
     cleave eval --models "$work/models" --bundle "$name" --json > "$out/$name-eval.json"
   done
 done

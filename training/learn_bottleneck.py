@@ -71,6 +71,8 @@ def main():
     ap.add_argument("--rate-weight", type=float, default=0.0)
     ap.add_argument("--tune-tail", action="store_true",
                     help="stage 2 also fine-tunes the tail's weights, distilled from the full model (no labels)")
+    ap.add_argument("--distill", default="mse", choices=sorted(learn.DISTILL),
+                    help="stage 2's loss against the full model's logits (cleave_train.learn.distill_*)")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
@@ -132,6 +134,9 @@ def main():
     if ckpt and ckpt.get("shape") != shape.to_json():
         emit("note", message="the checkpoint is for another bottleneck shape; starting afresh")
         ckpt = None
+    if ckpt and ckpt.get("distill", "kl") != args.distill:
+        emit("note", message=f"the checkpoint was made with --distill {ckpt.get('distill', 'kl')}; starting afresh")
+        ckpt = None
     if ckpt and ckpt.get("tuneTail", False) != args.tune_tail:
         emit("note", message="the checkpoint was made " + ("without" if args.tune_tail else "with") +
              " --tune-tail; starting afresh")
@@ -143,13 +148,15 @@ def main():
     def save(state):
         state["shape"] = shape.to_json()
         state["tuneTail"] = args.tune_tail
+        state["distill"] = args.distill
         torch.save(state, ckpt_path + ".tmp")
         os.replace(ckpt_path + ".tmp", ckpt_path)
 
     torch.manual_seed(args.seed + 1)
     model = learn.Bottleneck(shape).to(device)
     t0 = time.time()
-    plan = {**epochs, "seed": args.seed, "rate_weight": args.rate_weight, "tune_tail": args.tune_tail, "save": save}
+    plan = {**epochs, "seed": args.seed, "rate_weight": args.rate_weight, "tune_tail": args.tune_tail,
+            "distill": args.distill, "save": save}
     ev = learn.train(model, tail, feats, logits, train_idx, held_idx, plan, ckpt, device)
     seconds["train"] = round(time.time() - t0, 1)
     learned_head, learned_tail = splice.export_bundle_models(
@@ -168,7 +175,8 @@ def main():
         "labels": ev["labels"].tolist(), "fullLabels": ev["fullLabels"].tolist(),
         "agreement": ev["agreement"], "shannonBytes": ev["shannonBytes"],
         "estimatedPayloadBytes": learn.estimated_payload(ev["shannonBytes"]),
-        "epochs": epochs, "rateWeight": args.rate_weight, "tuneTail": args.tune_tail, "history": ev["history"], "search": search,
+        "epochs": epochs, "rateWeight": args.rate_weight, "tuneTail": args.tune_tail, "distill": args.distill,
+        "history": ev["history"], "search": search,
         "seconds": seconds, "device": args.device, "threads": args.threads, "quick": args.quick,
         "torch": torch.__version__,
         "macs": {"encoder": count_macs(model.encoder.cpu(), torch.zeros(1, *shape.features)),
@@ -197,7 +205,7 @@ def run_search(args, work, features, stride, nonneg, feats, logits, train_idx, h
         torch.manual_seed(args.seed + 100 + i)
         model = learn.Bottleneck(shape).to(device)
         t0 = time.time()
-        plan = {"stage1": 1, "stage2": 1, "seed": args.seed, "save": lambda _s: None}
+        plan = {"stage1": 1, "stage2": 1, "seed": args.seed, "distill": args.distill, "save": lambda _s: None}
         ev = learn.train(model, tail, feats, logits, subset, held_idx, plan, None, device,
                          label=f"probe {shape.channels}ch {shape.bits}b")
         probe = {"channels": shape.channels, "bits": shape.bits, "agreement": ev["agreement"],

@@ -32,6 +32,8 @@ measure agreement. The bundle's frames carry the bottleneck instead of the cut t
   --rate-weight W      add W × estimated payload bytes to the stage-2 loss (default 0)
   --tune-tail          stage 2 also fine-tunes the tail's weights, still distilled from the model's
                        own outputs (no labels); the bundle's tail.onnx keeps its nodes, new weights
+  --distill mse|kl     stage 2's loss against the model's own logits: mean squared error on the
+                       logits (default), or KL at T = 2 plus cross-entropy on its top-1
   --device cpu|cuda    where PyTorch trains (default cpu)
   --quick              at most 4,000 inputs and 3 + 8 epochs: a short run (CI)
   --resume             continue from the checkpoint a stopped run left in OUT.learn/
@@ -52,6 +54,7 @@ export const LEARN_OPTIONS = {
   epochs: { type: 'string' },
   'rate-weight': { type: 'string' },
   'tune-tail': { type: 'boolean' },
+  distill: { type: 'string' },
   device: { type: 'string' },
   quick: { type: 'boolean' },
   resume: { type: 'boolean' },
@@ -82,6 +85,9 @@ export async function splitLearn(path: string, at: string, out: string, values: 
     );
   const device = values.device ?? 'cpu';
   if (device !== 'cpu' && device !== 'cuda') throw new SplitError(`--device: cpu or cuda, got "${device}"`);
+  const distill = values.distill;
+  if (distill !== undefined && distill !== 'mse' && distill !== 'kl')
+    throw new SplitError(`--distill: mse or kl, got "${distill}"`);
   const inputs = await readModelInputs(path, values, Number.POSITIVE_INFINITY);
   const progress = learnProgress();
   const controller = new AbortController();
@@ -121,6 +127,7 @@ export async function splitLearn(path: string, at: string, out: string, values: 
       ...(epochs !== undefined ? { epochs } : {}),
       ...(rateWeight !== undefined ? { rateWeight } : {}),
       ...(values['tune-tail'] ? { tuneTail: true } : {}),
+      ...(distill ? { distill } : {}),
       ...(values.quick ? { quick: true } : {}),
       ...(values.resume ? { resume: true } : {}),
       ...(typeof values.name === 'string' ? { name: values.name } : {}),
@@ -141,7 +148,7 @@ export async function splitLearn(path: string, at: string, out: string, values: 
       [
         `wrote ${out}: bundle ${b.name}@${b.version} (${r.seconds.toFixed(1)} s; training ${t.seconds.total.toFixed(1)} s on ${t.device})`,
         `  cut         ${r.cut.tensor} (${r.cut.op}), features [${r.featureDims.join(', ')}]`,
-        `  bottleneck  [${t.codeDims.join(', ')}] at ${t.bits} bits, learned on ${t.train} inputs (${t.epochs.stage1} + ${t.epochs.stage2} epochs${t.tuneTail ? '; tail fine-tuned' : ''})`,
+        `  bottleneck  [${t.codeDims.join(', ')}] at ${t.bits} bits, learned on ${t.train} inputs (${t.epochs.stage1} + ${t.epochs.stage2} epochs; ${t.distill} distillation${t.tuneTail ? '; tail fine-tuned' : ''})`,
         ...(t.search
           ? [
               `  search      ${t.search.probes.map((p) => `${p.channels}ch×${p.bits}b ${pct(p.agreement)} ~${p.estimatedPayloadBytes.toFixed(1)} B`).join('; ')}`,

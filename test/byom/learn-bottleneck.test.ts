@@ -4,8 +4,8 @@
 // bottleneck (16×7×7 at 4 bits, tail fine-tuned: --tune-tail) learns from 12,000 unlabelled
 // training images:
 //  - on 1,000 test images nothing here trained on, the learned bundle's frames are ≥ 10× smaller
-//    than `cleave split --bits 8` at the same cut, and its top-1 agrees with the full model on ≥ 97%
-//    (the issue asks 98%: 97.8% measured here at ae8748e; the test prints its figure);
+//    than `cleave split --bits 8` at the same cut, and its top-1 agrees with the full model on ≥ 98%
+//    (stage 2's default loss, MSE on the logits; with --distill kl it was 97.3-97.8%);
 //  - `cleave serve` + the agent give the trainer's own held-out labels for ≥ 99.9% of its inputs;
 //  - `--quick` runs here (CI), Ctrl-C leaves a checkpoint and `--resume` finishes from it;
 //  - each bad input gets an error naming the problem and the fix, and leaves no bundle behind.
@@ -113,7 +113,7 @@ describe('byom - cleave split --learn on a model trained here', { timeout: 900_0
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('learned vs plain cut - ≥ 10× smaller frames and ≥ 97% agreement on 1,000 unseen test images', {
+  it('learned vs plain cut - ≥ 10× smaller frames and ≥ 98% agreement on 1,000 unseen test images', {
     timeout: 400_000,
   }, async () => {
     const model = join(dir, 'model.onnx');
@@ -161,16 +161,14 @@ describe('byom - cleave split --learn on a model trained here', { timeout: 900_0
       { env, timeoutMs: 360_000 },
     );
     assert.equal(learn.code, 0, learn.stderr);
-    assert.match(learn.stdout, /bottleneck {2}\[16, 7, 7\] at 4 bits/);
+    assert.match(learn.stdout, /bottleneck {2}\[16, 7, 7\] at 4 bits, .*; mse distillation; tail fine-tuned/);
     const test = samplesOf(join(dir, 'test.npy'));
     const p = await measureBundle(join(dir, 'models', 'plain8'), test);
     const l = await measureBundle(join(dir, 'models', 'learned'), test);
     const line = `plain 8-bit ${p.meanFrameBytes.toFixed(1)} B (${(p.agreement * 100).toFixed(2)}%), learned ${l.meanFrameBytes.toFixed(1)} B (${(l.agreement * 100).toFixed(2)}%), ${(p.meanFrameBytes / l.meanFrameBytes).toFixed(1)}× smaller`;
     process.stdout.write(`# ${line}\n`);
     assert.ok(l.meanFrameBytes * 10 <= p.meanFrameBytes, line);
-    // The issue's goal is 98%; this run measured 97.8% at ae8748e (it prints its figure), so
-    // the test holds the level reached, not the goal: see the session note.
-    assert.ok(l.agreement >= 0.97, line);
+    assert.ok(l.agreement >= 0.98, line);
     // --labels-from: the same images through the CLI's own measurement, with their labels.
     const report = JSON.parse(readFileSync(join(dir, 'learn.json'), 'utf8')) as {
       labelled: {

@@ -7,7 +7,8 @@ distillation, generalised to any cut):
   the quantiser's per-channel ranges are calibrated half-way, and quantisation-aware training
   (straight-through estimator, quant.FakeQuant) is on from then;
 - stage 2: encoder + decoder are distilled from the full model's logits through the user's
-  tail (KL at T = 2, plus cross-entropy on the full model's own top-1), with an optional
+  tail (mean squared error on the logits; or, with --distill kl, KL at T = 2 plus cross-entropy
+  on the full model's own top-1), with an optional
   rate term (bottleneck.soft_rate_bits); the tail is frozen, or with --tune-tail its weights
   fine-tune too (at a quarter of the rate), still from the full model's logits only; what is
   evaluated and exported is the moving average of the stage-2 weights;
@@ -115,12 +116,26 @@ def evaluate(model, tail, feats, logits, idx, bs=500):
             "tables": tables, "shannonBytes": float(shannon.mean())}
 
 
-def distill(out, teacher, temp=2.0, alpha=0.5):
-    """Label-free distillation: KL to the full model's softened logits, plus cross-entropy on its
-    own top-1 in place of a label. T = 2 and alpha = 0.5 held agreement best on a small residual
-    CNN (T = 4 / alpha 0.7, the labelled recipe's, and mostly-hard alpha 0.2 were both lower)."""
+def distill_kl(out, teacher, temp=2.0, alpha=0.5):
+    """KL to the full model's softened logits (T = 2), plus cross-entropy on its own top-1 in
+    place of a label (alpha = 0.5). The labelled recipe's T = 4 / alpha 0.7 and a mostly-hard
+    alpha 0.2 were both lower on a small residual CNN."""
     kd = F.kl_div(F.log_softmax(out / temp, 1), F.softmax(teacher / temp, 1), reduction="batchmean")
     return alpha * kd * temp * temp + (1 - alpha) * F.cross_entropy(out, teacher.argmax(1))
+
+
+def distill_mse(out, teacher):
+    """Mean squared error on the logits themselves (Ba & Caruana's logit matching; Kim et al.
+    2021 compare it with KL for distillation). With no labels the full model's logits are the
+    whole target, and matching them, not only their softened ranking, keeps the tail's decision
+    margins: on test/byom's residual CNN cut at 32x14x14 (16 channels at 7x7, 4 bits, tail
+    fine-tuned; seeds 0-2), top-1 agreement on its 1,000 unseen test images was 98.1-98.4%,
+    against 97.3-97.8% with distill_kl, at the same bytes (240-260 B); MSE plus the top-1
+    cross-entropy gave 97.8%."""
+    return F.mse_loss(out, teacher)
+
+
+DISTILL = {"mse": distill_mse, "kl": distill_kl}
 
 
 EMA_DECAY = 0.995
@@ -152,6 +167,7 @@ def train(model, tail, feats, logits, train_idx, held_idx, plan, ckpt, device, l
     at TAIL_LR_SCALE of the bottleneck's rate), still distilled from the full model's logits only:
     BottleFit's and Entropic Student's stage 2, without labels. `tail` is changed in place."""
     e1, e2, rate_weight = plan["stage1"], plan["stage2"], plan.get("rate_weight", 0.0)
+    distill = DISTILL[plan.get("distill", "mse")]
     tail_params = tail.weight_parameters() if plan.get("tune_tail") else []
     var = float(feats[train_idx[:4000]].float().var())
     gen = torch.Generator().manual_seed(plan["seed"])

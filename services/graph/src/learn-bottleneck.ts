@@ -52,6 +52,8 @@ export interface LearnOptions extends CutBundleOptions {
   rateWeight?: number;
   /** Stage 2 also fine-tunes the tail's weights, distilled from the full model's logits (no labels). */
   tuneTail?: boolean;
+  /** Stage 2's loss against the full model's logits: 'mse' on the logits (default) or 'kl' (T = 2, + top-1 CE). */
+  distill?: 'mse' | 'kl';
   quick?: boolean;
   device?: 'cpu' | 'cuda';
   resume?: boolean;
@@ -90,6 +92,7 @@ export interface TrainerResult {
   quick: boolean;
   rateWeight: number;
   tuneTail: boolean;
+  distill: 'mse' | 'kl';
 }
 
 export interface LearnResult {
@@ -142,6 +145,7 @@ function trainerArgs(o: LearnOptions, work: string, plan: BottleneckPlan): strin
   add('--epochs', o.epochs);
   add('--rate-weight', o.rateWeight);
   if (o.tuneTail) args.push('--tune-tail');
+  if (o.distill) args.push('--distill', o.distill);
   if (o.quick) args.push('--quick');
   if (o.resume) args.push('--resume');
   return args;
@@ -287,7 +291,7 @@ function learnedManifest(
     calibration: {
       split: 'held-out tenth',
       samples: t.heldOut.length,
-      method: `cleave split --learn: label-free BottleFit (stage 1: encoder + decoder reconstruct the cut's features, ${t.epochs.stage1} epochs; stage 2: distilled from full.onnx's own logits through the ${t.tuneTail ? 'tail, whose weights it fine-tunes' : 'frozen tail'}, ${t.epochs.stage2} epochs; quantisation-aware at ${t.bits} bits); ranges from the training inputs, per-channel frequency tables from every 10th input, which never trained`,
+      method: `cleave split --learn: label-free BottleFit (stage 1: encoder + decoder reconstruct the cut's features, ${t.epochs.stage1} epochs; stage 2: distilled from full.onnx's own logits (${t.distill === 'kl' ? 'KL at T = 2 + top-1 cross-entropy' : 'mean squared error'}) through the ${t.tuneTail ? 'tail, whose weights it fine-tunes' : 'frozen tail'}, ${t.epochs.stage2} epochs; quantisation-aware at ${t.bits} bits); ranges from the training inputs, per-channel frequency tables from every 10th input, which never trained`,
       source: o.calib.description,
       cut: cut.tensor,
       model: source,
