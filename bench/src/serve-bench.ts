@@ -34,7 +34,7 @@ const OPTIONS = {
   'server-cpus': { type: 'string' },
   'load-cpus': { type: 'string' },
   'no-pin': { type: 'boolean', default: false },
-  /** Also run the batching-on server once more, not counted, under node --cpu-prof into DIR. */
+  /** Also run the batching-on server once more, not counted, under node --cpu-prof (sampled every 100 µs) into DIR. */
   'server-profile': { type: 'string' },
   /** Node's own flags for the server process, space-separated (e.g. "--max-semi-space-size=64"). */
   'server-node-options': { type: 'string' },
@@ -135,7 +135,7 @@ async function measure(
   if (values['server-profile']) {
     const dir = values['server-profile'];
     mkdirSync(dir, { recursive: true });
-    await served(true, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+    await served(true, ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${dir}`]);
     profiled = dir;
   }
 
