@@ -6,7 +6,11 @@
 //     packages (QEMU_LD_PREFIX);
 //   - the staged root where the unit expects it: /opt/cleave and /etc/cleave from --destdir,
 //     and empty /var/lib/cleave and /var/cache/cleave as systemd's StateDirectory and
-//     CacheDirectory would make them. So the unit's ExecStart runs as written.
+//     CacheDirectory would make them. So the unit's ExecStart runs as written;
+//   - /proc/cpuinfo as an arm64 board's kernel writes it (Cortex-A72 cores, a Raspberry Pi 4's,
+//     as many as this machine has): qemu-user 7.2 passes the host's x86 one through, and
+//     onnxruntime's CPU detection (pytorch/cpuinfo) crashed on it on one of these VMs, a SIGSEGV
+//     while the binding loaded, right after reading /sys/devices/system/cpu/cpu1/cache.
 // What it cannot show is speed: emulated code runs many times slower than on a board.
 import { type ChildProcess, spawn } from 'node:child_process';
 
@@ -26,6 +30,13 @@ mount -t tmpfs tmpfs /opt && mkdir /opt/cleave && mount --bind "$stage/opt/cleav
 mount -t overlay overlay -o "lowerdir=$stage/etc:/etc" /etc
 mount -t tmpfs tmpfs /var/lib && mkdir /var/lib/cleave
 mount -t tmpfs tmpfs /var/cache && mkdir /var/cache/cleave
+cpuinfo=$(mktemp)
+i=0; n=$(getconf _NPROCESSORS_CONF)
+while [ "$i" -lt "$n" ]; do
+  printf 'processor\t: %d\nBogoMIPS\t: 108.00\nFeatures\t: fp asimd evtstrm crc32 cpuid\nCPU implementer\t: 0x41\nCPU architecture: 8\nCPU variant\t: 0x0\nCPU part\t: 0xd08\nCPU revision\t: 3\n\n' "$i"
+  i=$((i + 1))
+done > "$cpuinfo"
+mount --bind "$cpuinfo" /proc/cpuinfo && rm "$cpuinfo"
 cd "$cwd"
 exec "$@"`;
 
