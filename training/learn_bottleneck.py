@@ -175,7 +175,7 @@ def main():
         "labels": ev["labels"].tolist(), "fullLabels": ev["fullLabels"].tolist(),
         "agreement": ev["agreement"], "shannonBytes": ev["shannonBytes"],
         "estimatedPayloadBytes": learn.estimated_payload(ev["shannonBytes"]),
-        "epochs": epochs, "rateWeight": args.rate_weight, "tuneTail": args.tune_tail, "distill": args.distill,
+        "epochs": epochs, "rateWeight": args.rate_weight, "tuneTail": args.tune_tail, "distill": args.distill, "seed": args.seed,
         "history": ev["history"], "search": search,
         "seconds": seconds, "device": args.device, "threads": args.threads, "quick": args.quick,
         "torch": torch.__version__,

@@ -34,6 +34,7 @@ measure agreement. The bundle's frames carry the bottleneck instead of the cut t
                        own outputs (no labels); the bundle's tail.onnx keeps its nodes, new weights
   --distill mse|kl     stage 2's loss against the model's own logits: mean squared error on the
                        logits (default), or KL at T = 2 plus cross-entropy on its top-1
+  --seed N             the trainer's random seed (default 0)
   --device cpu|cuda    where PyTorch trains (default cpu)
   --quick              at most 4,000 inputs and 3 + 8 epochs: a short run (CI)
   --resume             continue from the checkpoint a stopped run left in OUT.learn/
@@ -55,6 +56,7 @@ export const LEARN_OPTIONS = {
   'rate-weight': { type: 'string' },
   'tune-tail': { type: 'boolean' },
   distill: { type: 'string' },
+  seed: { type: 'string' },
   device: { type: 'string' },
   quick: { type: 'boolean' },
   resume: { type: 'boolean' },
@@ -99,6 +101,7 @@ export async function splitLearn(path: string, at: string, out: string, values: 
   const targetBytes = num(values['target-bytes'], '--target-bytes');
   const epochs = num(values.epochs, '--epochs');
   const rateWeight = num(values['rate-weight'], '--rate-weight');
+  const seed = num(values.seed, '--seed');
   const names = typeof values.labels === 'string' ? readLabels(values.labels) : undefined;
   // Read before training, so that a bad folder fails in seconds, not after the run.
   let labelled: LabelledSet | undefined;
@@ -128,6 +131,7 @@ export async function splitLearn(path: string, at: string, out: string, values: 
       ...(rateWeight !== undefined ? { rateWeight } : {}),
       ...(values['tune-tail'] ? { tuneTail: true } : {}),
       ...(distill ? { distill } : {}),
+      ...(seed !== undefined ? { seed } : {}),
       ...(values.quick ? { quick: true } : {}),
       ...(values.resume ? { resume: true } : {}),
       ...(typeof values.name === 'string' ? { name: values.name } : {}),

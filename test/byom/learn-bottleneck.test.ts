@@ -333,6 +333,10 @@ describe('byom - cleave split --learn on a model trained here', { timeout: 900_0
       run([model, '--at', CUT, '--calib', join(dir, 'broken')]),
       /broken\/a\.png: .*(unsupported image format|Input buffer)/,
     );
+    await expect(
+      run([model, '--at', CUT, '--calib', join(dir, 'train.npy'), '--seed=1.5']),
+      /--seed: expected an integer 0\.\.2147483647, got 1\.5/,
+    );
     const few = join(dir, 'few.npy');
     writeNpy(few, samplesOf(join(dir, 'test.npy')).slice(0, 50), DIMS);
     await expect(

@@ -54,6 +54,8 @@ export interface LearnOptions extends CutBundleOptions {
   tuneTail?: boolean;
   /** Stage 2's loss against the full model's logits: 'mse' on the logits (default) or 'kl' (T = 2, + top-1 CE). */
   distill?: 'mse' | 'kl';
+  /** The trainer's seed for PyTorch and NumPy (default 0). */
+  seed?: number;
   quick?: boolean;
   device?: 'cpu' | 'cuda';
   resume?: boolean;
@@ -93,6 +95,7 @@ export interface TrainerResult {
   rateWeight: number;
   tuneTail: boolean;
   distill: 'mse' | 'kl';
+  seed: number;
 }
 
 export interface LearnResult {
@@ -118,6 +121,7 @@ function checkOptions(o: LearnOptions): void {
   int(o.channels, 1, 4096, '--channels');
   int(o.stride, 1, 16, '--stride');
   int(o.epochs, 1, 1000, '--epochs');
+  int(o.seed, 0, 2 ** 31 - 1, '--seed');
   if (o.targetBytes !== undefined && !(o.targetBytes > 4))
     throw new LearnError(
       `--target-bytes: expected more than 4 bytes (rANS's own state), got ${o.targetBytes}`,
@@ -144,6 +148,7 @@ function trainerArgs(o: LearnOptions, work: string, plan: BottleneckPlan): strin
   add('--target-bytes', o.targetBytes);
   add('--epochs', o.epochs);
   add('--rate-weight', o.rateWeight);
+  add('--seed', o.seed);
   if (o.tuneTail) args.push('--tune-tail');
   if (o.distill) args.push('--distill', o.distill);
   if (o.quick) args.push('--quick');
