@@ -17,6 +17,7 @@ import { type FcTailBundle, makeFcTailBundle } from './fc-tail-bundle.js';
 import { DEFAULT_BUNDLE, DEFAULT_MODELS_DIR, REPO_ROOT } from './paths.js';
 import { makeRealFrames } from './real-frames.js';
 import { cpuSplit, pinProcess, type Spread } from './serve-cpu.js';
+import { startEchoServer } from './serve-echo.js';
 import { driveAgents } from './serve-load.js';
 import { measureRawTail, RAW_BATCH } from './serve-raw.js';
 import { efficiencyOf, type ServeRep, summarizeRaw, summarizeServed } from './serve-summary.js';
@@ -34,6 +35,8 @@ const OPTIONS = {
   'server-cpus': { type: 'string' },
   'load-cpus': { type: 'string' },
   'no-pin': { type: 'boolean', default: false },
+  /** The agents send one request per message (no bundles, docs/wire-format.md). */
+  'no-bundle': { type: 'boolean', default: false },
   /** Also run the batching-on server once more, not counted, under node --cpu-prof (sampled every 100 µs) into DIR. */
   'server-profile': { type: 'string' },
   /** Node's own flags for the server process, space-separated (e.g. "--max-semi-space-size=64"). */
@@ -92,6 +95,20 @@ async function measure(
   const m = bundle.manifest;
   const { codec, frames } = await makeRealFrames(bundle, 1024);
 
+  /** The load against a server on `port` (process `pid`), the same for every server measured. */
+  const load = (port: number, pid: number | undefined, metricsUrl?: string) =>
+    driveAgents({
+      port,
+      model: `${m.name}@${m.version}`,
+      frames,
+      agents,
+      inFlightPerAgent: inFlight,
+      bundle: !values['no-bundle'],
+      seconds,
+      ...(pid ? { serverPid: pid } : {}),
+      ...(metricsUrl ? { metricsUrl } : {}),
+    });
+
   const nodeOptions = values['server-node-options']?.split(' ').filter((a) => a !== '') ?? [];
   const served = async (batching: boolean, profile: readonly string[] = []) => {
     const nodeArgs = [...nodeOptions, ...profile];
@@ -99,18 +116,20 @@ async function measure(
     serveArgs.push('--batches-per-worker', String(batchesPerWorker), ...(batching ? [] : ['--no-batching']));
     const server = await startServe(serveArgs, { nodeArgs, ...(pinned ? { cpus: serverCpus } : {}) });
     try {
-      return await driveAgents({
-        port: server.port,
-        model: `${m.name}@${m.version}`,
-        frames,
-        agents,
-        inFlightPerAgent: inFlight,
-        seconds,
-        ...(server.child.pid ? { serverPid: server.child.pid } : {}),
-        ...(server.httpPort ? { metricsUrl: `http://127.0.0.1:${server.httpPort}/metrics` } : {}),
-      });
+      const metrics = server.httpPort ? `http://127.0.0.1:${server.httpPort}/metrics` : undefined;
+      return await load(server.port, server.child.pid, metrics);
     } finally {
       await server.stop();
+    }
+  };
+
+  /** The same load against the transport alone: grpc-js answering each request at once. */
+  const echoed = async () => {
+    const echo = await startEchoServer(pinned ? serverCpus : undefined);
+    try {
+      return await load(echo.port, echo.child.pid);
+    } finally {
+      await echo.stop();
     }
   };
 
@@ -122,13 +141,15 @@ async function measure(
     if (pinned) pinProcess(process.pid, loadCpus);
     const batching = await served(true);
     const noBatching = await served(false);
-    runs.push({ raw, batching, noBatching });
+    const transport = await echoed();
+    runs.push({ raw, batching, noBatching, transport });
     const us = (v: number | null) => (v === null ? '?' : v.toFixed(0));
     process.stderr.write(
       `rep ${rep}/${reps}: raw ${raw.batch32.throughputPerSec.toFixed(0)}/s ${us(raw.batch32.cpuUsPerInference)} us CPU/inf; ` +
         `served ${batching.throughputPerSec.toFixed(0)}/s ${us(batching.cpuUsPerRequest.server)} us CPU/req, main ${us(batching.cpuUsPerRequest.serverMainThread)} (kernel ${us(batching.systemCpuUsPerRequest.serverMainThread)}) ` +
         `(batch ${batching.meanBatchSize?.toFixed(1) ?? '?'}, ${batching.errors} errors); ` +
-        `unbatched ${noBatching.throughputPerSec.toFixed(0)}/s ${us(noBatching.cpuUsPerRequest.server)} us CPU/req\n`,
+        `unbatched ${noBatching.throughputPerSec.toFixed(0)}/s ${us(noBatching.cpuUsPerRequest.server)} us CPU/req; ` +
+        `transport alone ${us(transport.cpuUsPerRequest.server)} us CPU/req\n`,
     );
   }
   let profiled: string | undefined;
@@ -140,6 +161,10 @@ async function measure(
   }
 
   const efficiency = efficiencyOf(runs);
+  const transport = summarizeServed(
+    runs.map((r) => r.transport!),
+    serverCores,
+  );
   const raw = summarizeRaw(
     runs.map((r) => r.raw.batch32),
     serverCores,
@@ -179,6 +204,7 @@ async function measure(
     ),
     batching,
     noBatching,
+    transport,
     efficiency,
     goals: {
       serverCpuOverRawUs: {
@@ -201,8 +227,10 @@ async function measure(
       `raw tail (batch ${RAW_BATCH}, ${serverCores} thread(s)): ${fmt(raw.throughputPerSec)} /s, ${fmt(raw.cpuUsPerInference)} us CPU/inference\n` +
       `served, batching on:  ${fmt(batching.throughputPerSec)} /s, ${fmt(batching.serverCpuUsPerRequest)} us server CPU/request (main thread ${fmt(batching.serverMainThreadCpuUsPerRequest)}, of which kernel ${fmt(batching.serverMainThreadSystemCpuUsPerRequest)}), errors ${batching.errors}\n` +
       `served, batching off: ${fmt(noBatching.throughputPerSec)} /s, ${fmt(noBatching.serverCpuUsPerRequest)} us server CPU/request, errors ${noBatching.errors}\n` +
+      `transport alone (echo): ${fmt(transport.serverCpuUsPerRequest)} us server CPU/request (main thread ${fmt(transport.serverMainThreadCpuUsPerRequest)}), errors ${transport.errors}\n` +
       `server CPU over raw: ${fmt(efficiency.serverCpuOverRawUs)} us/request (goal <= ${overheadGoal})  ` +
       `served/raw per core: ${fmt(efficiency.servedOverRaw, 3)} (goal >= 0.9)\n` +
+      `server CPU over raw and transport: ${fmt(efficiency.serverCpuOverRawAndTransportUs)} us/request\n` +
       `written to ${out}\n`,
   );
   return 0;

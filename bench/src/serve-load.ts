@@ -1,6 +1,6 @@
 // Load for `cleave bench serve`: N agents, each an offload client on its own connection, each
 // keeping K requests in flight on its InferStream, sending real frames for a fixed time.
-import { createOffloadClient } from '@cleave/edge-agent';
+import { createOffloadClient, type OffloadClient } from '@cleave/edge-agent';
 import { percentile } from './percentile.js';
 import { type CpuTime, processCpuTime } from './serve-cpu.js';
 
@@ -14,6 +14,8 @@ export interface ServedRun {
   latencyMs: { p50: number; p99: number };
   /** From the server's cleave_server_batch_size histogram over the measured window. */
   meanBatchSize: number | null;
+  /** Requests per gRPC message the agents wrote, and answers per message they read (bundles). */
+  perMessage: { requests: number; answers: number };
   /**
    * CPU time per answered request while measuring (/proc): this process (the agents), the server
    * (all threads), and the server's main thread alone (gRPC, frame decoding, batching, answers; the
@@ -39,6 +41,19 @@ export async function scrapeBatchSizes(url: string): Promise<{ sum: number; coun
   }
 }
 
+/** The agents' gRPC messages and the requests and answers in them, summed. */
+function messageCounts(clients: readonly OffloadClient[]) {
+  const n = { sent: 0, requests: 0, received: 0, answers: 0 };
+  for (const c of clients) {
+    const { sent, received } = c.stats();
+    n.sent += sent.messages;
+    n.requests += sent.requests;
+    n.received += received.messages;
+    n.answers += received.answers;
+  }
+  return n;
+}
+
 /** CPU time between two readings per request: user + system, or system alone. */
 function perRequest(
   a: CpuTime | null,
@@ -57,6 +72,8 @@ export async function driveAgents(options: {
   frames: readonly Uint8Array[];
   agents: number;
   inFlightPerAgent: number;
+  /** The agents bundle a turn's requests once the server takes bundles (default true). */
+  bundle?: boolean;
   seconds: number;
   warmupSeconds?: number;
   /** The server's process id, to report its CPU time per request. */
@@ -73,6 +90,7 @@ export async function driveAgents(options: {
       target: `127.0.0.1:${options.port}`,
       model: options.model,
       maxQueuedWrites: inFlightPerAgent * 2,
+      bundle: options.bundle ?? true,
       keepaliveTimeMs: 30_000,
       keepaliveTimeoutMs: 10_000,
       maxMessageBytes: 4 * 1024 * 1024,
@@ -108,11 +126,13 @@ export async function driveAgents(options: {
   const server0 = pid ? processCpuTime(pid) : null;
   const main0 = pid ? processCpuTime(pid, pid) : null;
   const batch0 = options.metricsUrl ? await scrapeBatchSizes(options.metricsUrl) : null;
+  const messages0 = messageCounts(clients);
   const start = performance.now();
   await Promise.all(lanes(start + options.seconds * 1000));
   const seconds = (performance.now() - start) / 1000;
   measuring = false;
   const batch1 = options.metricsUrl ? await scrapeBatchSizes(options.metricsUrl) : null;
+  const messages1 = messageCounts(clients);
   const cpu = process.cpuUsage(cpu0);
   const server1 = pid ? processCpuTime(pid) : null;
   const main1 = pid ? processCpuTime(pid, pid) : null;
@@ -129,6 +149,10 @@ export async function driveAgents(options: {
     latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
     meanBatchSize:
       batch0 && batch1 ? (batch1.sum - batch0.sum) / Math.max(1, batch1.count - batch0.count) : null,
+    perMessage: {
+      requests: (messages1.requests - messages0.requests) / Math.max(1, messages1.sent - messages0.sent),
+      answers: (messages1.answers - messages0.answers) / Math.max(1, messages1.received - messages0.received),
+    },
     cpuUsPerRequest: {
       agents: (cpu.user + cpu.system) / n,
       server: perRequest(server0, server1, n, 'total'),

@@ -20,13 +20,21 @@ const served = (rate: number, server: number | null, main: number | null = null)
   throughputPerSec: rate,
   latencyMs: { p50: 1, p99: 2 },
   meanBatchSize: 32,
+  perMessage: { requests: 1, answers: 1 },
   cpuUsPerRequest: { agents: 10, server, serverMainThread: main },
   systemCpuUsPerRequest: { server: server === null ? null : server / 4, serverMainThread: null },
 });
-const rep = (rawRate: number, rawUs: number, rate: number, serverUs: number | null): ServeRep => ({
+const rep = (
+  rawRate: number,
+  rawUs: number,
+  rate: number,
+  serverUs: number | null,
+  transportUs?: number,
+): ServeRep => ({
   raw: { batch32: raw(rawRate, rawUs), batch1: raw(rawRate / 2, rawUs * 2) },
   batching: served(rate, serverUs),
   noBatching: served(rate / 2, serverUs === null ? null : serverUs * 2),
+  ...(transportUs === undefined ? {} : { transport: served(rate * 5, transportUs) }),
 });
 
 test('efficiencyOf - the overhead is taken within each repetition, then its median', () => {
@@ -36,6 +44,18 @@ test('efficiencyOf - the overhead is taken within each repetition, then its medi
   assert.deepEqual(e.serverCpuOverRawUs, { median: 30, min: 20, max: 40 });
   assert.deepEqual(e.servedOverRaw, { median: 0.9, min: 0.9, max: 0.9 });
   assert.deepEqual(e.batchingSpeedup, { median: 2, min: 2, max: 2 });
+});
+
+test('efficiencyOf - the transport alone is taken off too, within each repetition', () => {
+  // Over raw 20, 30, 40 µs; the echo server costs 15, 10, 30: Cleave's own 5, 20, 10, median 10.
+  const e = efficiencyOf([
+    rep(1000, 300, 900, 320, 15),
+    rep(1000, 400, 900, 430, 10),
+    rep(1000, 200, 900, 240, 30),
+  ]);
+  assert.deepEqual(e.serverCpuOverRawAndTransportUs, { median: 10, min: 5, max: 20 });
+  // A run without the echo measurement has no such figure.
+  assert.equal(efficiencyOf([rep(1000, 300, 900, 320)]).serverCpuOverRawAndTransportUs, null);
 });
 
 test('efficiencyOf - no server accounting in any rep gives no overhead figure, not a wrong one', () => {

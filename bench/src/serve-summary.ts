@@ -10,6 +10,8 @@ export interface ServeRep {
   raw: { batch32: RawRun; batch1: RawRun };
   batching: ServedRun;
   noBatching: ServedRun;
+  /** The same load against the transport alone (echo-server.ts); absent in runs made before it. */
+  transport?: ServedRun;
 }
 
 export interface ServedSummary {
@@ -25,6 +27,8 @@ export interface ServedSummary {
   agentsCpuUsPerRequest: Spread;
   latencyMs: { p50: Spread; p99: Spread };
   meanBatchSize: Spread | null;
+  /** Requests per message the agents wrote and answers per message they read (bundles). */
+  perMessage: { requests: Spread; answers: Spread };
   answered: number;
   errors: number;
 }
@@ -48,6 +52,10 @@ export function summarizeServed(runs: readonly ServedRun[], serverCores: number)
       p99: spreadOf(runs.map((r) => r.latencyMs.p99)),
     },
     meanBatchSize: spreadOrNull(runs.map((r) => r.meanBatchSize)),
+    perMessage: {
+      requests: spreadOf(runs.map((r) => r.perMessage.requests)),
+      answers: spreadOf(runs.map((r) => r.perMessage.answers)),
+    },
     answered: runs.reduce((n, r) => n + r.answered, 0),
     errors: runs.reduce((n, r) => n + r.errors, 0),
   };
@@ -64,7 +72,8 @@ export function summarizeRaw(runs: readonly RawRun[], cores: number) {
 
 /**
  * Per repetition, then median and spread: the server's CPU per answered request minus the raw
- * tail's CPU per inference (µs, batching on), and the served rate over the raw batch-32 rate on the
+ * tail's CPU per inference (µs, batching on), that minus the transport's CPU per request (the
+ * echo server's, where measured), and the served rate over the raw batch-32 rate on the
  * same cores (so also per server core).
  */
 export function efficiencyOf(reps: readonly ServeRep[]) {
@@ -73,8 +82,14 @@ export function efficiencyOf(reps: readonly ServeRep[]) {
       ? null
       : r.batching.cpuUsPerRequest.server - r.raw.batch32.cpuUsPerInference,
   );
+  // What is left once the transport's own cost per request (the echo server's) is taken away too.
+  const cleave = reps.map((r, i) => {
+    const floor = r.transport?.cpuUsPerRequest.server;
+    return overhead[i] == null || floor == null ? null : overhead[i] - floor;
+  });
   return {
     serverCpuOverRawUs: spreadOrNull(overhead),
+    serverCpuOverRawAndTransportUs: spreadOrNull(cleave),
     servedOverRaw: spreadOf(reps.map((r) => r.batching.throughputPerSec / r.raw.batch32.throughputPerSec)),
     batchingSpeedup: spreadOf(reps.map((r) => r.batching.throughputPerSec / r.noBatching.throughputPerSec)),
   };

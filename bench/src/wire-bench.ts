@@ -52,6 +52,7 @@ async function measureBundle(
     requests: number;
     inFlight: number;
     form: WireForm;
+    bundled: boolean;
     link: string;
     rate: number;
   },
@@ -66,7 +67,7 @@ async function measureBundle(
   const proxy = await startByteCountingProxy({ host: '127.0.0.1', port: server.port });
   const target = `127.0.0.1:${proxy.port}`;
   const sender: FrameSender =
-    o.form === 'compact' ? compactSender(target, m.name) : legacySender(target, m.name);
+    o.form === 'compact' ? compactSender(target, m.name, o.bundled) : legacySender(target, m.name);
   try {
     await closedLoop((i) => sender.send(frames[i % frames.length]!), Math.min(256, o.requests), o.inFlight);
     const before: SocketCounts = proxy.counts();
@@ -100,6 +101,8 @@ export async function benchWire(argv: string[], startServe: StartServe): Promise
       requests: { type: 'string', default: '2000' },
       'in-flight': { type: 'string', default: '64' },
       form: { type: 'string', default: 'compact' },
+      /** Compact form: one request per message, as before bundles. */
+      'no-bundle': { type: 'boolean', default: false },
       link: { type: 'string', default: 'wifi' },
       rate: { type: 'string', default: '100' },
       json: { type: 'string' },
@@ -125,7 +128,16 @@ export async function benchWire(argv: string[], startServe: StartServe): Promise
     process.stderr.write(`wire: ${bundle}, ${requests} offloads, ${inFlight} in flight, ${form} form\n`);
     rows.push(
       await measureBundle(
-        { models: values.models, bundle, requests, inFlight, form, link: values.link, rate },
+        {
+          models: values.models,
+          bundle,
+          requests,
+          inFlight,
+          form,
+          bundled: !values['no-bundle'],
+          link: values.link,
+          rate,
+        },
         startServe,
       ),
     );
@@ -142,6 +154,7 @@ export async function benchWire(argv: string[], startServe: StartServe): Promise
       ipTcpHeaderBytes: IP_TCP_HEADER_BYTES,
       segments: rows[0]?.up.segments === null ? 'unknown (no ss)' : 'kernel tcp_info (ss), at the sender',
       nagle: NAGLE,
+      bundled: form === 'compact' && !values['no-bundle'],
     },
     bundles: rows,
     previous: values.previous ? comparePrevious(values.previous, rows) : null,

@@ -30,6 +30,8 @@ export interface WireResults {
     ipTcpHeaderBytes: number;
     segments: string;
     nagle: string;
+    /** Compact form: whether the agent bundled a turn's requests (docs/wire-format.md, "Bundles"). */
+    bundled: boolean;
   };
   bundles: WireRow[];
   previous: null | {

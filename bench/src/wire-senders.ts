@@ -17,10 +17,12 @@ export interface FrameSender {
 
 const TIMEOUT_MS = 10_000;
 
-export function compactSender(target: string, model: string): FrameSender {
+/** The agent's offload client; `bundle`: a turn's requests share a message (docs/wire-format.md). */
+export function compactSender(target: string, model: string, bundle: boolean): FrameSender {
   const client = createOffloadClient({
     target,
     model,
+    bundle,
     timeoutMs: TIMEOUT_MS,
     maxQueuedWrites: 4096,
     keepaliveTimeMs: 30_000,

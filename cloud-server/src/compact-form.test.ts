@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadCleaveProto } from '@cleave/wire';
+import { type InferRequest__Output, loadCleaveProto } from '@cleave/wire';
 import { Metadata } from '@grpc/grpc-js';
 import { answerOf, type CompactStreamState, streamDefaultsOf, streamKeyOf } from './compact-form.js';
 
@@ -23,6 +23,7 @@ const compactReq = (id: number, want = false) =>
     parameters: {},
     trace: Buffer.alloc(0),
     want_logits: want,
+    bundle: [] as InferRequest__Output[],
   }) as const;
 
 describe('compact form', () => {

@@ -18,6 +18,8 @@ import type { AccessLog } from './access-log.js';
 import { IDENTITY_METADATA_KEY } from './auth.js';
 import {
   answerOf,
+  BUNDLE_METADATA_KEY,
+  bundleAnnouncement,
   type CompactStreamState,
   isCompact,
   RETRY_OF_PARAMETER,
@@ -125,6 +127,10 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
       call: ServerUnaryCall<InferRequest__Output, InferResponse>,
       callback: sendUnaryData<InferResponse>,
     ) {
+      if (call.request.bundle.length > 0) {
+        callback({ code: status.INVALID_ARGUMENT, details: 'a bundle is taken on InferStream only' });
+        return;
+      }
       const declared = parseDeclaredModel(call.metadata.get(MODEL_METADATA_KEY)[0]);
       const timer = startRpcCallTimer('server', { method: INFER_METHOD });
       const req = call.request;
@@ -165,7 +171,10 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
       const logId = (req: InferRequest__Output) =>
         isCompact(req) && defaults.tag ? `${defaults.tag}/${req.id}` : streamKeyOf(req);
       state.streams.add(call);
-      const writer = answerWriter(call);
+      // An agent that asks for bundles is told at once that this server takes them.
+      const bundling = call.metadata.get(BUNDLE_METADATA_KEY)[0] === '1';
+      if (bundling) call.sendMetadata(bundleAnnouncement());
+      const writer = answerWriter(call, { bundle: bundling });
       const finish = () => {
         if (halfClosed && pending.size === 0 && !cancelled) {
           state.streams.delete(call);
@@ -200,7 +209,7 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
         recordFailure(grpcCode);
         send(req, { error: createInferError(grpcCode, why) });
       };
-      call.on('data', (req: InferRequest__Output) => {
+      const take = (req: InferRequest__Output) => {
         const key = streamKeyOf(req);
         if (key === '' || pending.has(key)) {
           const name = isCompact(req) ? `id ${req.id}` : `request_id ${req.request_id}`;
@@ -223,6 +232,11 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
           send(req, outcome);
           finish();
         });
+      };
+      // A bundle (docs/wire-format.md, "Bundles") is its items, each taken as if it came alone.
+      call.on('data', (req: InferRequest__Output) => {
+        if (req.bundle.length === 0) take(req);
+        else for (const item of req.bundle) take(item);
       });
       call.on('end', () => {
         halfClosed = true;

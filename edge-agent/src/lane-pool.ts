@@ -33,6 +33,10 @@ export interface Lane<P> extends LaneLoad {
   tag: string;
   /** "name@version" the server last named on this stream. */
   model: string | undefined;
+  /** The server announced bundles (`cleave-bundle: 1`): this turn's requests leave as one message. */
+  bundling: boolean;
+  /** Requests written this turn on a bundling lane, sent together when the turn ends. */
+  outbox: P[];
 }
 
 export interface LaneEvents<P> {
@@ -55,6 +59,8 @@ export interface LanePool<P> {
 }
 
 const SETTLE_MS = 1000;
+/** Call metadata: the agent takes bundles; the server's initial metadata: so does it (docs/wire-format.md). */
+export const BUNDLE_METADATA_KEY = 'cleave-bundle';
 const STREAM_METHOD = 'cleave.v1.SplitInference/InferStream';
 
 export function createLanePool<P>(
@@ -100,6 +106,8 @@ export function createLanePool<P>(
     // own span, whose trace the requests that are not sampled join (docs/wire-format.md).
     if (options.timeoutMs) metadata.set('cleave-timeout-ms', String(options.timeoutMs));
     if (options.logits) metadata.set('cleave-logits', '1');
+    // This agent reads bundled answers, and sends bundles once the server says it takes them.
+    if (options.bundle !== false) metadata.set(BUNDLE_METADATA_KEY, '1');
     metadata.set('cleave-stream', tag);
     const span = trace.getTracer('@cleave/edge-agent').startSpan('cleave.stream', {
       kind: SpanKind.CLIENT,
@@ -123,6 +131,8 @@ export function createLanePool<P>(
       nextId: 1,
       tag,
       model: undefined,
+      bundling: false,
+      outbox: [],
     };
     // rpc.client.call.duration measures the whole call: this stream, from open to its end.
     const call = startRpcCallTimer('client', {
@@ -136,8 +146,9 @@ export function createLanePool<P>(
       span.setAttribute('cleave.stream.requests', lane.nextId - 1);
       span.end();
     });
-    s.on('metadata', () => {
+    s.on('metadata', (md: Metadata) => {
       lane.peer = s.getPeer();
+      lane.bundling = options.bundle !== false && md.get(BUNDLE_METADATA_KEY)[0] === '1';
     });
     s.on('data', (received: Received) => events.data(lane, received));
     s.on('error', (err: Error & { code?: number; details?: string }) => {

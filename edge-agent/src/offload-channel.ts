@@ -16,6 +16,7 @@ import {
   type Metadata,
   type status,
 } from '@grpc/grpc-js';
+import { socketBytesOf } from './wire-size.js';
 
 type CleaveProto = ReturnType<typeof loadCleaveProto>;
 
@@ -44,6 +45,12 @@ export interface OffloadClientOptions {
   timeoutMs?: number;
   /** Ask for the logits of every answer on the stream (`cleave-logits: 1`); else per request. */
   logits?: boolean;
+  /**
+   * Bundles (default true): requests written in the same turn of the event loop leave as one
+   * message, and the server's answers of one turn come back as one, once the server has
+   * announced that it takes them (docs/wire-format.md, "Bundles"). false: one message each.
+   */
+  bundle?: boolean;
   /** Writes allowed to wait for the transport's 'drain' (over all streams); more fail at once. */
   maxQueuedWrites: number;
   keepaliveTimeMs: number;
@@ -111,6 +118,12 @@ export interface OffloadStats {
   /** Streams opened so far, and how many are open now. */
   streamsOpened: number;
   streamsOpen: number;
+  /**
+   * gRPC messages written and requests in them (more requests than messages: bundles), and
+   * messages received and answers in them (docs/wire-format.md, "Bundles").
+   */
+  sent: { messages: number; requests: number };
+  received: { messages: number; answers: number };
 }
 
 /** What travels with one request besides its frame. */
@@ -188,15 +201,23 @@ export function openChannel(proto: CleaveProto, options: OffloadClientOptions): 
 /** A response as an InferStream hands it over, with the size it had on the wire. */
 export interface Received {
   res: InferResponse__Output;
-  /** The serialized message grpc-js decoded, plus its 5-byte gRPC length prefix. */
+  /**
+   * The serialized message grpc-js decoded, plus its 5-byte gRPC length prefix; for an answer
+   * out of a bundle of k, the bundle's bytes / k.
+   */
   bytes: number;
+  /** Its bytes at the socket (socketBytesOf), shared the same way for a bundled answer. */
+  socketBytes: number;
 }
 export type InferStream = ClientDuplexStream<InferRequest, Received>;
 
 /** InferStream's response deserializer, which also reports each message's size on the wire. */
 export function countingDeserializer(proto: CleaveProto): (message: Buffer) => Received {
   const decode = proto.cleave.v1.SplitInference.service.InferStream.responseDeserialize;
-  return (message) => ({ res: decode(message), bytes: message.length + 5 });
+  return (message) => {
+    const bytes = message.length + 5;
+    return { res: decode(message), bytes, socketBytes: socketBytesOf(bytes) };
+  };
 }
 
 /**

@@ -23,7 +23,7 @@ import {
   type OffloadResult,
   type Received,
 } from './offload-channel.js';
-import { compactRequestWireBytes, socketBytesOf } from './wire-size.js';
+import { bundleShares, compactRequestWireBytes, socketBytesOf } from './wire-size.js';
 
 export {
   type CloudAnswer,
@@ -54,6 +54,8 @@ interface Pending {
   live: boolean;
   /** Times handed to the transport; a request is sent at most twice. */
   sends: number;
+  /** While it waits in its lane's outbox: the message, and its bytes were it sent alone. */
+  outgoing: { req: InferRequest; bytes: number } | undefined;
   moves: number;
   wireBytes: number;
   socketBytes: number;
@@ -64,12 +66,21 @@ interface Pending {
 /** In a retried request's parameters: TAG/ID of its first send (cloud-server compact-form.ts). */
 const RETRY_OF = 'cleave-retry-of';
 
+/**
+ * The most requests, and bytes, one bundle carries: well under any server's message limit (grpc-js
+ * takes 4 MiB by default), and a request larger than the byte cap goes alone.
+ */
+const MAX_BUNDLE = 256;
+const MAX_BUNDLE_BYTES = 64 * 1024;
+
 /** Codes after which the request may not have reached a working replica: worth one retry. */
 const RETRYABLE = new Set<status>([status.UNAVAILABLE, status.INTERNAL, status.UNKNOWN, status.CANCELLED]);
 
 export function createOffloadClient(options: OffloadClientOptions): OffloadClient {
   const pending = new Map<number, Pending>();
   let retried = 0;
+  const sent = { messages: 0, requests: 0 };
+  const received = { messages: 0, answers: 0 };
   let queued = 0;
   let nextKey = 1;
   let closed = false;
@@ -81,7 +92,7 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
   });
 
   const pool = createLanePool<Pending>(loadCleaveProto(), options, {
-    data: answer,
+    data: receive,
     failed: failLane,
     drain: flush,
   });
@@ -131,9 +142,52 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
       wantLogits: req.want_logits === true,
       ...(req.parameters ? { parameters: req.parameters } : {}),
     });
+    if (lane.bundling) {
+      // Held until the turn ends, when the lane's outbox leaves as one message.
+      if (lane.outbox.length === 0) process.nextTick(sendOutbox, lane);
+      p.outgoing = { req, bytes: message };
+      lane.outbox.push(p);
+      return;
+    }
     p.wireBytes += message;
     p.socketBytes += socketBytesOf(message);
+    sent.messages++;
+    sent.requests++;
     lane.blocked = !lane.s.write(req);
+  }
+  /** The turn's requests on a bundling lane: one alone, or as few bundles as the caps allow. */
+  function sendOutbox(lane: Lane): void {
+    const held = lane.outbox;
+    lane.outbox = [];
+    if (!lanes.has(lane)) return; // its stream failed meanwhile: failLane moves its requests
+    // A request that timed out or moved before the turn ended is not sent.
+    const out = held.filter((p) => p.lane === lane && pending.get(p.key) === p && p.outgoing);
+    for (let i = 0; i < out.length; ) {
+      // Up to MAX_BUNDLE requests and MAX_BUNDLE_BYTES, but always at least one.
+      let end = i + 1;
+      let size = out[i]!.outgoing!.bytes;
+      while (end < out.length && end - i < MAX_BUNDLE && size + out[end]!.outgoing!.bytes <= MAX_BUNDLE_BYTES)
+        size += out[end++]!.outgoing!.bytes;
+      const part = out.slice(i, end);
+      i = end;
+      const messages = part.map((p) => p.outgoing!);
+      if (part.length === 1) {
+        const p = part[0]!;
+        p.wireBytes += messages[0]!.bytes;
+        p.socketBytes += socketBytesOf(messages[0]!.bytes);
+      } else {
+        const shares = bundleShares(messages.map((m) => m.bytes));
+        part.forEach((p, j) => {
+          p.wireBytes += shares[j]!.message;
+          p.socketBytes += shares[j]!.socket;
+        });
+      }
+      for (const p of part) p.outgoing = undefined;
+      const message = part.length === 1 ? messages[0]!.req : { bundle: messages.map((m) => m.req) };
+      sent.messages++;
+      sent.requests += part.length;
+      lane.blocked = !lane.s.write(message);
+    }
   }
   function place(p: Pending, lane: Lane): void {
     p.lane = lane;
@@ -167,8 +221,21 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
     place(p, pool.pick(from));
   }
 
+  /** A message on a lane: one answer, or a bundle of them, each with its share of the bytes. */
+  function receive(lane: Lane, message: Received): void {
+    const items = message.res.bundle;
+    received.messages++;
+    received.answers += Math.max(1, items.length);
+    if (items.length === 0) answer(lane, message);
+    else {
+      const bytes = message.bytes / items.length;
+      const socketBytes = message.socketBytes / items.length;
+      for (const res of items) answer(lane, { res, bytes, socketBytes });
+    }
+  }
+
   /** An answer on a lane: the result, an in-band error, or a draining replica's refusal. */
-  function answer(lane: Lane, { res, bytes }: Received): void {
+  function answer(lane: Lane, { res, bytes, socketBytes }: Received): void {
     // The stream names the model on its first answer and when it changes, not on every answer.
     if (res.model) lane.model = res.model;
     const p = lane.ids.get(res.id);
@@ -188,7 +255,7 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
         },
         wireBytes: p.wireBytes,
         responseBytes: bytes,
-        socketBytes: { up: p.socketBytes, down: socketBytesOf(bytes) },
+        socketBytes: { up: p.socketBytes, down: socketBytes },
       });
     } else {
       const code = (e.grpc_code ?? status.UNKNOWN) as status;
@@ -236,6 +303,7 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
           deadline,
           live: true,
           sends: 0,
+          outgoing: undefined,
           moves: 0,
           wireBytes: 0,
           socketBytes: 0,
@@ -249,7 +317,13 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
     },
     inFlight: () => pending.size,
     connected: () => lanes.size > 0,
-    stats: () => ({ retried, streamsOpened: pool.streamsOpened(), streamsOpen: lanes.size }),
+    stats: () => ({
+      retried,
+      streamsOpened: pool.streamsOpened(),
+      streamsOpen: lanes.size,
+      sent: { ...sent },
+      received: { ...received },
+    }),
     close() {
       closed = true;
       for (const lane of [...lanes]) {

@@ -92,3 +92,19 @@ export function compactRequestWireBytes(f: CompactRequestFields): number {
   }
   return n;
 }
+
+/**
+ * Each message's share of one bundle (docs/wire-format.md, "Bundles") that carries messages of
+ * these sizes (each as it would be sent alone, gRPC prefix included): its body inside the bundle
+ * (field tag, length, body) plus an equal part of the bundle's own prefix, so the shares sum to
+ * the bundle's bytes. `socket` adds an equal part of its DATA frame and IP/TCP headers.
+ */
+export function bundleShares(messageBytes: readonly number[]): { message: number; socket: number }[] {
+  const k = messageBytes.length;
+  const overhead = GRPC_PREFIX_BYTES / k;
+  const headers = (HTTP2_DATA_FRAME_HEADER_BYTES + IP_TCP_HEADER_BYTES) / k;
+  return messageBytes.map((m) => {
+    const message = lengthDelimited(m - GRPC_PREFIX_BYTES) + overhead;
+    return { message, socket: message + headers };
+  });
+}

@@ -211,7 +211,7 @@ describe('streams - file, RTSP and HTTP MJPEG sources through cleave agent', { t
     }
   });
 
-  it('streams - the counts add up and the same events arrive on SSE, NATS and JSONL', () => {
+  it('streams - the counts add up; the same events arrive on SSE and JSONL, and on NATS once the agent is in the fleet', () => {
     for (const s of health) {
       assert.equal(s.in, s.answered + s.skipped + s.dropped + s.failed, JSON.stringify(s));
       assert.equal(s.failed, 0, JSON.stringify(s));
@@ -227,14 +227,16 @@ describe('streams - file, RTSP and HTTP MJPEG sources through cleave agent', { t
         want,
         `${s.id}: SSE`,
       );
-      assert.deepEqual(
-        natsEvents
-          .filter((e) => e.source === s.id)
-          .map(key)
-          .sort(),
-        want,
-        `${s.id}: NATS`,
+      // NATS carries the results from when the agent has joined the fleet, which it does in the
+      // background while its sources start (cli/src/commands/agent.ts; a consumer that must miss
+      // none reads the JSONL): every event from the first one NATS saw, in the JSONL's order.
+      const onNats = natsEvents.filter((e) => e.source === s.id).map(key);
+      const from = events.map(key).indexOf(onNats[0] ?? '');
+      assert.ok(
+        from >= 0 && from < events.length / 4,
+        `${s.id}: NATS from event ${from} of ${events.length}`,
       );
+      assert.deepEqual(onNats.sort(), events.slice(from).map(key).sort(), `${s.id}: NATS`);
     }
     const e = jsonl[0]!;
     assert.equal(e.agent, AGENT_ID);

@@ -1,5 +1,6 @@
 // Original file: proto/cleave/v1/split_inference.proto
 
+import type { InferRequest as _cleave_v1_InferRequest, InferRequest__Output as _cleave_v1_InferRequest__Output } from '../../cleave/v1/InferRequest';
 
 export interface InferRequest {
   'request_id'?: (string);
@@ -9,6 +10,7 @@ export interface InferRequest {
   'id'?: (number);
   'trace'?: (Buffer | Uint8Array | string);
   'want_logits'?: (boolean);
+  'bundle'?: (_cleave_v1_InferRequest)[];
 }
 
 export interface InferRequest__Output {
@@ -19,4 +21,5 @@ export interface InferRequest__Output {
   'id': (number);
   'trace': (Buffer);
   'want_logits': (boolean);
+  'bundle': (_cleave_v1_InferRequest__Output)[];
 }

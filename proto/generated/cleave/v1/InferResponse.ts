@@ -2,6 +2,7 @@
 
 import type { InferResult as _cleave_v1_InferResult, InferResult__Output as _cleave_v1_InferResult__Output } from '../../cleave/v1/InferResult';
 import type { InferError as _cleave_v1_InferError, InferError__Output as _cleave_v1_InferError__Output } from '../../cleave/v1/InferError';
+import type { InferResponse as _cleave_v1_InferResponse, InferResponse__Output as _cleave_v1_InferResponse__Output } from '../../cleave/v1/InferResponse';
 
 export interface InferResponse {
   'request_id'?: (string);
@@ -13,6 +14,7 @@ export interface InferResponse {
   'server_100us'?: (number);
   'logits'?: (number | string)[];
   'model'?: (string);
+  'bundle'?: (_cleave_v1_InferResponse)[];
   'outcome'?: "result"|"error";
 }
 
@@ -26,5 +28,6 @@ export interface InferResponse__Output {
   'server_100us': (number);
   'logits': (number)[];
   'model': (string);
+  'bundle': (_cleave_v1_InferResponse__Output)[];
   'outcome'?: "result"|"error";
 }
