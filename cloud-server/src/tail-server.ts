@@ -4,6 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import {
+  decodeInferRequest,
   HealthImplementation,
   type ListeningHttpServer,
   loadCleavePackageDefinition,
@@ -14,7 +15,7 @@ import {
   MODEL_REPOSITORY_SERVICE_NAME,
   SPLIT_INFERENCE_SERVICE_NAME,
 } from '@cleave/wire';
-import { Server, status } from '@grpc/grpc-js';
+import { Server, type ServiceDefinition, status } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { openAccessLog } from './access-log.js';
 import { createAdminHandlers } from './admin-service.js';
@@ -55,6 +56,19 @@ export interface TailServerHooks {
   onRegistryEvent?: (event: RegistryEvent) => void;
   /** Version string reported by GET /v2. */
   serverVersion?: string;
+}
+
+/**
+ * cleave.v1.SplitInference with the requests of Infer and InferStream decoded by protobufjs alone
+ * (decodeInferRequest, @cleave/wire), without proto-loader's copy into plain objects.
+ */
+function splitInferenceService(): ServiceDefinition {
+  const service = loadCleaveProto().cleave.v1.SplitInference.service;
+  return {
+    ...service,
+    Infer: { ...service.Infer, requestDeserialize: decodeInferRequest },
+    InferStream: { ...service.InferStream, requestDeserialize: decodeInferRequest },
+  };
 }
 
 export async function createTailServer(
@@ -109,7 +123,7 @@ export async function createTailServer(
     accessLog: openAccessLog(options.accessLog),
   };
   const ready = () => !draining && registry.models.length > 0;
-  server.addService(loadCleaveProto().cleave.v1.SplitInference.service, createSplitInferenceHandlers(state));
+  server.addService(splitInferenceService(), createSplitInferenceHandlers(state));
   server.addService(
     loadModelRepositoryProto().cleave.v1.ModelRepository.service,
     createAdminHandlers({ registry, token: options.admin.token, modelControl: options.modelControl.mode }),

@@ -29,6 +29,47 @@ function bad(field: FrameField, offset: number, message: string): FrameError {
   return new FrameError(FrameErrorCode.BAD_FIELD, field, message, { offset });
 }
 
+/** Throws TRUNCATED unless `buf` holds `bytes` bytes at `at`. */
+function need(buf: Uint8Array, at: number, bytes: number, field: FrameField): void {
+  if (at + bytes > buf.length) {
+    throw new FrameError(
+      FrameErrorCode.TRUNCATED,
+      field,
+      `needs ${bytes} bytes at offset ${at}, frame has ${buf.length}`,
+      { offset: at },
+    );
+  }
+}
+
+/**
+ * Where the varint that readVarint last read ends. Module state instead of a closure over the
+ * frame's cursor: decodeFrame runs once per request on the server, and a closure per call costs
+ * an allocation (and, under tsx, a property definition for its name) each time.
+ */
+let varintEnd = 0;
+
+/** Reads a minimal LEB128 varint of at most `maxBytes` bytes at `at`; its end goes to varintEnd. */
+function readVarint(
+  buf: Uint8Array,
+  at: number,
+  maxBytes: number,
+  field: FrameField,
+  tooLong: FrameErrorCode,
+): number {
+  let value = 0;
+  for (let k = 0; k < maxBytes; k++) {
+    need(buf, at + k, 1, field);
+    const byte = buf[at + k]!;
+    value += (byte & 0x7f) * 2 ** (7 * k);
+    if (byte < 0x80) {
+      if (byte === 0 && k > 0) throw bad(field, at, 'varint is not minimally encoded');
+      varintEnd = at + k + 1;
+      return value;
+    }
+  }
+  throw new FrameError(tooLong, field, `varint longer than ${maxBytes} bytes`, { offset: at });
+}
+
 /**
  * Parses and validates a feature frame, version 3 or 2 (docs/wire-format.md), in wire order:
  * every field, the element-count limit, the payload length, the padding bits, the rANS start
@@ -43,35 +84,9 @@ export function decodeFrame(buf: Uint8Array, shapeOf?: FrameShapeOf): FeatureFra
   if (!(buf instanceof Uint8Array))
     throw new FrameError(FrameErrorCode.BAD_FIELD, 'frame', 'must be a Uint8Array');
   const size = buf.length;
-  const need = (at: number, bytes: number, field: FrameField): void => {
-    if (at + bytes > size) {
-      throw new FrameError(
-        FrameErrorCode.TRUNCATED,
-        field,
-        `needs ${bytes} bytes at offset ${at}, frame has ${size}`,
-        { offset: at },
-      );
-    }
-  };
   let o = 0;
-  /** Reads a minimal LEB128 varint of at most `maxBytes` bytes at `o` and moves `o` past it. */
-  const varint = (maxBytes: number, field: FrameField, tooLong: FrameErrorCode): number => {
-    const at = o;
-    let value = 0;
-    for (let k = 0; k < maxBytes; k++) {
-      need(at + k, 1, field);
-      const byte = buf[at + k]!;
-      value += (byte & 0x7f) * 2 ** (7 * k);
-      if (byte < 0x80) {
-        if (byte === 0 && k > 0) throw bad(field, at, 'varint is not minimally encoded');
-        o = at + k + 1;
-        return value;
-      }
-    }
-    throw new FrameError(tooLong, field, `varint longer than ${maxBytes} bytes`, { offset: at });
-  };
 
-  need(0, 1, 'magic');
+  need(buf, 0, 1, 'magic');
   const lead = buf[0]!;
   if (size >= 2 && lead === LEGACY_V1_MAGIC[0] && buf[1] === LEGACY_V1_MAGIC[1]) {
     throw new FrameError(
@@ -94,7 +109,7 @@ export function decodeFrame(buf: Uint8Array, shapeOf?: FrameShapeOf): FeatureFra
     );
   }
 
-  need(1, 1, 'codecId');
+  need(buf, 1, 1, 'codecId');
   const format = buf[1]!;
   const codecId = format >>> 5;
   if (!SUPPORTED_CODEC_IDS.has(codecId)) {
@@ -113,7 +128,7 @@ export function decodeFrame(buf: Uint8Array, shapeOf?: FrameShapeOf): FeatureFra
   const rank = (format & 0x03) + 1;
 
   const fingerprintAt = 2;
-  need(fingerprintAt, HEAD_FINGERPRINT_BYTES, 'headFingerprint');
+  need(buf, fingerprintAt, HEAD_FINGERPRINT_BYTES, 'headFingerprint');
 
   o = fingerprintAt + HEAD_FINGERPRINT_BYTES;
   const shapeAt = o;
@@ -123,7 +138,8 @@ export function decodeFrame(buf: Uint8Array, shapeOf?: FrameShapeOf): FeatureFra
   if (version === FRAME_VERSION_V2) {
     for (let k = 0; k < rank; k++) {
       const at = o;
-      const d = varint(MAX_DIM_VARINT_BYTES, 'shape', FrameErrorCode.BAD_FIELD);
+      const d = readVarint(buf, o, MAX_DIM_VARINT_BYTES, 'shape', FrameErrorCode.BAD_FIELD);
+      o = varintEnd;
       if (d < 1 || d > MAX_DIM) throw bad('shape', at, `dim ${k} must be 1..${MAX_DIM}, got ${d}`);
       elementCount *= d;
     }
@@ -155,12 +171,19 @@ export function decodeFrame(buf: Uint8Array, shapeOf?: FrameShapeOf): FeatureFra
   }
 
   const lengthAt = o;
-  const payloadLength = varint(MAX_LENGTH_VARINT_BYTES, 'payloadLength', FrameErrorCode.TOO_LARGE);
+  const payloadLength = readVarint(
+    buf,
+    o,
+    MAX_LENGTH_VARINT_BYTES,
+    'payloadLength',
+    FrameErrorCode.TOO_LARGE,
+  );
+  o = varintEnd;
   const payloadAt = o;
   checkPayloadLength(codecId, elementCount, bits, payloadLength, lengthAt);
-  need(payloadAt, payloadLength, 'payload');
+  need(buf, payloadAt, payloadLength, 'payload');
   const crcAt = payloadAt + payloadLength;
-  need(crcAt, CRC_BYTES, 'crc32c');
+  need(buf, crcAt, CRC_BYTES, 'crc32c');
   const end = crcAt + CRC_BYTES;
   if (size > end) throw bad('trailingBytes', end, `${size - end} bytes after the CRC`);
 
@@ -201,7 +224,10 @@ export function decodeFrame(buf: Uint8Array, shapeOf?: FrameShapeOf): FeatureFra
   else {
     const dims: number[] = [];
     o = shapeAt;
-    for (let k = 0; k < rank; k++) dims.push(varint(MAX_DIM_VARINT_BYTES, 'shape', FrameErrorCode.BAD_FIELD));
+    for (let k = 0; k < rank; k++) {
+      dims.push(readVarint(buf, o, MAX_DIM_VARINT_BYTES, 'shape', FrameErrorCode.BAD_FIELD));
+      o = varintEnd;
+    }
     shape = dims;
   }
   const f = fingerprintAt;
