@@ -38,17 +38,31 @@ export interface BatcherStats {
   failed: number;
 }
 
+/** Who hears how a queued request ended: its share of a batch, or why it got none. */
+export interface BatchTarget<O> {
+  settled(result: BatchedResult<O>): void;
+  /** The batch failed, or the request's deadline passed while it was queued. */
+  failed(error: unknown): void;
+}
+
 interface Pending<I, O> {
   item: I;
   enqueuedAt: number;
   deadline: number;
-  resolve: (r: BatchedResult<O>) => void;
-  reject: (e: unknown) => void;
+  target: BatchTarget<O>;
 }
 
 export interface DynamicBatcher<I, O> {
   /** `deadline` is a performance.now() time; Infinity for none. */
   submit(item: I, deadline?: number): Promise<BatchedResult<O>>;
+  /**
+   * submit without a promise: `target` hears the outcome once, from the batch's completion, or
+   * from any dispatch (this enqueue's too) that finds its deadline passed. Throws QUEUE_FULL at
+   * once when there is no room. For the hot
+   * path, where each request already has an object to call back: a promise, its two resolving
+   * functions and the continuations behind them would each live as long as the request waits.
+   */
+  enqueue(item: I, deadline: number, target: BatchTarget<O>): void;
   /** Whether one more request would be queued now (else submit refuses it with QUEUE_FULL). */
   hasRoom(): boolean;
   stats(): BatcherStats;
@@ -96,7 +110,7 @@ export function createDynamicBatcher<I, O>(options: BatcherOptions<I, O>): Dynam
       const p = queue.shift()!;
       if (p.deadline <= now) {
         counts.expired++;
-        p.reject(new ServingError(ServingErrorCode.DEADLINE_EXCEEDED, 'deadline passed while queued'));
+        p.target.failed(new ServingError(ServingErrorCode.DEADLINE_EXCEEDED, 'deadline passed while queued'));
         continue;
       }
       batch.push(p);
@@ -132,9 +146,9 @@ export function createDynamicBatcher<I, O>(options: BatcherOptions<I, O>): Dynam
     try {
       const outputs = await run(batch.map((p) => p.item));
       const computeUs = Math.round((performance.now() - started) * 1000);
+      counts.completed += batch.length;
       batch.forEach((p, i) => {
-        counts.completed++;
-        p.resolve({
+        p.target.settled({
           value: outputs[i]!,
           queueUs: Math.round((started - p.enqueuedAt) * 1000),
           computeUs,
@@ -143,11 +157,20 @@ export function createDynamicBatcher<I, O>(options: BatcherOptions<I, O>): Dynam
       });
     } catch (error) {
       counts.failed += batch.length;
-      for (const p of batch) p.reject(error);
+      for (const p of batch) p.target.failed(error);
     } finally {
       inFlight--;
       dispatch();
     }
+  }
+
+  function enqueue(item: I, deadline: number, target: BatchTarget<O>): void {
+    if (queue.length >= queueLimit) {
+      counts.rejected++;
+      throw queueFull();
+    }
+    queue.push({ item, enqueuedAt: performance.now(), deadline, target });
+    if (queue.length >= smallestPreferred || (inFlight < maxConcurrentBatches && !timer)) dispatch();
   }
 
   return {
@@ -157,10 +180,10 @@ export function createDynamicBatcher<I, O>(options: BatcherOptions<I, O>): Dynam
         return Promise.reject(queueFull());
       }
       return new Promise<BatchedResult<O>>((resolve, reject) => {
-        queue.push({ item, enqueuedAt: performance.now(), deadline, resolve, reject });
-        if (queue.length >= smallestPreferred || (inFlight < maxConcurrentBatches && !timer)) dispatch();
+        enqueue(item, deadline, { settled: resolve, failed: reject });
       });
     },
+    enqueue,
     hasRoom: () => queue.length < queueLimit,
     stats: () => ({ queued: queue.length, inFlightBatches: inFlight, ...counts }),
     idle() {

@@ -4,13 +4,10 @@ import { startRpcCallTimer } from '@cleave/telemetry';
 import {
   createInferError,
   grpcStatusOfCode,
-  type InferError,
   type InferRequest__Output,
   type InferResponse,
-  type InferResult,
   type ModelMetadataResponse,
   type SplitInferenceHandlers,
-  statusOfError,
 } from '@cleave/wire';
 import type { Metadata, ServerDuplexStream, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
@@ -28,11 +25,24 @@ import {
 } from './compact-form.js';
 import { fullModelBase, inferImage } from './full-inference.js';
 import type { ModelRegistry, ServedModel } from './model-registry.js';
-import { recordFailure, recordOutcome, recordResult } from './server-metrics.js';
+import {
+  conclude,
+  type Outcome,
+  QueuedRequest,
+  type RequestEnd,
+  type StreamRequest,
+} from './request-outcome.js';
+import { recordFailure } from './server-metrics.js';
 import { type RequestSpan, requestContext, startRequestSpan, startStreamSpan } from './server-tracing.js';
 import { ServingError, ServingErrorCode } from './serving-errors.js';
 import { answerWriter } from './stream-writer.js';
-import { type DeclaredModel, inferFrame, MODEL_METADATA_KEY, parseDeclaredModel } from './tail-inference.js';
+import {
+  admitFrame,
+  type DeclaredModel,
+  inferFrame,
+  MODEL_METADATA_KEY,
+  parseDeclaredModel,
+} from './tail-inference.js';
 
 const INFER_METHOD = 'cleave.v1.SplitInference/Infer';
 /** The caller the auth interceptor vouched for (none when auth is off). */
@@ -87,7 +97,6 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
   const versionsOf = (name: string) => registry.models.filter((m) => m.name === name).map((m) => m.version);
   let streamsOpened = 0;
 
-  type Outcome = { result: InferResult } | { error: InferError };
   async function answer(
     req: InferRequest__Output,
     deadline: number,
@@ -103,20 +112,9 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
         declared && fullModelBase(declared.name) !== undefined
           ? await inferImage(registry, declared, req.frame, deadline)
           : await inferFrame(registry, req.frame, deadline, declared);
-      // Each request lands in exactly one outcome: a caller that went away is not a success.
-      if (cancelled())
-        recordOutcome('cancelled', {
-          model: String(result.model_name),
-          version: String(result.model_version),
-        });
-      else recordResult(result);
-      span.end({ result });
-      return { result };
+      return conclude(span, cancelled(), { result });
     } catch (error) {
-      const { grpc: code, message } = statusOfError(error);
-      recordFailure(code);
-      span.end({ code, message });
-      return { error: createInferError(code, message) };
+      return conclude(span, cancelled(), { thrown: error });
     } finally {
       state.inFlight.count--;
     }
@@ -209,6 +207,29 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
         recordFailure(grpcCode);
         send(req, { error: createInferError(grpcCode, why) });
       };
+      /** A request's answer once it has ended: recorded, written, and the stream ended if done. */
+      const ended = (r: StreamRequest, end: RequestEnd) => {
+        const outcome = conclude(r.span, cancelled, end);
+        state.inFlight.count--;
+        pending.delete(r.key);
+        streamSpan.answered(r.span.traced);
+        send(r.req, outcome);
+        finish();
+      };
+      // Feature frames (any stream but one that names a full model) wait in the batch queue as one
+      // QueuedRequest each; the rest take answer()'s async path.
+      const framesOnly = !(declared && fullModelBase(declared.name) !== undefined);
+      const enqueue = (req: InferRequest__Output, key: string, span: RequestSpan, deadline: number) => {
+        state.inFlight.count++;
+        try {
+          if (state.draining()) throw new ServingError(ServingErrorCode.DRAINING, 'server is draining');
+          const arrived = performance.now();
+          const { frame, model } = admitFrame(registry, req.frame, declared);
+          model.batcher.enqueue(frame, deadline, new QueuedRequest(ended, req, key, span, model, arrived));
+        } catch (error) {
+          ended({ req, key, span }, { thrown: error });
+        }
+      };
       const take = (req: InferRequest__Output) => {
         const key = streamKeyOf(req);
         if (key === '' || pending.has(key)) {
@@ -226,6 +247,10 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
         const parent = requestContext(call.metadata, req);
         const span = startRequestSpan(STREAM_METHOD, parent, identity, streamSpan.links);
         const timeoutMs = req.timeout_ms || defaults.timeoutMs;
+        if (framesOnly) {
+          enqueue(req, key, span, deadlineOf(call, timeoutMs));
+          return;
+        }
         void answer(req, deadlineOf(call, timeoutMs), declared, span, () => cancelled).then((outcome) => {
           pending.delete(key);
           streamSpan.answered(span.traced);

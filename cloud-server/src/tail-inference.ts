@@ -1,8 +1,8 @@
 // One request through the tail: frame → model → codec → batcher → answer.
-import { decodeFrame } from '@cleave/codec';
+import { decodeFrame, type FeatureFrame } from '@cleave/codec';
 import type { InferResult } from '@cleave/wire';
 import { type BatchedResult, queueFull } from './dynamic-batcher.js';
-import type { ModelRegistry } from './model-registry.js';
+import type { ModelRegistry, ServedModel } from './model-registry.js';
 
 /** The model a call names in its `cleave-model` metadata: "name" or "name@version". */
 export interface DeclaredModel {
@@ -40,15 +40,28 @@ export async function inferFrame(
   declared?: DeclaredModel,
 ): Promise<InferResult> {
   const arrived = performance.now();
+  const { frame, model } = admitFrame(registry, frameBytes, declared);
+  const out = await model.batcher.submit(frame, deadline);
+  if (out.value instanceof Error) throw out.value;
+  // Narrowed by the line above (TypeScript does not narrow an object by one of its properties).
+  return batchedAnswer(model.name, model.version, out as BatchedResult<Float32Array>, arrived);
+}
+
+/**
+ * What inferFrame checks before a frame takes a queue slot: its header, the model it pairs with,
+ * and the queue's room. Throws the typed error of the first that fails.
+ */
+export function admitFrame(
+  registry: ModelRegistry,
+  frameBytes: Uint8Array,
+  declared: DeclaredModel | undefined,
+): { frame: FeatureFrame; model: ServedModel } {
   // A version 3 frame's shape is its bundle's: found by the head fingerprint (or the call's model).
   const frame = decodeFrame(frameBytes, (fp) => registry.shapeForHead(fp, declared));
   const model = registry.forFrame(frame, declared);
   model.codec.assertPairs(frame);
   if (!model.batcher.hasRoom()) throw queueFull();
-  const out = await model.batcher.submit(frame, deadline);
-  if (out.value instanceof Error) throw out.value;
-  // Narrowed by the line above (TypeScript does not narrow an object by one of its properties).
-  return batchedAnswer(model.name, model.version, out as BatchedResult<Float32Array>, arrived);
+  return { frame, model };
 }
 
 /** The answer to one request from its share of a batch; `arrived` is its performance.now() arrival. */
