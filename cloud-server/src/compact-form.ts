@@ -53,6 +53,13 @@ export const isCompact = (req: InferRequest__Output): boolean => req.id > 0;
 export const streamKeyOf = (req: InferRequest__Output): string =>
   isCompact(req) ? `#${req.id}` : req.request_id;
 
+/**
+ * The same key without building a string for the compact form: the id itself (a number never
+ * equals a request_id string, so the two forms cannot collide). '' for neither.
+ */
+export const pendingKeyOf = (req: InferRequest__Output): number | string =>
+  isCompact(req) ? req.id : req.request_id;
+
 /** Per stream: the model named in the last compact answer, so it is sent only when it changes. */
 export interface CompactStreamState {
   lastModel: string | undefined;

@@ -39,7 +39,7 @@ export function conclude(span: RequestSpan, cancelled: boolean, end: RequestEnd)
 /** A request of one stream: what its answer needs. */
 export interface StreamRequest {
   readonly req: InferRequest__Output;
-  readonly key: string;
+  readonly key: number | string;
   readonly span: RequestSpan;
 }
 
@@ -51,19 +51,22 @@ export interface StreamRequest {
 export class QueuedRequest implements StreamRequest, BatchTarget<Float32Array | Error> {
   private readonly ended: (r: StreamRequest, end: RequestEnd) => void;
   readonly req: InferRequest__Output;
-  readonly key: string;
+  readonly key: number | string;
   readonly span: RequestSpan;
   private readonly model: ServedModel;
   /** performance.now() at arrival. */
   private readonly arrived: number;
+  /** Whether its answer carries the logits (else they are not copied out of the batch's output). */
+  private readonly withLogits: boolean;
 
   constructor(
     ended: (r: StreamRequest, end: RequestEnd) => void,
     req: InferRequest__Output,
-    key: string,
+    key: number | string,
     span: RequestSpan,
     model: ServedModel,
     arrived: number,
+    withLogits: boolean,
   ) {
     this.ended = ended;
     this.req = req;
@@ -71,6 +74,7 @@ export class QueuedRequest implements StreamRequest, BatchTarget<Float32Array | 
     this.span = span;
     this.model = model;
     this.arrived = arrived;
+    this.withLogits = withLogits;
   }
 
   settled(out: BatchedResult<Float32Array | Error>): void {
@@ -78,9 +82,14 @@ export class QueuedRequest implements StreamRequest, BatchTarget<Float32Array | 
     if (out.value instanceof Error) this.ended(this, { thrown: out.value });
     else {
       const { name, version } = this.model;
-      this.ended(this, {
-        result: batchedAnswer(name, version, out as BatchedResult<Float32Array>, this.arrived),
-      });
+      const result = batchedAnswer(
+        name,
+        version,
+        out as BatchedResult<Float32Array>,
+        this.arrived,
+        this.withLogits,
+      );
+      this.ended(this, { result });
     }
   }
 

@@ -28,6 +28,12 @@ const tracer = () => trace.getTracer('@cleave/cloud-server');
 /** performance.now() → epoch ms, the time base spans use. */
 const epochMs = (t: number) => performance.timeOrigin + t;
 
+/** Whether an object has no own keys, without building the array Object.keys would (per request). */
+function isEmpty(record: Readonly<Record<string, string>>): boolean {
+  for (const key in record) if (Object.hasOwn(record, key)) return false;
+  return true;
+}
+
 /**
  * The parent of a request's span. A compact request (id > 0) without its own context has none:
  * it was not sampled, and its stream's span stands for it.
@@ -38,7 +44,7 @@ export function requestContext(
 ): Context {
   if (req.trace && req.trace.length > 0) return decodeBinaryTraceContext(req.trace, context.active());
   const parameters = req.parameters;
-  const hasParameters = parameters && Object.keys(parameters).length > 0;
+  const hasParameters = parameters !== undefined && !isEmpty(parameters);
   if (req.id > 0)
     return hasParameters ? extractTraceContextFromRecord(parameters, ROOT_CONTEXT) : ROOT_CONTEXT;
   const call = extractTraceContext(metadata);

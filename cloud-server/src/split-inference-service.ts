@@ -19,6 +19,7 @@ import {
   bundleAnnouncement,
   type CompactStreamState,
   isCompact,
+  pendingKeyOf,
   RETRY_OF_PARAMETER,
   streamDefaultsOf,
   streamKeyOf,
@@ -152,7 +153,7 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
     },
 
     InferStream(call: ServerDuplexStream<InferRequest__Output, InferResponse>) {
-      const pending = new Set<string>();
+      const pending = new Set<number | string>();
       // The stream may name its model once, in metadata, instead of every frame doing so.
       const declared = parseDeclaredModel(call.metadata.get(MODEL_METADATA_KEY)[0]);
       let halfClosed = false;
@@ -219,19 +220,27 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
       // Feature frames (any stream but one that names a full model) wait in the batch queue as one
       // QueuedRequest each; the rest take answer()'s async path.
       const framesOnly = !(declared && fullModelBase(declared.name) !== undefined);
-      const enqueue = (req: InferRequest__Output, key: string, span: RequestSpan, deadline: number) => {
+      const enqueue = (
+        req: InferRequest__Output,
+        key: number | string,
+        span: RequestSpan,
+        deadline: number,
+      ) => {
         state.inFlight.count++;
         try {
           if (state.draining()) throw new ServingError(ServingErrorCode.DRAINING, 'server is draining');
           const arrived = performance.now();
           const { frame, model } = admitFrame(registry, req.frame, declared);
-          model.batcher.enqueue(frame, deadline, new QueuedRequest(ended, req, key, span, model, arrived));
+          // Legacy answers always carry the logits; compact ones when the request or stream asks.
+          const withLogits = !isCompact(req) || req.want_logits || defaults.logits;
+          const queued = new QueuedRequest(ended, req, key, span, model, arrived, withLogits);
+          model.batcher.enqueue(frame, deadline, queued);
         } catch (error) {
           ended({ req, key, span }, { thrown: error });
         }
       };
       const take = (req: InferRequest__Output) => {
-        const key = streamKeyOf(req);
+        const key = pendingKeyOf(req);
         if (key === '' || pending.has(key)) {
           const name = isCompact(req) ? `id ${req.id}` : `request_id ${req.request_id}`;
           const why = key === '' ? 'request_id is empty and id is 0' : `${name} is already in flight`;

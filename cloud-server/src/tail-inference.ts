@@ -70,14 +70,15 @@ export function batchedAnswer(
   version: string,
   out: BatchedResult<Float32Array>,
   arrived: number,
+  /** False: the answer will not carry the logits, so they are not copied out (no `logits`). */
+  withLogits = true,
 ): InferResult {
   const { label, score } = softmaxTop(out.value);
-  return {
+  const result: InferResult = {
     model_name: name,
     model_version: version,
     label,
     score,
-    logits: Array.from(out.value),
     batch_size: out.batchSize,
     timing: {
       queue_us: out.queueUs,
@@ -85,4 +86,6 @@ export function batchedAnswer(
       total_us: Math.round((performance.now() - arrived) * 1000),
     },
   };
+  if (withLogits) result.logits = Array.from(out.value);
+  return result;
 }
