@@ -118,4 +118,29 @@ describe('batcher - dynamic batching', () => {
     await assert.rejects(batcher.submit(1), /boom/);
     assert.equal((await batcher.submit(2)).value, 2);
   });
+  it('batcher - enqueue calls its target back once: settled with its share, or failed (deadline passed); a full queue throws', {
+    timeout: 5000,
+  }, async () => {
+    const { batcher } = recordingBatcher({ maxBatchSize: 2, delayUs: 1000, queueLimit: 3, runMs: 20 });
+    const heard: string[] = [];
+    const target = (name: string) => ({
+      settled: (r: { value: number; batchSize: number }) => heard.push(`${name}=${r.value}/${r.batchSize}`),
+      failed: (e: unknown) => heard.push(`${name}!${(e as ServingError).code}`),
+    });
+    // a and b fill the one batch allowed at a time; c (whose deadline passes meanwhile), d and e
+    // wait behind it and fill the queue (limit 3), so f is refused at once.
+    batcher.enqueue(1, Number.POSITIVE_INFINITY, target('a'));
+    batcher.enqueue(2, Number.POSITIVE_INFINITY, target('b'));
+    batcher.enqueue(3, performance.now() + 5, target('c'));
+    batcher.enqueue(4, Number.POSITIVE_INFINITY, target('d'));
+    batcher.enqueue(5, Number.POSITIVE_INFINITY, target('e'));
+    assert.throws(() => batcher.enqueue(6, Number.POSITIVE_INFINITY, target('f')), /queue full/);
+    assert.deepEqual(heard, [], 'nothing is called back from inside enqueue while there is time');
+    await batcher.idle();
+    assert.deepEqual(heard, ['a=10/2', 'b=20/2', 'c!DEADLINE_EXCEEDED', 'd=40/2', 'e=50/2']);
+    const stats = batcher.stats();
+    assert.equal(stats.completed, 4);
+    assert.equal(stats.expired, 1);
+    assert.equal(stats.rejected, 1);
+  });
 });
