@@ -29,6 +29,8 @@ export const AgentOptionsSchema = z
         channelMaxAgeMs: z.number().int().min(1000).nullable().default(300_000),
         /** Least time between two DNS resolutions; a dropped connection asks for one. */
         minResolveIntervalMs: z.number().int().min(100).default(5000),
+        /** Requests written in one turn share a message once the server announces bundles (docs/wire-format.md). */
+        bundle: z.boolean().default(true),
         /** Offloads allowed to wait for the link's backpressure to clear. */
         maxQueuedWrites: z.number().int().min(1).default(4096),
         keepaliveTimeMs: z.number().int().min(1000).default(30_000),
