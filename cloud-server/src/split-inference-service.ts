@@ -6,7 +6,6 @@ import {
   grpcStatusOfCode,
   type InferRequest__Output,
   type InferResponse,
-  type ModelMetadataResponse,
   type SplitInferenceHandlers,
 } from '@cleave/wire';
 import type { Metadata, ServerDuplexStream, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
@@ -24,8 +23,9 @@ import {
   streamDefaultsOf,
   streamKeyOf,
 } from './compact-form.js';
+import { createDiscoveryHandlers } from './discovery-handlers.js';
 import { fullModelBase, inferImage } from './full-inference.js';
-import type { ModelRegistry, ServedModel } from './model-registry.js';
+import type { ModelRegistry } from './model-registry.js';
 import {
   conclude,
   type Outcome,
@@ -74,28 +74,8 @@ function deadlineOf(call: { getDeadline(): Date | number }, timeoutMs = 0): numb
   return deadline;
 }
 
-function metadataOf(model: ServedModel, versions: string[]): ModelMetadataResponse {
-  const tail = model.bundle.files.tail.spec;
-  const spec = (t: { name: string; dtype: string; shape: number[] }) => ({
-    name: t.name,
-    datatype: t.dtype,
-    shape: t.shape.map(String),
-  });
-  return {
-    name: model.name,
-    versions,
-    labels: [...model.labels],
-    bottleneck: { shape: [...model.codec.shape], bits: model.codec.bits },
-    head_sha256: model.codec.headSha256,
-    platform: 'onnxruntime',
-    inputs: tail.inputs.map(spec),
-    outputs: tail.outputs.map(spec),
-  };
-}
-
 export function createSplitInferenceHandlers(state: ServiceState): SplitInferenceHandlers {
   const { registry } = state;
-  const versionsOf = (name: string) => registry.models.filter((m) => m.name === name).map((m) => m.version);
   let streamsOpened = 0;
 
   async function answer(
@@ -290,33 +270,6 @@ export function createSplitInferenceHandlers(state: ServiceState): SplitInferenc
       });
     },
 
-    GetModelMetadata(call, callback) {
-      const { name, version } = call.request;
-      const model = registry.find(name, version || undefined);
-      if (!model) {
-        callback({
-          code: status.NOT_FOUND,
-          details: `model ${name}${version ? `@${version}` : ''} is not served here`,
-        });
-        return;
-      }
-      callback(null, metadataOf(model, versionsOf(name)));
-    },
-
-    ListModels(_call, callback) {
-      const names = [...new Set(registry.models.map((m) => m.name))];
-      callback(null, {
-        models: names.map((name) => ({ name, versions: versionsOf(name), ready: !state.draining() })),
-      });
-    },
-
-    ServerReady(_call, callback) {
-      callback(null, { ready: !state.draining() && registry.models.length > 0 });
-    },
-
-    ModelReady(call, callback) {
-      const { name, version } = call.request;
-      callback(null, { ready: !state.draining() && registry.find(name, version || undefined) !== undefined });
-    },
+    ...createDiscoveryHandlers(registry, state.draining),
   };
 }

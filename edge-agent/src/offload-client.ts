@@ -23,7 +23,7 @@ import {
   type OffloadResult,
   type Received,
 } from './offload-channel.js';
-import { bundleShares, compactRequestWireBytes, socketBytesOf } from './wire-size.js';
+import { compactRequestWireBytes, messageShares, packTurn, socketBytesOf } from './wire-size.js';
 
 export {
   type CloudAnswer,
@@ -65,13 +65,6 @@ interface Pending {
 
 /** In a retried request's parameters: TAG/ID of its first send (cloud-server compact-form.ts). */
 const RETRY_OF = 'cleave-retry-of';
-
-/**
- * The most requests, and bytes, one bundle carries: well under any server's message limit (grpc-js
- * takes 4 MiB by default), and a request larger than the byte cap goes alone.
- */
-const MAX_BUNDLE = 256;
-const MAX_BUNDLE_BYTES = 64 * 1024;
 
 /** Codes after which the request may not have reached a working replica: worth one retry. */
 const RETRYABLE = new Set<status>([status.UNAVAILABLE, status.INTERNAL, status.UNKNOWN, status.CANCELLED]);
@@ -162,26 +155,15 @@ export function createOffloadClient(options: OffloadClientOptions): OffloadClien
     if (!lanes.has(lane)) return; // its stream failed meanwhile: failLane moves its requests
     // A request that timed out or moved before the turn ended is not sent.
     const out = held.filter((p) => p.lane === lane && pending.get(p.key) === p && p.outgoing);
-    for (let i = 0; i < out.length; ) {
-      // Up to MAX_BUNDLE requests and MAX_BUNDLE_BYTES, but always at least one.
-      let end = i + 1;
-      let size = out[i]!.outgoing!.bytes;
-      while (end < out.length && end - i < MAX_BUNDLE && size + out[end]!.outgoing!.bytes <= MAX_BUNDLE_BYTES)
-        size += out[end++]!.outgoing!.bytes;
-      const part = out.slice(i, end);
-      i = end;
+    // Each part is one message: a request alone, or a bundle, each request charged its share.
+    for (const indices of packTurn(out.map((p) => p.outgoing!.bytes))) {
+      const part = indices.map((k) => out[k]!);
       const messages = part.map((p) => p.outgoing!);
-      if (part.length === 1) {
-        const p = part[0]!;
-        p.wireBytes += messages[0]!.bytes;
-        p.socketBytes += socketBytesOf(messages[0]!.bytes);
-      } else {
-        const shares = bundleShares(messages.map((m) => m.bytes));
-        part.forEach((p, j) => {
-          p.wireBytes += shares[j]!.message;
-          p.socketBytes += shares[j]!.socket;
-        });
-      }
+      const shares = messageShares(messages.map((m) => m.bytes));
+      part.forEach((p, j) => {
+        p.wireBytes += shares[j]!.message;
+        p.socketBytes += shares[j]!.socket;
+      });
       for (const p of part) p.outgoing = undefined;
       const message = part.length === 1 ? messages[0]!.req : { bundle: messages.map((m) => m.req) };
       sent.messages++;

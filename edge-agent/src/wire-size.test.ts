@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadCleaveProto } from '@cleave/wire';
 import { countingDeserializer } from './offload-channel.js';
-import { compactRequestWireBytes, inferRequestWireBytes } from './wire-size.js';
+import {
+  compactRequestWireBytes,
+  inferRequestWireBytes,
+  messageShares,
+  packTurn,
+  socketBytesOf,
+} from './wire-size.js';
 
 describe('agent - wire bytes', () => {
   it('agent - the counted size equals what grpc-js serializes, plus the 5-byte prefix', {
@@ -93,5 +99,44 @@ describe('agent - received bytes', () => {
       assert.equal(res.request_id, answer.request_id ?? '');
       assert.equal(res.id, answer.id ?? 0);
     }
+  });
+});
+
+describe('agent - bundle bytes', () => {
+  const serialize = loadCleaveProto().cleave.v1.SplitInference.service.InferStream.requestSerialize;
+  const compact = (id: number, frameBytes: number) => ({ id, frame: new Uint8Array(frameBytes).fill(3) });
+
+  it('agent - the shares of a bundle add up to what grpc-js serializes for it, prefix included', {
+    timeout: 5000,
+  }, () => {
+    for (const frames of [[80, 81], [60, 300, 5, 2000], Array.from({ length: 32 }, (_, i) => 70 + i)]) {
+      const reqs = frames.map((f, i) => compact(i + 1, f));
+      const alone = reqs.map((r) => compactRequestWireBytes({ id: r.id, frameBytes: r.frame.length }));
+      const bundle = serialize({ bundle: reqs }).length + 5;
+      const shares = messageShares(alone);
+      const sum = shares.reduce((a, s) => a + s.message, 0);
+      assert.ok(Math.abs(sum - bundle) < 1e-9, `${frames.length} frames: ${sum} against ${bundle}`);
+      // Each pays less than alone; the socket share adds one DATA frame and segment, split.
+      assert.ok(shares.every((s, i) => s.message < alone[i]!));
+      const socket = shares.reduce((a, s) => a + s.socket, 0);
+      assert.ok(Math.abs(socket - socketBytesOf(bundle)) < 1e-9);
+    }
+    // One request alone pays its own message.
+    assert.deepEqual(messageShares([97]), [{ message: 97, socket: socketBytesOf(97) }]);
+  });
+
+  it('agent - a turn is packed into bundles of at most 256 requests and 64 KiB; a larger request goes alone', {
+    timeout: 5000,
+  }, () => {
+    const lengths = (parts: number[][]) => parts.map((p) => p.length);
+    assert.deepEqual(lengths(packTurn(Array(300).fill(90))), [256, 44]);
+    assert.deepEqual(packTurn([100, 70_000, 100, 100]), [[0], [1], [2, 3]]);
+    assert.deepEqual(lengths(packTurn(Array(3).fill(30_000))), [2, 1]);
+    assert.deepEqual(packTurn([]), []);
+    // Every index once, in order.
+    assert.deepEqual(
+      packTurn(Array(600).fill(500)).flat(),
+      Array.from({ length: 600 }, (_, i) => i),
+    );
   });
 });

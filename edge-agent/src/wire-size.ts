@@ -94,6 +94,39 @@ export function compactRequestWireBytes(f: CompactRequestFields): number {
 }
 
 /**
+ * The most requests, and bytes, one bundle carries: well under any server's message limit (grpc-js
+ * takes 4 MiB by default); a request larger than the byte cap goes alone.
+ */
+export const MAX_BUNDLE_REQUESTS = 256;
+export const MAX_BUNDLE_BYTES = 64 * 1024;
+
+/**
+ * How the requests written in one turn (their sizes, each as it would be sent alone) leave: runs
+ * of consecutive indices, each one message: up to MAX_BUNDLE_REQUESTS and MAX_BUNDLE_BYTES, and
+ * at least one request.
+ */
+export function packTurn(sizes: readonly number[]): number[][] {
+  const parts: number[][] = [];
+  for (let i = 0; i < sizes.length; ) {
+    const part = [i];
+    let bytes = sizes[i++]!;
+    while (i < sizes.length && part.length < MAX_BUNDLE_REQUESTS && bytes + sizes[i]! <= MAX_BUNDLE_BYTES) {
+      bytes += sizes[i]!;
+      part.push(i++);
+    }
+    parts.push(part);
+  }
+  return parts;
+}
+
+/** What each of these requests pays when they leave as one message: alone, or as a bundle. */
+export function messageShares(messageBytes: readonly number[]): { message: number; socket: number }[] {
+  if (messageBytes.length !== 1) return bundleShares(messageBytes);
+  const message = messageBytes[0]!;
+  return [{ message, socket: socketBytesOf(message) }];
+}
+
+/**
  * Each message's share of one bundle (docs/wire-format.md, "Bundles") that carries messages of
  * these sizes (each as it would be sent alone, gRPC prefix included): its body inside the bundle
  * (field tag, length, body) plus an equal part of the bundle's own prefix, so the shares sum to
