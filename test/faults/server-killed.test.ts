@@ -48,8 +48,10 @@ describe('faults - server killed', { timeout: 240_000 }, () => {
       let cloud = 0;
       let inFlightAtKill = -1;
       const started = performance.now();
-      // A closed loop: each answer issues the next request before anything else runs, so the
-      // agent holds exactly IN_FLIGHT unanswered requests whenever the test looks.
+      // A closed loop: each answer issues the next request in the turn it arrives, so the agent
+      // holds exactly IN_FLIGHT unanswered requests between turns of the event loop. (Answers
+      // that share a bundle settle together, and their follow-ups are issued a few microtasks
+      // later: the count is taken, and the server killed, once that turn is over.)
       const issueNext = (): void => {
         if (next >= TOTAL) return;
         const id = next++;
@@ -58,8 +60,10 @@ describe('faults - server killed', { timeout: 240_000 }, () => {
       const onAnswer = (a: Answer | undefined) => {
         issueNext();
         if (a?.source === 'cloud' && ++cloud === KILL_AFTER_CLOUD) {
-          inFlightAtKill = ledger.outstanding();
-          server.child.kill('SIGKILL');
+          setImmediate(() => {
+            inFlightAtKill = ledger.outstanding();
+            server.child.kill('SIGKILL');
+          });
         }
       };
       for (let i = 0; i < IN_FLIGHT; i++) issueNext();
