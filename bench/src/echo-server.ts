@@ -4,7 +4,12 @@
 // which `cleave serve` pays on every request too. It takes bundles as `cleave serve` does
 // (docs/wire-format.md, "Bundles"): announced when asked, and a bundle's answers sent as one.
 // Run as a child process (serve-echo.ts), it prints its port on stdout and serves until SIGTERM.
-import { type InferRequest__Output, type InferResponse, loadCleaveProto } from '@cleave/wire';
+import {
+  BUNDLE_METADATA_KEY,
+  type InferRequest__Output,
+  type InferResponse,
+  loadCleaveProto,
+} from '@cleave/wire';
 import { Metadata, Server, ServerCredentials, type ServerDuplexStream } from '@grpc/grpc-js';
 
 /** The answer `cleave serve` gives to a compact request (cloud-server/src/compact-form.ts). */
@@ -19,10 +24,10 @@ const proto = loadCleaveProto();
 const server = new Server();
 server.addService(proto.cleave.v1.SplitInference.service, {
   InferStream(call: ServerDuplexStream<InferRequest__Output, InferResponse>) {
-    const bundling = call.metadata.get('cleave-bundle')[0] === '1';
+    const bundling = call.metadata.get(BUNDLE_METADATA_KEY)[0] === '1';
     if (bundling) {
       const announce = new Metadata();
-      announce.set('cleave-bundle', '1');
+      announce.set(BUNDLE_METADATA_KEY, '1');
       call.sendMetadata(announce);
     }
     call.on('data', (req: InferRequest__Output) => {

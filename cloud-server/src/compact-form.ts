@@ -2,7 +2,13 @@
 // id scoped to the stream, the stream's defaults set once in its metadata, and an answer of id,
 // label, score and one timing field. A request with `id` > 0 is compact and is answered so; a
 // request with a `request_id` string gets the legacy answer, so old agents keep working.
-import type { InferError, InferRequest__Output, InferResponse, InferResult } from '@cleave/wire';
+import {
+  BUNDLE_METADATA_KEY,
+  type InferError,
+  type InferRequest__Output,
+  type InferResponse,
+  type InferResult,
+} from '@cleave/wire';
 import { Metadata } from '@grpc/grpc-js';
 
 /** The stream's default per-request budget, ms; a request's own timeout_ms overrides it. */
@@ -11,12 +17,6 @@ export const TIMEOUT_METADATA_KEY = 'cleave-timeout-ms';
 export const LOGITS_METADATA_KEY = 'cleave-logits';
 /** The agent's name for this stream, e.g. "3f9a1c-2"; the access log writes ids as TAG/ID. */
 export const STREAM_TAG_METADATA_KEY = 'cleave-stream';
-/**
- * "1" in an agent's call metadata: it sends and reads bundles. The server answers with the same
- * key in its initial metadata, after which the agent may bundle (docs/wire-format.md, "Bundles").
- */
-export const BUNDLE_METADATA_KEY = 'cleave-bundle';
-
 /** The server's initial metadata on a stream that asked for bundles. */
 export function bundleAnnouncement(): Metadata {
   const m = new Metadata();

@@ -84,47 +84,33 @@ function outcomeAttrs(outcome: RequestOutcome, m?: ModelAttrs): Attrs {
   return attrs;
 }
 
-// A batch's answers resolve in one turn of the microtask queue. What they record is gathered and
-// handed to the SDK once that turn ends, in one tight loop: successes as one add per burst
-// instead of one each (every add hashes its attributes in the SDK), and the stage durations
-// (which the histogram takes one by one) back to back, instead of each in the middle of its own
-// answer's work. Under load the server's main thread runs in short bursts between the tail
-// worker's runs, and three SDK records per answer spread through a burst cost it about 9 µs per
-// request (cleave bench serve, 2026-12-06). The flush runs before any I/O, so a scrape never
-// sees a figure that an answer already sent has not reached.
+// Successes reach the counter once per burst of answers instead of once each: a batch's answers
+// resolve in one turn of the microtask queue, and every add hashes its attributes in the SDK.
+// The flush runs before any I/O, so a scrape never sees a count that an answer sent has not reached.
 const pendingSuccesses = new Map<Attrs, number>();
-/** Per stage attribute set: the durations (seconds) to record at the end of the turn. */
-const pendingDurations = new Map<Attrs, number[]>();
 let flushQueued = false;
 
-function flushServed(): void {
+function flushSuccesses(): void {
   flushQueued = false;
-  const { requests, duration } = instruments();
-  for (const [attrs, seconds] of pendingDurations) for (const s of seconds) duration.record(s, attrs);
-  pendingDurations.clear();
+  const { requests } = instruments();
   for (const [attrs, n] of pendingSuccesses) requests.add(n, attrs);
   pendingSuccesses.clear();
-}
-
-function pendingDuration(attrs: Attrs, seconds: number): void {
-  const list = pendingDurations.get(attrs);
-  if (list === undefined) pendingDurations.set(attrs, [seconds]);
-  else list.push(seconds);
 }
 
 export function recordServed(
   m: ModelAttrs,
   t: { queueUs: number; computeUs: number; totalUs: number },
 ): void {
+  const { duration } = instruments();
   const { stage } = attrSet(m);
-  pendingDuration(stage.queue, t.queueUs / 1e6);
-  pendingDuration(stage.compute, t.computeUs / 1e6);
-  pendingDuration(stage.server, t.totalUs / 1e6);
+  duration.record(t.queueUs / 1e6, stage.queue);
+  duration.record(t.computeUs / 1e6, stage.compute);
+  duration.record(t.totalUs / 1e6, stage.server);
   const success = outcomeAttrs('success', m);
   pendingSuccesses.set(success, (pendingSuccesses.get(success) ?? 0) + 1);
   if (!flushQueued) {
     flushQueued = true;
-    queueMicrotask(flushServed);
+    queueMicrotask(flushSuccesses);
   }
 }
 

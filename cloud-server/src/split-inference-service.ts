@@ -2,6 +2,7 @@
 
 import { startRpcCallTimer } from '@cleave/telemetry';
 import {
+  BUNDLE_METADATA_KEY,
   createInferError,
   grpcStatusOfCode,
   type InferRequest__Output,
@@ -14,7 +15,6 @@ import type { AccessLog } from './access-log.js';
 import { IDENTITY_METADATA_KEY } from './auth.js';
 import {
   answerOf,
-  BUNDLE_METADATA_KEY,
   bundleAnnouncement,
   type CompactStreamState,
   isCompact,

@@ -28,7 +28,7 @@ export interface AnswerWriter {
 }
 
 /** The most answers one bundle carries; a busier turn sends several bundles. */
-export const MAX_BUNDLE_ANSWERS = 512;
+const MAX_BUNDLE_ANSWERS = 512;
 
 function baseCallOf(call: ServerDuplexStream<unknown, unknown>): BaseCall | undefined {
   const inner = (call as unknown as { call?: Partial<BaseCall> }).call;

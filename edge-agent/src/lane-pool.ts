@@ -5,7 +5,7 @@
 // retries) is the request multiplexer's, in offload-client.ts; the pool reports to it.
 import { randomBytes } from 'node:crypto';
 import { injectTraceContext, startRpcCallTimer } from '@cleave/telemetry';
-import type { loadCleaveProto } from '@cleave/wire';
+import { BUNDLE_METADATA_KEY, type loadCleaveProto } from '@cleave/wire';
 import { Metadata, status } from '@grpc/grpc-js';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { type LaneLoad, leastLoaded } from './lane-choice.js';
@@ -59,8 +59,6 @@ export interface LanePool<P> {
 }
 
 const SETTLE_MS = 1000;
-/** Call metadata: the agent takes bundles; the server's initial metadata: so does it (docs/wire-format.md). */
-export const BUNDLE_METADATA_KEY = 'cleave-bundle';
 const STREAM_METHOD = 'cleave.v1.SplitInference/InferStream';
 
 export function createLanePool<P>(

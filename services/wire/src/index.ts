@@ -1,3 +1,4 @@
+export { BUNDLE_METADATA_KEY } from './bundles.js';
 export {
   ERROR_CODE_STATUS,
   type ErrorCode,
