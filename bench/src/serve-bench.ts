@@ -26,6 +26,8 @@ const OPTIONS = {
   bundle: { type: 'string', default: DEFAULT_BUNDLE },
   models: { type: 'string', default: DEFAULT_MODELS_DIR },
   seconds: { type: 'string', default: '8' },
+  /** Load before each measured window, not counted: the server's JIT and queues settle first. */
+  warmup: { type: 'string', default: '3' },
   reps: { type: 'string', default: '5' },
   agents: { type: 'string', default: '64' },
   'in-flight': { type: 'string', default: '32' },
@@ -79,6 +81,8 @@ async function measure(
   startServe: StartServe,
 ): Promise<number> {
   const seconds = Number(values.seconds);
+  const warmupSeconds = Number(values.warmup);
+  if (!(warmupSeconds >= 0)) throw new Error(`--warmup needs seconds (>= 0), not "${values.warmup}"`);
   const reps = positiveInt('reps', values.reps);
   const agents = positiveInt('agents', values.agents);
   const inFlight = positiveInt('in-flight', values['in-flight']);
@@ -105,6 +109,7 @@ async function measure(
       inFlightPerAgent: inFlight,
       bundle: !values['no-bundle'],
       seconds,
+      warmupSeconds,
       ...(pid ? { serverPid: pid } : {}),
       ...(metricsUrl ? { metricsUrl } : {}),
     });
@@ -193,6 +198,7 @@ async function measure(
     frameBytes: frames[0]!.byteLength,
     reps,
     secondsPerRun: seconds,
+    warmupSeconds,
     agents,
     inFlightPerAgent: inFlight,
     serverWorkers: workers,

@@ -90,10 +90,10 @@ export async function loadServedModel(
     await pool.close().catch(() => {});
     throw error;
   }
-  const batcherFor = <I, O>(
+  const batcherFor = <I, O extends Float32Array | Error>(
     role: 'tail' | 'full',
     modelName: string,
-    toBatch: (items: I[]) => { feed: FloatTensor; finish: (rows: Float32Array[]) => O[] },
+    toBatch: (items: I[]) => DecodedBatch,
   ) => {
     const spec = bundle.files[role]!.spec;
     const inputName = spec.inputs[0]!.name;
@@ -104,10 +104,13 @@ export async function loadServedModel(
       maxConcurrentBatches: options.workers * options.batchesPerWorker,
       onBatch: (size) => recordBatch(attrs, size),
       run: async (items) => {
-        const { feed, finish } = toBatch(items);
+        const { feed, failures } = toBatch(items);
         // The batch tensor is new and whole, so its buffer moves to the worker without a copy.
         const out = await pool.run(role, { [inputName]: feed }, { transfer: true });
-        return finish(splitBatch(out[outputName]!));
+        const rows: (Float32Array | Error)[] = splitBatch(out[outputName]!);
+        if (failures) for (const [i, error] of failures) rows[i] = error;
+        // Only the tail's batches carry failures, and its outputs admit errors.
+        return rows as O[];
       },
     });
   };
@@ -122,10 +125,7 @@ export async function loadServedModel(
         batcher: batcherFor<Float32Array, Float32Array>(
           'full',
           `${m.name}${FULL_MODEL_SUFFIX}`,
-          (samples) => ({
-            feed: stackBatch(samples, m.input.shape),
-            finish: (rows) => rows,
-          }),
+          (samples) => ({ feed: stackBatch(samples, m.input.shape) }),
         ),
       }
     : undefined;
@@ -144,29 +144,30 @@ export async function loadServedModel(
   };
 }
 
+/** One batch's input tensor, and the rows whose input could not be made (their answer is the error). */
+export interface DecodedBatch {
+  feed: FloatTensor;
+  failures?: Map<number, Error> | undefined;
+}
+
 /**
  * Decodes each frame into its row of one new batch tensor: no array per request, and no copy to
- * stack them. A row whose payload does not decode stays zero and its answer is the error.
+ * stack them. A row whose payload does not decode stays zero and is listed in `failures`.
+ * (No closures made here: under tsx every named one costs an Object.defineProperty per batch.)
  */
-export function decodeBatch(
-  codec: BottleneckCodec,
-  frames: readonly FeatureFrame[],
-): { feed: FloatTensor; finish: (rows: Float32Array[]) => (Float32Array | Error)[] } {
+export function decodeBatch(codec: BottleneckCodec, frames: readonly FeatureFrame[]): DecodedBatch {
   const per = codec.elementCount;
   const data = new Float32Array(frames.length * per);
   let failures: Map<number, Error> | undefined;
-  frames.forEach((frame, i) => {
+  for (let i = 0; i < frames.length; i++) {
     try {
-      codec.decodeFeatures(frame, data.subarray(i * per, (i + 1) * per));
+      codec.decodeFeatures(frames[i]!, data.subarray(i * per, (i + 1) * per));
     } catch (error) {
       failures ??= new Map();
       failures.set(i, error instanceof Error ? error : new Error(String(error)));
     }
-  });
-  return {
-    feed: { data, dims: [frames.length, ...codec.shape] },
-    finish: (rows) => (failures ? rows.map((row, i) => failures?.get(i) ?? row) : rows),
-  };
+  }
+  return { feed: { data, dims: [frames.length, ...codec.shape] }, failures };
 }
 
 /** Lets every queued and running request finish, then stops the workers. */

@@ -89,7 +89,7 @@ export function createSessionPool(options: SessionPoolOptions): SessionPool {
   const settle = (job: Job, outcome: { outputs: TensorMap } | { error: Error }) => {
     if (job.settled) return;
     job.settled = true;
-    job.signal?.removeEventListener('abort', job.onAbort);
+    if (job.onAbort) job.signal?.removeEventListener('abort', job.onAbort);
     if ('outputs' in outcome) {
       counts.completed++;
       job.resolve(outcome.outputs);
@@ -167,13 +167,26 @@ export function createSessionPool(options: SessionPoolOptions): SessionPool {
   }
   for (const slot of slots) slot.start();
 
+  function refuse(error: Error): Promise<never> {
+    counts.rejected++;
+    return Promise.reject(error);
+  }
+  /** Takes a job that is still queued out of the queue when its signal aborts. */
+  function abortQueued(job: Job): void {
+    if (job.settled) return;
+    const at = queue.indexOf(job);
+    if (at >= 0) queue.splice(at, 1);
+    job.settled = true;
+    counts.aborted++;
+    job.reject(job.signal?.reason);
+    checkDrained();
+  }
+
+  // run() makes no named closure unless it is given a signal: under tsx each one costs an
+  // Object.defineProperty (esbuild's keepNames) on every call, once per batch here.
   const pool: SessionPool = {
     ready,
     run(key, feeds, runOptions = {}) {
-      const refuse = (error: Error) => {
-        counts.rejected++;
-        return Promise.reject(error);
-      };
       if (failure !== undefined) return refuse(failure);
       if (closing) return refuse(new PoolClosedError());
       if (!keys.has(key))
@@ -196,17 +209,11 @@ export function createSessionPool(options: SessionPoolOptions): SessionPool {
           reject,
           signal,
           settled: false,
-          onAbort: () => {
-            if (job.settled) return;
-            const at = queue.indexOf(job);
-            if (at >= 0) queue.splice(at, 1);
-            job.settled = true;
-            counts.aborted++;
-            reject(signal?.reason);
-            checkDrained();
-          },
         };
-        signal?.addEventListener('abort', job.onAbort, { once: true });
+        if (signal) {
+          job.onAbort = () => abortQueued(job);
+          signal.addEventListener('abort', job.onAbort, { once: true });
+        }
         queue.push(job);
         pump();
       });

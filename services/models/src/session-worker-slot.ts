@@ -13,7 +13,8 @@ export interface Job {
   resolve: (outputs: TensorMap) => void;
   reject: (error: unknown) => void;
   signal: AbortSignal | undefined;
-  onAbort: () => void;
+  /** Set only when the job has a signal: its 'abort' listener. */
+  onAbort?: (() => void) | undefined;
   settled: boolean;
 }
 

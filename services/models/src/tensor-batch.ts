@@ -48,5 +48,7 @@ export function splitBatch(batch: FloatTensor): Float32Array[] {
       `tensor has ${batch.data.length} values, dims [${batch.dims.join(', ')}] need ${count * size}`,
     );
   }
-  return Array.from({ length: count }, (_, i) => batch.data.subarray(i * size, (i + 1) * size));
+  const rows = new Array<Float32Array>(count);
+  for (let i = 0; i < count; i++) rows[i] = batch.data.subarray(i * size, (i + 1) * size);
+  return rows;
 }

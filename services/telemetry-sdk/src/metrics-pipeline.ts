@@ -1,7 +1,12 @@
 // The metrics half of the SDK set-up: a MeterProvider whose histograms in seconds share one set
 // of buckets, with a pull reader that serves the Prometheus page and collects on demand.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type CollectedMetrics, DURATION_SECONDS_BUCKETS } from '@cleave/telemetry';
+import {
+  attachHistogramStore,
+  type CollectedMetrics,
+  DURATION_SECONDS_BUCKETS,
+  HistogramStore,
+} from '@cleave/telemetry';
 import { diag } from '@opentelemetry/api';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import type { Resource } from '@opentelemetry/resources';
@@ -15,6 +20,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { toCollectedMetrics } from './collected-metrics.js';
 import { PROMETHEUS_CONTENT_TYPE, serializePrometheus } from './prometheus.js';
+import { storedHistogramsProducer } from './stored-histograms.js';
 
 export interface MetricsPipeline {
   meterProvider: MeterProvider;
@@ -38,22 +44,30 @@ export function createMetricsPipeline(o: {
   prometheus: boolean;
   durationBuckets?: readonly number[] | undefined;
 }): MetricsPipeline {
+  const durationBoundaries = [...(o.durationBuckets ?? DURATION_SECONDS_BUCKETS)];
   const durationView: ViewOptions = {
     instrumentType: InstrumentType.HISTOGRAM,
     instrumentUnit: 's',
     aggregation: {
       type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM,
-      options: { boundaries: [...(o.durationBuckets ?? DURATION_SECONDS_BUCKETS)] },
+      options: { boundaries: durationBoundaries },
     },
   };
-  const reader: MetricReader | undefined = o.prometheus
-    ? new PrometheusExporter({ preventServerStart: true })
+  // Hot-path histograms (histogramSeries in @cleave/telemetry) are counted in this store and
+  // read with the SDK's own at every collection; with no reader they stay plain API records.
+  const store = o.prometheus ? new HistogramStore(durationBoundaries) : undefined;
+  const reader: MetricReader | undefined = store
+    ? new PrometheusExporter({
+        preventServerStart: true,
+        metricProducers: [storedHistogramsProducer(store, o.resource)],
+      })
     : undefined;
   const meterProvider = new MeterProvider({
     resource: o.resource,
     views: [durationView],
     readers: reader ? [reader] : [],
   });
+  if (store) attachHistogramStore(meterProvider, store);
 
   async function collect(): Promise<ResourceMetrics | undefined> {
     if (!reader) return undefined;

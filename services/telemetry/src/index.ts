@@ -4,6 +4,14 @@
 
 export type * from './collected-metrics.js';
 export * from './energy/index.js';
+export {
+  attachHistogramStore,
+  type HistogramSeries,
+  HistogramStore,
+  histogramSeries,
+  type StoredHistogram,
+  type StoredHistogramPoint,
+} from './histogram-store.js';
 export { METRIC, type MetricName } from './metric-names.js';
 export * from './propagation/index.js';
 export type * from './trace-records.js';
