@@ -164,7 +164,11 @@ function pairCheck(
     if (frame.bits !== bits) {
       throw new FrameMismatchError(FrameMismatchCode.BITS_MISMATCH, `${bits} bits`, `${frame.bits} bits`);
     }
-    if (frame.shape.length !== shape.length || frame.shape.some((d, i) => d !== shape[i])) {
+    // A version 3 frame's shape is the bundle's own array (shapeOf): the same object, no walk.
+    const same =
+      frame.shape === shape ||
+      (frame.shape.length === shape.length && frame.shape.every((d, i) => d === shape[i]));
+    if (!same) {
       throw new FrameMismatchError(FrameMismatchCode.SHAPE_MISMATCH, shapeText, frame.shape.join('x'));
     }
     codecCheck(frame);

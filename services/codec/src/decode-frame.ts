@@ -25,6 +25,24 @@ import { RANS_L, RANS_STATE_MAX } from './rans.js';
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
+/**
+ * The hex fingerprints seen so far, one string each: every frame of a head then carries the
+ * same string object, so comparing it with the codec's is a pointer check instead of building
+ * and flattening a new string per frame. Bounded, since a peer chooses the fingerprints it sends.
+ */
+const fingerprintText = new Map<number, string>();
+const FINGERPRINT_TEXT_LIMIT = 4096;
+
+function fingerprintHex(buf: Uint8Array, at: number): string {
+  const n = ((buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!) >>> 0;
+  let text = fingerprintText.get(n);
+  if (text === undefined) {
+    text = HEX[buf[at]!]! + HEX[buf[at + 1]!]! + HEX[buf[at + 2]!]! + HEX[buf[at + 3]!]!;
+    if (fingerprintText.size < FINGERPRINT_TEXT_LIMIT) fingerprintText.set(n, text);
+  }
+  return text;
+}
+
 function bad(field: FrameField, offset: number, message: string): FrameError {
   return new FrameError(FrameErrorCode.BAD_FIELD, field, message, { offset });
 }
@@ -235,7 +253,7 @@ export function decodeFrame(buf: Uint8Array, shapeOf?: FrameShapeOf): FeatureFra
     version: version as FrameVersion,
     codecId: codecId as CodecId,
     bits,
-    headFingerprint: HEX[buf[f]!]! + HEX[buf[f + 1]!]! + HEX[buf[f + 2]!]! + HEX[buf[f + 3]!]!,
+    headFingerprint: fingerprintHex(buf, f),
     shape,
     elementCount,
     payload: buf.subarray(payloadAt, crcAt),

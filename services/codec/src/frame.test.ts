@@ -306,4 +306,14 @@ describe('frame - version 3', () => {
       }
     },
   );
+
+  it('decodeFrame - the head fingerprint reads right for more heads than it keeps strings of', opts, () => {
+    // 5,000 fingerprints: past the 4,096 whose hex strings are kept, each is still spelled anew.
+    for (let n = 0; n < 5000; n++) {
+      const hex = (n * 0x10001).toString(16).padStart(8, '0');
+      const bytes = encodeFrame({ ...sampleFields(), headSha256: undefined, headFingerprint: hex });
+      assert.equal(decodeFrame(bytes).headFingerprint, hex);
+      assert.equal(decodeFrame(bytes).headFingerprint, hex);
+    }
+  });
 });
