@@ -20,14 +20,20 @@ import { cpuSplit, pinProcess, type Spread } from './serve-cpu.js';
 import { startEchoServer } from './serve-echo.js';
 import { driveAgents } from './serve-load.js';
 import { measureRawTail, RAW_BATCH } from './serve-raw.js';
-import { efficiencyOf, type ServeRep, summarizeRaw, summarizeServed } from './serve-summary.js';
+import {
+  combineRawRuns,
+  efficiencyOf,
+  type ServeRep,
+  summarizeRaw,
+  summarizeServed,
+} from './serve-summary.js';
 
 const OPTIONS = {
   bundle: { type: 'string', default: DEFAULT_BUNDLE },
   models: { type: 'string', default: DEFAULT_MODELS_DIR },
   seconds: { type: 'string', default: '8' },
   /** Load before each measured window, not counted: the server's JIT and queues settle first. */
-  warmup: { type: 'string', default: '3' },
+  warmup: { type: 'string', default: '15' },
   reps: { type: 'string', default: '5' },
   agents: { type: 'string', default: '64' },
   'in-flight': { type: 'string', default: '32' },
@@ -140,13 +146,23 @@ async function measure(
 
   const runs: ServeRep[] = [];
   for (let rep = 1; rep <= reps; rep++) {
-    // The raw tail on the server's cores, then this process (the load) back on its own.
+    // The raw tail on the server's cores, then this process (the load) back on its own; the raw
+    // tail again after the servers, and its two batch-32 runs taken together.
     if (pinned) pinProcess(process.pid, serverCpus);
-    const raw = await measureRawTail(bundle, codec, frames, serverCores, seconds);
+    const before = await measureRawTail(bundle, codec, frames, serverCores, seconds);
     if (pinned) pinProcess(process.pid, loadCpus);
     const batching = await served(true);
     const noBatching = await served(false);
     const transport = await echoed();
+    if (pinned) pinProcess(process.pid, serverCpus);
+    const after = await measureRawTail(bundle, codec, frames, serverCores, seconds, { batch1: false });
+    if (pinned) pinProcess(process.pid, loadCpus);
+    const raw = {
+      batch32: combineRawRuns(before.batch32, after.batch32),
+      batch1: before.batch1!,
+      batch32Before: before.batch32,
+      batch32After: after.batch32,
+    };
     runs.push({ raw, batching, noBatching, transport });
     const us = (v: number | null) => (v === null ? '?' : v.toFixed(0));
     process.stderr.write(

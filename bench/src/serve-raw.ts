@@ -37,14 +37,18 @@ async function timed(seconds: number, batch: number, step: () => Promise<unknown
   };
 }
 
-/** One repetition: a fresh session with `threads` intra-op threads, batch 32 for `seconds`, then batch 1. */
+/**
+ * One measurement: a fresh session with `threads` intra-op threads, batch 32 for `seconds`, then
+ * batch 1 (unless `batch1: false`).
+ */
 export async function measureRawTail(
   bundle: Bundle,
   codec: BottleneckCodec,
   frames: readonly Uint8Array[],
   threads: number,
   seconds: number,
-): Promise<{ batch32: RawRun; batch1: RawRun }> {
+  options: { batch1?: boolean } = {},
+): Promise<{ batch32: RawRun; batch1: RawRun | undefined }> {
   const per = codec.elementCount;
   const shape = bundle.manifest.bottleneck.shape;
   const inputName = bundle.files.tail.spec.inputs[0]!.name;
@@ -59,6 +63,7 @@ export async function measureRawTail(
     const b1 = { [inputName]: new ort.Tensor('float32', data.slice(0, per), [1, ...shape]) };
     await timed(1, RAW_BATCH, () => tail.run(b32));
     const batch32 = await timed(seconds, RAW_BATCH, () => tail.run(b32));
+    if (options.batch1 === false) return { batch32, batch1: undefined };
     await timed(0.5, 1, () => tail.run(b1));
     const batch1 = await timed(Math.min(seconds, 4), 1, () => tail.run(b1));
     return { batch32, batch1 };

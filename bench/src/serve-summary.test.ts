@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ServedRun } from './serve-load.js';
 import type { RawRun } from './serve-raw.js';
-import { efficiencyOf, type ServeRep, summarizeServed } from './serve-summary.js';
+import { combineRawRuns, efficiencyOf, type ServeRep, summarizeServed } from './serve-summary.js';
 
 const raw = (rate: number, cpuUs: number): RawRun => ({
   batch: 32,
@@ -70,4 +70,27 @@ test('summarizeServed - rates per server core, errors and answers summed over th
   assert.equal(s.serverMainThreadSystemCpuUsPerRequest, null);
   assert.equal(s.answered, 4000);
   assert.equal(s.errors, 2);
+});
+
+test('combineRawRuns - the raw tail before and after the servers: inferences and CPU time summed', () => {
+  const before: RawRun = {
+    batch: 32,
+    seconds: 5,
+    inferences: 12_000,
+    throughputPerSec: 2400,
+    cpuUsPerInference: 400,
+  };
+  const after: RawRun = {
+    batch: 32,
+    seconds: 5,
+    inferences: 10_000,
+    throughputPerSec: 2000,
+    cpuUsPerInference: 480,
+  };
+  const both = combineRawRuns(before, after);
+  assert.equal(both.inferences, 22_000);
+  assert.equal(both.seconds, 10);
+  assert.equal(both.throughputPerSec, 2200);
+  // (12,000 × 400 + 10,000 × 480) / 22,000 µs: weighted by inferences, not the mean of 400 and 480.
+  assert.ok(Math.abs(both.cpuUsPerInference - 9_600_000 / 22_000) < 1e-9);
 });

@@ -7,7 +7,8 @@ import type { ServedRun } from './serve-load.js';
 import type { RawRun } from './serve-raw.js';
 
 export interface ServeRep {
-  raw: { batch32: RawRun; batch1: RawRun };
+  /** Batch 32: before and after the servers, combined (combineRawRuns); batch 1: before. */
+  raw: { batch32: RawRun; batch1: RawRun; batch32Before?: RawRun; batch32After?: RawRun };
   batching: ServedRun;
   noBatching: ServedRun;
   /** The same load against the transport alone (echo-server.ts); absent in runs made before it. */
@@ -92,5 +93,23 @@ export function efficiencyOf(reps: readonly ServeRep[]) {
     serverCpuOverRawAndTransportUs: spreadOrNull(cleave),
     servedOverRaw: spreadOf(reps.map((r) => r.batching.throughputPerSec / r.raw.batch32.throughputPerSec)),
     batchingSpeedup: spreadOf(reps.map((r) => r.batching.throughputPerSec / r.noBatching.throughputPerSec)),
+  };
+}
+
+/**
+ * Two measurements of the raw tail as one: the inferences and CPU time of both, summed. A
+ * repetition measures it before and after the servers, so a drift of this machine's speed while
+ * they ran (this VM's raw figure moves by ±5 % between minutes) weighs on both sides alike.
+ */
+export function combineRawRuns(a: RawRun, b: RawRun): RawRun {
+  const seconds = a.seconds + b.seconds;
+  const inferences = a.inferences + b.inferences;
+  const cpuUs = a.cpuUsPerInference * a.inferences + b.cpuUsPerInference * b.inferences;
+  return {
+    batch: a.batch,
+    seconds,
+    inferences,
+    throughputPerSec: inferences / seconds,
+    cpuUsPerInference: cpuUs / inferences,
   };
 }
