@@ -63,6 +63,9 @@ export const pendingKeyOf = (req: InferRequest__Output): number | string =>
 /** Per stream: the model named in the last compact answer, so it is sent only when it changes. */
 export interface CompactStreamState {
   lastModel: string | undefined;
+  /** The name and version behind lastModel, so an answer from the same model builds no string. */
+  lastName?: string;
+  lastVersion?: string;
   logits: boolean;
 }
 
@@ -86,10 +89,14 @@ export function answerOf(
   const serverUs = Number(r.timing?.total_us ?? 0);
   if (serverUs > 0) res.server_100us = Math.min(Math.ceil(serverUs / 100), 0xffffffff);
   if ((req.want_logits || stream.logits) && r.logits) res.logits = r.logits;
-  const model = `${r.model_name}@${r.model_version}`;
-  if (model !== stream.lastModel) {
-    res.model = model;
+  const name = String(r.model_name);
+  const version = String(r.model_version);
+  if (name !== stream.lastName || version !== stream.lastVersion) {
+    const model = `${name}@${version}`;
+    if (model !== stream.lastModel) res.model = model;
     stream.lastModel = model;
+    stream.lastName = name;
+    stream.lastVersion = version;
   }
   return res;
 }

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import {
   decodeInferRequest,
+  encodeInferResponse,
   HealthImplementation,
   type ListeningHttpServer,
   loadCleavePackageDefinition,
@@ -59,15 +60,17 @@ export interface TailServerHooks {
 }
 
 /**
- * cleave.v1.SplitInference with the requests of Infer and InferStream decoded by protobufjs alone
- * (decodeInferRequest, @cleave/wire), without proto-loader's copy into plain objects.
+ * cleave.v1.SplitInference with the requests of Infer and InferStream decoded, and their answers
+ * encoded, by protobufjs alone (decodeInferRequest and encodeInferResponse, @cleave/wire), without
+ * proto-loader's copies between plain objects and message objects.
  */
 function splitInferenceService(): ServiceDefinition {
   const service = loadCleaveProto().cleave.v1.SplitInference.service;
+  const lean = { requestDeserialize: decodeInferRequest, responseSerialize: encodeInferResponse };
   return {
     ...service,
-    Infer: { ...service.Infer, requestDeserialize: decodeInferRequest },
-    InferStream: { ...service.InferStream, requestDeserialize: decodeInferRequest },
+    Infer: { ...service.Infer, ...lean },
+    InferStream: { ...service.InferStream, ...lean },
   };
 }
 

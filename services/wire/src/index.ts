@@ -19,7 +19,7 @@ export {
 } from './health.js';
 export { HttpError, type ListeningHttpServer, listenHttp, readBody, sendJson } from './http-endpoint.js';
 export { createInferError, type GrpcStatusName } from './infer-error.js';
-export { decodeInferRequest } from './lean-request.js';
+export { decodeInferRequest, encodeInferResponse } from './lean-request.js';
 export { loadCleavePackageDefinition, loadCleaveProto, PROTO_LOADER_OPTIONS } from './load-cleave-proto.js';
 export {
   loadModelRepositoryPackageDefinition,

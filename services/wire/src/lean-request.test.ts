@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  createInferError,
   decodeInferRequest,
+  encodeInferResponse,
   type InferRequest,
   type InferRequest__Output,
+  type InferResponse,
   loadCleaveProto,
 } from './index.js';
 
@@ -71,5 +74,47 @@ describe('wire - lean InferRequest decoding', () => {
 
   it('decodeInferRequest - malformed protobuf throws', { timeout: 10_000 }, () => {
     assert.throws(() => decodeInferRequest(Buffer.from([0x12, 0x7f, 0x01])));
+  });
+});
+
+describe('wire - lean InferResponse encoding', () => {
+  it('encodeInferResponse - writes the bytes proto-loader writes, for every form the server answers in', {
+    timeout: 10_000,
+  }, () => {
+    const result = {
+      model_name: 'fmnist-c6b2',
+      model_version: '1',
+      label: 3,
+      score: 0.875,
+      logits: [0.5, -1.25, 3, 1e-8],
+      batch_size: 32,
+      timing: { queue_us: 912_345, compute_us: 13_001, total_us: 930_000 },
+    };
+    const cases: InferResponse[] = [
+      {},
+      { id: 7, label: 3, score_e4: 8750, server_100us: 9300, model: 'fmnist-c6b2@1' },
+      { id: 8, label: 0, score_e4: 9999, server_100us: 1, logits: [0.5, -1.25, 3] },
+      { id: 9, error: createInferError(8, 'batch queue full') },
+      { request_id: 'r-1', result },
+      { request_id: 'r-2', error: createInferError(4, 'deadline passed while queued') },
+      { id: 4_000_000_000, server_100us: 0xffffffff },
+      {
+        bundle: [
+          { id: 1, label: 2, score_e4: 5000, server_100us: 12, model: 'm@2' },
+          { id: 2, error: createInferError(9, 'no such model') },
+          {
+            id: 3,
+            label: 9,
+            score_e4: 10_000,
+            server_100us: 65_535,
+            logits: Array.from(new Float32Array([0.1, 0.2])),
+          },
+        ],
+      },
+    ];
+    for (const res of cases) {
+      const want = Buffer.from(method.responseSerialize(res));
+      assert.deepEqual(encodeInferResponse(res), want, JSON.stringify(res));
+    }
   });
 });
