@@ -105,8 +105,11 @@ async function measure(
   const m = bundle.manifest;
   const { codec, frames } = await makeRealFrames(bundle, 1024);
 
-  /** The load against a server on `port` (process `pid`), the same for every server measured. */
-  const load = (port: number, pid: number | undefined, metricsUrl?: string) =>
+  /**
+   * The load against a server on `port` (process `pid`, `tailWorkers` of whose threads run the
+   * tail), the same for every server measured.
+   */
+  const load = (port: number, pid: number | undefined, tailWorkers: number, metricsUrl?: string) =>
     driveAgents({
       port,
       model: `${m.name}@${m.version}`,
@@ -116,7 +119,7 @@ async function measure(
       bundle: !values['no-bundle'],
       seconds,
       warmupSeconds,
-      ...(pid ? { serverPid: pid } : {}),
+      ...(pid ? { serverPid: pid, tailWorkers } : {}),
       ...(metricsUrl ? { metricsUrl } : {}),
     });
 
@@ -128,7 +131,7 @@ async function measure(
     const server = await startServe(serveArgs, { nodeArgs, ...(pinned ? { cpus: serverCpus } : {}) });
     try {
       const metrics = server.httpPort ? `http://127.0.0.1:${server.httpPort}/metrics` : undefined;
-      return await load(server.port, server.child.pid, metrics);
+      return await load(server.port, server.child.pid, workers, metrics);
     } finally {
       await server.stop();
     }
@@ -138,7 +141,7 @@ async function measure(
   const echoed = async () => {
     const echo = await startEchoServer(pinned ? serverCpus : undefined);
     try {
-      return await load(echo.port, echo.child.pid);
+      return await load(echo.port, echo.child.pid, 0);
     } finally {
       await echo.stop();
     }
@@ -253,6 +256,8 @@ async function measure(
       `server CPU over raw: ${fmt(efficiency.serverCpuOverRawUs)} us/request (goal <= ${overheadGoal})  ` +
       `served/raw per core: ${fmt(efficiency.servedOverRaw, 3)} (goal >= 0.9)\n` +
       `server CPU over raw and transport: ${fmt(efficiency.serverCpuOverRawAndTransportUs)} us/request\n` +
+      `server threads per request: main ${fmt(batching.serverMainThreadCpuUsPerRequest)}, tail workers ${fmt(batching.serverTailWorkersCpuUsPerRequest)} ` +
+      `(over raw ${fmt(efficiency.tailWorkersOverRawUs)}), other ${fmt(batching.serverOtherThreadsCpuUsPerRequest)} us\n` +
       `written to ${out}\n`,
   );
   return 0;

@@ -8,6 +8,7 @@ import {
   spreadOf,
   tasksetMoveArgs,
   tasksetPrefix,
+  threadSplit,
 } from './serve-cpu.js';
 
 test('spreadOf - median of an odd count is the middle value, whatever the order', () => {
@@ -79,4 +80,22 @@ test('processCpuUs - this process has spent CPU; a process that does not exist h
   assert.ok(main !== null && main > 0 && main <= processCpuUs(process.pid)!);
   assert.equal(processCpuUs(2 ** 22 + 1), null);
   assert.equal(processCpuUs(process.pid, 2 ** 22 + 1), null);
+});
+
+test('threadSplit - main thread, the busiest others (tail workers) and the rest, between two snapshots', () => {
+  const t = (userUs: number, systemUs = 0) => ({ userUs, systemUs });
+  const before = new Map([
+    [100, t(1_000)], // main
+    [101, t(50)], // a GC helper
+    [102, t(10_000)], // the tail worker
+    [103, t(5)], // ends before the second snapshot
+  ]);
+  const after = new Map([
+    [100, t(1_300, 100)],
+    [101, t(90)],
+    [102, t(18_000, 500)],
+    [104, t(20)], // started in between: counts from zero
+  ]);
+  assert.deepEqual(threadSplit(100, before, after, 1), { mainUs: 400, busiestUs: 8_500, restUs: 60 });
+  assert.deepEqual(threadSplit(100, before, after, 0), { mainUs: 400, busiestUs: 0, restUs: 8_560 });
 });

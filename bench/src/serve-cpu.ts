@@ -2,7 +2,7 @@
 // generator get (taskset), the OS's own CPU time of a process (/proc/PID/stat), and the median
 // and spread of repeated figures.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Median, smallest and largest of repeated measurements of one figure. */
 export interface Spread {
@@ -109,6 +109,49 @@ export function processCpuTime(pid: number, tid?: number): CpuTime | null {
   } catch {
     return null;
   }
+}
+
+/** Every thread's CPU time in a process now (/proc/PID/task/TID/stat), by thread id. */
+export function threadCpuTimes(pid: number): Map<number, CpuTime> {
+  const times = new Map<number, CpuTime>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return times;
+  }
+  for (const tid of tids) {
+    const t = processCpuTime(pid, Number(tid));
+    if (t !== null) times.set(Number(tid), t);
+  }
+  return times;
+}
+
+/**
+ * How a process's CPU time between two snapshots splits over its threads: the main thread
+ * (tid = pid), the `busiest` most busy of the others (the tail workers: ONNX Runtime runs in them)
+ * and the rest (V8's GC and compiler threads, libuv). A thread that ended in between is not
+ * counted; one that started counts from zero.
+ */
+export function threadSplit(
+  pid: number,
+  before: Map<number, CpuTime>,
+  after: Map<number, CpuTime>,
+  busiest: number,
+): { mainUs: number; busiestUs: number; restUs: number } {
+  const spent = (t: CpuTime) => t.userUs + t.systemUs;
+  let mainUs = 0;
+  const others: number[] = [];
+  for (const [tid, t] of after) {
+    const t0 = before.get(tid);
+    const us = spent(t) - (t0 ? spent(t0) : 0);
+    if (tid === pid) mainUs = us;
+    else others.push(us);
+  }
+  others.sort((a, b) => b - a);
+  const busiestUs = others.slice(0, busiest).reduce((a, b) => a + b, 0);
+  const restUs = others.slice(busiest).reduce((a, b) => a + b, 0);
+  return { mainUs, busiestUs, restUs };
 }
 
 /** User + system CPU time in µs (processCpuTime's sum). */

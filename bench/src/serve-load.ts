@@ -2,7 +2,7 @@
 // keeping K requests in flight on its InferStream, sending real frames for a fixed time.
 import { createOffloadClient, type OffloadClient } from '@cleave/edge-agent';
 import { percentile } from './percentile.js';
-import { type CpuTime, processCpuTime } from './serve-cpu.js';
+import { type CpuTime, processCpuTime, threadCpuTimes, threadSplit } from './serve-cpu.js';
 
 export interface ServedRun {
   agents: number;
@@ -22,6 +22,12 @@ export interface ServedRun {
    * rest is the session workers' inference, GC and libuv threads).
    */
   cpuUsPerRequest: { agents: number; server: number | null; serverMainThread: number | null };
+  /**
+   * The server's threads besides the main one, per answered request (threadSplit): the tail
+   * workers (the `tailWorkers` busiest threads), and the rest (V8's GC and compiler threads,
+   * libuv). Absent in runs made before 2026-12-07 and without a server pid.
+   */
+  serverThreadsCpuUsPerRequest?: { tailWorkers: number; other: number };
   /** Of cpuUsPerRequest, the kernel's share (system time: syscalls, loopback TCP). */
   systemCpuUsPerRequest: { server: number | null; serverMainThread: number | null };
 }
@@ -78,6 +84,8 @@ export async function driveAgents(options: {
   warmupSeconds?: number;
   /** The server's process id, to report its CPU time per request. */
   serverPid?: number;
+  /** How many of the server's threads run the tail (its workers), for serverThreadsCpuUsPerRequest. */
+  tailWorkers?: number;
   /**
    * The server's Prometheus endpoint, for the mean batch size while measuring (the compact
    * answer carries no batch size); without it meanBatchSize is null.
@@ -125,6 +133,7 @@ export async function driveAgents(options: {
   const pid = options.serverPid;
   const server0 = pid ? processCpuTime(pid) : null;
   const main0 = pid ? processCpuTime(pid, pid) : null;
+  const threads0 = pid ? threadCpuTimes(pid) : null;
   const batch0 = options.metricsUrl ? await scrapeBatchSizes(options.metricsUrl) : null;
   const messages0 = messageCounts(clients);
   const start = performance.now();
@@ -136,7 +145,12 @@ export async function driveAgents(options: {
   const cpu = process.cpuUsage(cpu0);
   const server1 = pid ? processCpuTime(pid) : null;
   const main1 = pid ? processCpuTime(pid, pid) : null;
+  const threads1 = pid ? threadCpuTimes(pid) : null;
   const n = Math.max(1, latencies.length);
+  const split =
+    pid && threads0 && threads1 && options.tailWorkers !== undefined
+      ? threadSplit(pid, threads0, threads1, options.tailWorkers)
+      : null;
   for (const c of clients) c.close();
   latencies.sort((a, b) => a - b);
   return {
@@ -162,5 +176,8 @@ export async function driveAgents(options: {
       server: perRequest(server0, server1, n, 'system'),
       serverMainThread: perRequest(main0, main1, n, 'system'),
     },
+    ...(split
+      ? { serverThreadsCpuUsPerRequest: { tailWorkers: split.busiestUs / n, other: split.restUs / n } }
+      : {}),
   };
 }

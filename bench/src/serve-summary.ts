@@ -22,6 +22,9 @@ export interface ServedSummary {
   serverCpuUsPerRequest: Spread | null;
   /** Of which the server's main thread (the serving stack without the inference). */
   serverMainThreadCpuUsPerRequest: Spread | null;
+  /** The tail workers' threads and the other threads (GC, compiler, libuv), where measured. */
+  serverTailWorkersCpuUsPerRequest: Spread | null;
+  serverOtherThreadsCpuUsPerRequest: Spread | null;
   /** The kernel's share of the two above (system time). */
   serverSystemCpuUsPerRequest: Spread | null;
   serverMainThreadSystemCpuUsPerRequest: Spread | null;
@@ -43,6 +46,12 @@ export function summarizeServed(runs: readonly ServedRun[], serverCores: number)
     throughputPerServerCorePerSec: spreadOf(runs.map((r) => r.throughputPerSec / serverCores)),
     serverCpuUsPerRequest: spreadOrNull(runs.map((r) => r.cpuUsPerRequest.server)),
     serverMainThreadCpuUsPerRequest: spreadOrNull(runs.map((r) => r.cpuUsPerRequest.serverMainThread)),
+    serverTailWorkersCpuUsPerRequest: spreadOrNull(
+      runs.map((r) => r.serverThreadsCpuUsPerRequest?.tailWorkers ?? null),
+    ),
+    serverOtherThreadsCpuUsPerRequest: spreadOrNull(
+      runs.map((r) => r.serverThreadsCpuUsPerRequest?.other ?? null),
+    ),
     serverSystemCpuUsPerRequest: spreadOrNull(runs.map((r) => r.systemCpuUsPerRequest.server)),
     serverMainThreadSystemCpuUsPerRequest: spreadOrNull(
       runs.map((r) => r.systemCpuUsPerRequest.serverMainThread),
@@ -88,9 +97,15 @@ export function efficiencyOf(reps: readonly ServeRep[]) {
     const floor = r.transport?.cpuUsPerRequest.server;
     return overhead[i] == null || floor == null ? null : overhead[i] - floor;
   });
+  // The tail workers' own share of the overhead: their threads' CPU per request against raw.
+  const workersOverRaw = reps.map((r) => {
+    const workers = r.batching.serverThreadsCpuUsPerRequest?.tailWorkers;
+    return workers === undefined ? null : workers - r.raw.batch32.cpuUsPerInference;
+  });
   return {
     serverCpuOverRawUs: spreadOrNull(overhead),
     serverCpuOverRawAndTransportUs: spreadOrNull(cleave),
+    tailWorkersOverRawUs: spreadOrNull(workersOverRaw),
     servedOverRaw: spreadOf(reps.map((r) => r.batching.throughputPerSec / r.raw.batch32.throughputPerSec)),
     batchingSpeedup: spreadOf(reps.map((r) => r.batching.throughputPerSec / r.noBatching.throughputPerSec)),
   };
