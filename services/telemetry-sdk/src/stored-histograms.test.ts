@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { histogramSeries } from '@cleave/telemetry';
+import { histogramSeries, histogramStoreOf } from '@cleave/telemetry';
 import { metrics } from '@opentelemetry/api';
 import { startTelemetry } from './index.js';
 
@@ -26,6 +26,13 @@ describe('telemetry - histograms counted in the store', () => {
       provider.getMeter('scope-b').createHistogram('cleave.inference.duration', options).record(0.002, {
         stage: 'head',
       });
+
+      // Counted in the store the set-up attached, not by the SDK's own instrument.
+      const stored = histogramStoreOf(provider)?.read() ?? [];
+      assert.deepEqual(
+        stored.map((h) => [h.scope, h.points[0]?.count]),
+        [['scope-a', 4]],
+      );
 
       const text = await telemetry.metricsText();
       assert.equal(text.match(/^# TYPE cleave_inference_duration_seconds histogram$/gm)?.length, 1);
@@ -58,6 +65,21 @@ describe('telemetry - histograms counted in the store', () => {
       const point = data?.metrics.find((m) => m.scope === 'scope-a')?.points[0];
       assert.deepEqual(point?.histogram?.counts, [1, 2, 1]);
       assert.equal(point?.histogram?.sum, 3.0105);
+    } finally {
+      await telemetry.shutdown();
+    }
+  });
+
+  it('telemetry - with metrics off no store is attached (histogramSeries then uses the API)', {
+    timeout: 5000,
+  }, async () => {
+    const telemetry = startTelemetry({
+      serviceName: 'quiet',
+      metrics: { prometheus: false },
+      diagLogger: silent,
+    });
+    try {
+      assert.equal(histogramStoreOf(metrics.getMeterProvider()), undefined);
     } finally {
       await telemetry.shutdown();
     }

@@ -3,6 +3,7 @@
 // and collectMetrics() as ordinary cumulative explicit-bucket histograms.
 import type { HistogramStore, StoredHistogram } from '@cleave/telemetry';
 import { ValueType } from '@opentelemetry/api';
+import { millisToHrTime } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import {
   AggregationTemporality,
@@ -11,8 +12,6 @@ import {
   type MetricProducer,
   type ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
-
-const hrTime = (ms: number): [number, number] => [Math.floor(ms / 1000), Math.round((ms % 1000) * 1e6)];
 
 function metricData(h: StoredHistogram, nowMs: number): MetricData {
   return {
@@ -26,8 +25,8 @@ function metricData(h: StoredHistogram, nowMs: number): MetricData {
     dataPointType: DataPointType.HISTOGRAM,
     dataPoints: h.points.map((p) => ({
       attributes: { ...p.attributes },
-      startTime: hrTime(p.startTimeMs),
-      endTime: hrTime(nowMs),
+      startTime: millisToHrTime(p.startTimeMs),
+      endTime: millisToHrTime(nowMs),
       value: {
         buckets: { boundaries: [...h.boundaries], counts: p.counts },
         sum: p.sum,

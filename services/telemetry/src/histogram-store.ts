@@ -160,6 +160,11 @@ export function attachHistogramStore(provider: MeterProvider, store: HistogramSt
   stores.set(provider, store);
 }
 
+/** The store attached to `provider`, if any (where its series are counted). */
+export function histogramStoreOf(provider: MeterProvider): HistogramStore | undefined {
+  return stores.get(provider);
+}
+
 /**
  * One series of a histogram, its attributes fixed now: the store's when the provider has one,
  * the API instrument's otherwise. Make series once per attribute set, not per record.
@@ -171,7 +176,7 @@ export function histogramSeries(
   options: MetricOptions,
   attributes: Attributes,
 ): HistogramSeries {
-  const store = stores.get(provider);
+  const store = histogramStoreOf(provider);
   if (store !== undefined) return store.series(scope, name, options, attributes);
   const histogram = provider.getMeter(scope).createHistogram(name, options);
   return { record: (value) => histogram.record(value, attributes) };

@@ -9,6 +9,7 @@ export {
   type HistogramSeries,
   HistogramStore,
   histogramSeries,
+  histogramStoreOf,
   type StoredHistogram,
   type StoredHistogramPoint,
 } from './histogram-store.js';
