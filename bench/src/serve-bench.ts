@@ -1,8 +1,9 @@
 // `cleave bench serve` (npm run bench:serve): `cleave serve` against the raw tail on the same cores.
 // The server runs pinned to its cores (taskset) and the load generator (N agents on loopback, each
-// keeping K requests in flight, in this process) to the others. Each of --reps repetitions measures,
-// back to back: the raw tail on the server's cores (this process moved there for the while, intra-op
-// threads = server cores), then the server with dynamic batching and without. The primary figure is
+// keeping K requests in flight, in this process) to the others. Each of --reps repetitions measures
+// the server with dynamic batching, with the raw tail on the server's cores (this process moved there
+// for the while, intra-op threads = server cores) right before and right after its measured window,
+// then the server without batching, then the transport alone (an echo server). The primary figure is
 // the server's CPU time per answered request against the raw tail's CPU time per inference, both
 // from the OS's accounting (/proc), which other load on the machine disturbs far less than rates.
 // With --fc-tail W it measures a bundle made on the spot whose tail is a VGG-style fully connected
@@ -105,11 +106,22 @@ async function measure(
   const m = bundle.manifest;
   const { codec, frames } = await makeRealFrames(bundle, 1024);
 
+  /** Around the measured window of a server: after its warm-up, and after the window. */
+  interface Around {
+    afterWarmup?: () => Promise<void>;
+    afterMeasure?: () => Promise<void>;
+  }
   /**
    * The load against a server on `port` (process `pid`, `tailWorkers` of whose threads run the
    * tail), the same for every server measured.
    */
-  const load = (port: number, pid: number | undefined, tailWorkers: number, metricsUrl?: string) =>
+  const load = (
+    port: number,
+    pid: number | undefined,
+    tailWorkers: number,
+    metricsUrl?: string,
+    afterWarmup?: () => Promise<void>,
+  ) =>
     driveAgents({
       port,
       model: `${m.name}@${m.version}`,
@@ -121,17 +133,20 @@ async function measure(
       warmupSeconds,
       ...(pid ? { serverPid: pid, tailWorkers } : {}),
       ...(metricsUrl ? { metricsUrl } : {}),
+      ...(afterWarmup ? { afterWarmup } : {}),
     });
 
   const nodeOptions = values['server-node-options']?.split(' ').filter((a) => a !== '') ?? [];
-  const served = async (batching: boolean, profile: readonly string[] = []) => {
+  const served = async (batching: boolean, profile: readonly string[] = [], around: Around = {}) => {
     const nodeArgs = [...nodeOptions, ...profile];
     const serveArgs = ['--models', values.models, '--model', m.name, '--workers', String(workers)];
     serveArgs.push('--batches-per-worker', String(batchesPerWorker), ...(batching ? [] : ['--no-batching']));
     const server = await startServe(serveArgs, { nodeArgs, ...(pinned ? { cpus: serverCpus } : {}) });
     try {
       const metrics = server.httpPort ? `http://127.0.0.1:${server.httpPort}/metrics` : undefined;
-      return await load(server.port, server.child.pid, workers, metrics);
+      const run = await load(server.port, server.child.pid, workers, metrics, around.afterWarmup);
+      await around.afterMeasure?.();
+      return run;
     } finally {
       await server.stop();
     }
@@ -147,19 +162,34 @@ async function measure(
     }
   };
 
+  /** The raw tail on the server's cores (this process moved there for the while), then back. */
+  const rawTail = async (batch1: boolean) => {
+    if (pinned) pinProcess(process.pid, serverCpus);
+    try {
+      return await measureRawTail(bundle, codec, frames, serverCores, seconds, { batch1 });
+    } finally {
+      if (pinned) pinProcess(process.pid, loadCpus);
+    }
+  };
+
   const runs: ServeRep[] = [];
   for (let rep = 1; rep <= reps; rep++) {
-    // The raw tail on the server's cores, then this process (the load) back on its own; the raw
-    // tail again after the servers, and its two batch-32 runs taken together.
-    if (pinned) pinProcess(process.pid, serverCpus);
-    const before = await measureRawTail(bundle, codec, frames, serverCores, seconds);
-    if (pinned) pinProcess(process.pid, loadCpus);
-    const batching = await served(true);
+    // The raw tail right around the batching server's measured window, with that server idle:
+    // after its warm-up and after the window. This VM's speed drifts by several per cent from one
+    // minute to the next, and the two figures compared should see the same machine.
+    let before: Awaited<ReturnType<typeof rawTail>> | undefined;
+    let after: Awaited<ReturnType<typeof rawTail>> | undefined;
+    const batching = await served(true, [], {
+      afterWarmup: async () => {
+        before = await rawTail(true);
+      },
+      afterMeasure: async () => {
+        after = await rawTail(false);
+      },
+    });
+    if (before === undefined || after === undefined) throw new Error('the raw tail was not measured');
     const noBatching = await served(false);
     const transport = await echoed();
-    if (pinned) pinProcess(process.pid, serverCpus);
-    const after = await measureRawTail(bundle, codec, frames, serverCores, seconds, { batch1: false });
-    if (pinned) pinProcess(process.pid, loadCpus);
     const raw = {
       batch32: combineRawRuns(before.batch32, after.batch32),
       batch1: before.batch1!,

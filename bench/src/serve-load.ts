@@ -82,6 +82,11 @@ export async function driveAgents(options: {
   bundle?: boolean;
   seconds: number;
   warmupSeconds?: number;
+  /**
+   * Runs once the warm-up's requests are all answered, before the measured window: with the
+   * server idle (serve-bench.ts measures the raw tail here, on the server's cores).
+   */
+  afterWarmup?: () => Promise<void>;
   /** The server's process id, to report its CPU time per request. */
   serverPid?: number;
   /** How many of the server's threads run the tail (its workers), for serverThreadsCpuUsPerRequest. */
@@ -128,6 +133,7 @@ export async function driveAgents(options: {
       Array.from({ length: inFlightPerAgent }, (_, j) => lane(c, a * inFlightPerAgent + j, until)),
     );
   await Promise.all(lanes(performance.now() + (options.warmupSeconds ?? 1) * 1000));
+  await options.afterWarmup?.();
   measuring = true;
   const cpu0 = process.cpuUsage();
   const pid = options.serverPid;

@@ -194,6 +194,20 @@ describe('bottleneck codec', () => {
     },
   );
 
+  it(
+    'decodeFeatures - a codec 1 frame decodes straight to the features decodeCodes and dequantize give',
+    opts,
+    () => {
+      const random = createRandom(5);
+      const spec = { bits: 4, shape: [2, 3, 3], min: [-1, 0], max: [1, 6] };
+      const codec = createBottleneckCodec(options({ entropy: TABLES }));
+      const frame = codec.parse(codec.encode(dequantize(drawCodes(random, TABLES, 9), spec)));
+      assert.equal(frame.codecId, CodecId.RANS_STATIC);
+      assert.deepEqual(codec.decodeFeatures(frame), dequantize(decodeCodes(frame, TABLES), spec));
+      assert.throws(() => codec.decodeFeatures(frame, new Float32Array(17)), /out holds 17 values/);
+    },
+  );
+
   it('decodeFeatures/assertPairs - work on an already parsed frame', opts, () => {
     const codec = createBottleneckCodec(options());
     const frame = codec.parse(codec.encode(new Float32Array(codec.elementCount).fill(-1)));

@@ -12,7 +12,13 @@ import {
   headFingerprintOf,
 } from './frame-format.js';
 import { createPayloadCoder } from './payload-coder.js';
-import { dequantize, quantize, type ResolvedQuantSpec, resolveQuantSpec } from './quantize.js';
+import {
+  dequantize,
+  dequantizedLevels,
+  quantize,
+  type ResolvedQuantSpec,
+  resolveQuantSpec,
+} from './quantize.js';
 import type { EntropyTablesSpec } from './rans-tables.js';
 
 export interface BottleneckCodecOptions {
@@ -84,6 +90,8 @@ export function createBottleneckCodec(options: BottleneckCodecOptions): Bottlene
   const spec: ResolvedQuantSpec = resolveQuantSpec({ bits, shape, min: options.min, max: options.max });
   // Scratch codes: encode and decode are synchronous, so one buffer serves both.
   const codes = new Uint8Array(elementCount);
+  // Codec 1 frames (the usual ones) decode straight to these values, with no pass over codes.
+  const levels = dequantizedLevels(spec, shape[0]!);
   const assertPairs = pairCheck(headFingerprint, bits, shape, (frame) => {
     if (frame.codecId === CodecId.FLOAT32) {
       throw new FrameMismatchError(
@@ -103,7 +111,10 @@ export function createBottleneckCodec(options: BottleneckCodecOptions): Bottlene
 
   function decodeFeatures(frame: FeatureFrame, out?: Float32Array): Float32Array {
     assertPairs(frame);
-    return dequantize(coder.decode(frame.codecId, frame.payload, codes), spec, out);
+    if (frame.codecId !== CodecId.RANS_STATIC) {
+      return dequantize(coder.decode(frame.codecId, frame.payload, codes), spec, out);
+    }
+    return coder.decodeStaticTo(frame.payload, levels, out ?? new Float32Array(elementCount));
   }
 
   return {

@@ -41,6 +41,12 @@ export interface PayloadCoder {
    * stream is corrupt, FrameMismatchError for codec 1 without tables.
    */
   decode(codecId: CodecId, payload: Uint8Array, out: Uint8Array): Uint8Array;
+  /**
+   * Decodes a codec 1 payload straight into values: code q of channel c is written as
+   * levels[c * 2^bits + q] (dequantised features, with no pass over codes). FrameError as decode;
+   * FrameMismatchError without tables.
+   */
+  decodeStaticTo(payload: Uint8Array, levels: Float32Array, out: Float32Array): Float32Array;
 }
 
 /** Invalid options throw FrameError (bits, shape) or RangeError (tables). */
@@ -59,6 +65,16 @@ export function createPayloadCoder(options: PayloadCoderOptions): PayloadCoder {
   // An entropy-coded payload is sent only when strictly smaller than packing.
   const scratch = new Uint8Array(Math.max(packedBytes - 1, 0));
   const maxCode = (1 << bits) - 1;
+  const staticTables = (): RansTables => {
+    if (tables === undefined) {
+      throw new FrameMismatchError(
+        FrameMismatchCode.CODEC_MISMATCH,
+        'codec 0 or 2 (this bundle has no entropy tables)',
+        'codec 1',
+      );
+    }
+    return tables;
+  };
 
   function entropyCode(codes: Uint8Array, out: Uint8Array): number {
     if (codes.length !== elementCount) {
@@ -113,14 +129,7 @@ export function createPayloadCoder(options: PayloadCoderOptions): PayloadCoder {
         case CodecId.BITPACK:
           return unpackBits(payload, bits, elementCount, out);
         case CodecId.RANS_STATIC:
-          if (tables === undefined) {
-            throw new FrameMismatchError(
-              FrameMismatchCode.CODEC_MISMATCH,
-              'codec 0 or 2 (this bundle has no entropy tables)',
-              'codec 1',
-            );
-          }
-          return ransDecodeStatic(payload, channelStride, tables, out);
+          return ransDecodeStatic(payload, channelStride, staticTables(), out);
         case CodecId.RANS_ADAPTIVE:
           return adaptive.decode(payload, out);
         case CodecId.FLOAT32:
@@ -130,6 +139,17 @@ export function createPayloadCoder(options: PayloadCoderOptions): PayloadCoder {
             'float32 values',
           );
       }
+    },
+    decodeStaticTo(payload, levels, out) {
+      if (out.length !== elementCount) {
+        throw new RangeError(`out holds ${out.length} values, the shape needs ${elementCount}`);
+      }
+      if (levels.length !== channels << bits) {
+        throw new RangeError(
+          `levels hold ${levels.length} values, ${channels} channels need ${channels << bits}`,
+        );
+      }
+      return ransDecodeStatic(payload, channelStride, staticTables(), out, levels);
     },
   };
 }

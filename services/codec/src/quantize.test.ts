@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { dequantize, type QuantSpec, quantize, resolveQuantSpec } from './quantize.js';
+import { dequantize, dequantizedLevels, type QuantSpec, quantize, resolveQuantSpec } from './quantize.js';
 import { createRandom, randomInt } from './testing/seeded-random.js';
 
 const opts = { timeout: 30_000 };
@@ -121,6 +121,30 @@ describe('quantize', () => {
     assert.throws(() => dequantize(Uint8Array.from([1, 0, 1]), spec, new Float32Array(4)), RangeError);
     assert.throws(() => dequantize(Uint8Array.from([2, 0, 1]), spec), /code 2 at index 0 exceeds 1/);
   });
+
+  it(
+    'dequantizedLevels - every code of every channel as dequantize writes it, per channel or per tensor',
+    opts,
+    () => {
+      for (const spec of [
+        { bits: 2, shape: [3, 2], min: [-1.3, 0.1, -7], max: [2.9, 0.1, 1.7] },
+        { bits: 3, shape: [2, 5], min: [-0.7], max: [3.1] },
+      ] satisfies QuantSpec[]) {
+        const r = resolveQuantSpec(spec);
+        const channels = spec.shape[0]!;
+        const levels = dequantizedLevels(r, channels);
+        assert.equal(levels.length, channels << spec.bits);
+        for (let c = 0; c < channels; c++) {
+          for (let q = 0; q <= r.maxCode; q++) {
+            const codes = new Uint8Array(r.count);
+            codes.fill(q, c * (r.count / channels), (c + 1) * (r.count / channels));
+            const x = dequantize(codes, r)[c * (r.count / channels)]!;
+            assert.equal(levels[(c << spec.bits) + q], x, `bits=${spec.bits} c=${c} q=${q}`);
+          }
+        }
+      }
+    },
+  );
 
   it('resolveQuantSpec - refuses invalid specs', opts, () => {
     const ok: QuantSpec = { bits: 4, shape: [2, 3], min: [0, 0], max: [1, 1] };

@@ -114,6 +114,20 @@ export function quantize(
   return codes;
 }
 
+/**
+ * Every code's dequantised value, per channel: [c * 2^bits + q] = min_c + q * step_c, as float32,
+ * the very values dequantize writes (`channels` is the first dim; a per-tensor range serves them all).
+ */
+export function dequantizedLevels(spec: ResolvedQuantSpec, channels: number): Float32Array {
+  const codes = spec.maxCode + 1;
+  const levels = new Float32Array(channels * codes);
+  for (let c = 0; c < channels; c++) {
+    const r = spec.min.length === 1 ? 0 : c;
+    for (let q = 0; q < codes; q++) levels[c * codes + q] = spec.min[r]! + q * spec.step[r]!;
+  }
+  return levels;
+}
+
 /** Maps codes back to features: x̂ = min_c + q * step_c. Writes into `out` when given. */
 export function dequantize(
   codes: Uint8Array,

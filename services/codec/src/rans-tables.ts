@@ -30,10 +30,11 @@ export function buildRansTables(spec: EntropyTablesSpec, bits: number, channels:
   }
   const symbols = 1 << bits;
   const total = 1 << precisionBits;
-  const freq = new Uint32Array(channels * symbols);
-  const start = new Uint32Array(channels * symbols);
+  const freq = new Int32Array(channels * symbols);
+  const start = new Int32Array(channels * symbols);
   const renormLimit = new Uint32Array(channels * symbols);
   const slotSymbol = new Uint8Array(channels * total);
+  const codes = new Uint8Array(channels * symbols);
   const unit = (RANS_L >>> precisionBits) << 8;
   tables.forEach((table, c) => {
     if (!Array.isArray(table) || table.length !== symbols) {
@@ -47,6 +48,7 @@ export function buildRansTables(spec: EntropyTablesSpec, bits: number, channels:
       }
       const k = c * symbols + s;
       freq[k] = f;
+      codes[k] = s;
       start[k] = acc;
       renormLimit[k] = unit * f;
       if (acc + f <= total) slotSymbol.fill(s, c * total + acc, c * total + acc + f);
@@ -54,5 +56,5 @@ export function buildRansTables(spec: EntropyTablesSpec, bits: number, channels:
     }
     if (acc !== total) throw new RangeError(`entropy table ${c} sums to ${acc}, expected ${total}`);
   });
-  return { precisionBits, channels, symbols, freq, start, renormLimit, slotSymbol };
+  return { precisionBits, channels, symbols, freq, start, renormLimit, slotSymbol, codes };
 }

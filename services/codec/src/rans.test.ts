@@ -58,6 +58,15 @@ describe('rans', () => {
           const tables = buildRansTables(spec, bits, channels);
           const back = ransDecodeStatic(stream, stride, tables, new Uint8Array(codes.length));
           assert.deepEqual(back, codes, `bits=${bits} precision=${precisionBits} trial=${trial}`);
+          // Decoded to values instead: code q of channel c comes out as values[c * 2^bits + q].
+          const values = Float32Array.from({ length: channels << bits }, (_, k) => k * 0.5 - 3);
+          const mapped = ransDecodeStatic(stream, stride, tables, new Float32Array(codes.length), values);
+          const expected = Float32Array.from(codes, (q, i) => values[(Math.floor(i / stride) << bits) + q]!);
+          assert.deepEqual(
+            mapped,
+            expected,
+            `values: bits=${bits} precision=${precisionBits} trial=${trial}`,
+          );
         }
       }
     }

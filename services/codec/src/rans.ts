@@ -21,13 +21,16 @@ export interface RansTables {
   readonly channels: number;
   /** 2^bits: entries per table. */
   readonly symbols: number;
-  readonly freq: Uint32Array;
+  /** Int32 (entries are at most 2^16), so the decoder's arithmetic stays in 32-bit integers. */
+  readonly freq: Int32Array;
   /** Cumulative frequency of the symbols before each one. */
-  readonly start: Uint32Array;
+  readonly start: Int32Array;
   /** The encoder shifts bytes out while x >= ((RANS_L >> precisionBits) << 8) * freq. */
   readonly renormLimit: Uint32Array;
   /** [channel << precisionBits | slot] → the symbol whose range holds the slot. */
   readonly slotSymbol: Uint8Array;
+  /** [channel * symbols + symbol] → the symbol: what ransDecodeStatic writes by default. */
+  readonly codes: Uint8Array;
 }
 
 /** A payload whose entropy-coded stream does not decode. */
@@ -90,15 +93,32 @@ export function ransEncodeStatic(
 }
 
 /**
- * Decodes channels * channelStride codes from `payload` into `out`. Throws FrameError (field
- * 'payload') if the stream runs out, ends in another state than RANS_L, or has bytes left over.
+ * Decodes channels * channelStride symbols from `payload` into `out`: symbol s of channel c is
+ * written as values[c * symbols + s], which is its code by default (tables.codes), or whatever
+ * the caller maps codes to (BottleneckCodec passes the dequantised levels, so features come out
+ * in this one pass). Throws FrameError (field 'payload') if the stream runs out, ends in another
+ * state than RANS_L, or has bytes left over.
  */
 export function ransDecodeStatic(
   payload: Uint8Array,
   channelStride: number,
   tables: RansTables,
   out: Uint8Array,
-): Uint8Array {
+): Uint8Array;
+export function ransDecodeStatic(
+  payload: Uint8Array,
+  channelStride: number,
+  tables: RansTables,
+  out: Float32Array,
+  values: Float32Array,
+): Float32Array;
+export function ransDecodeStatic(
+  payload: Uint8Array,
+  channelStride: number,
+  tables: RansTables,
+  out: Uint8Array | Float32Array,
+  values: Uint8Array | Float32Array = tables.codes,
+): Uint8Array | Float32Array {
   const { freq, start, slotSymbol, symbols, precisionBits: scale } = tables;
   const mask = (1 << scale) - 1;
   const end = payload.length;
@@ -110,14 +130,14 @@ export function ransDecodeStatic(
     const stop = (c + 1) * channelStride;
     for (let i = c * channelStride; i < stop; i++) {
       const slot = x & mask;
-      const s = slotSymbol[slots + slot]!;
-      const k = row + s;
-      x = freq[k]! * (x >>> scale) + slot - start[k]!;
+      const k = row + slotSymbol[slots + slot]!;
+      // < 2^31: x >>> scale < 2^(31 - scale) and freq <= 2^scale.
+      x = (freq[k]! * (x >>> scale) + slot - start[k]!) | 0;
       while (x < RANS_L) {
         if (pos >= end) throw corruptStream(`rANS stream ends at symbol ${i}`, pos);
         x = (x << 8) | payload[pos++]!;
       }
-      out[i] = s;
+      out[i] = values[k]!;
     }
   }
   if (x !== RANS_L) throw corruptStream(`rANS stream ends in state 0x${x.toString(16)}, not 0x800000`, end);
