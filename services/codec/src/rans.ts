@@ -124,13 +124,23 @@ export function ransDecodeStatic(
   const end = payload.length;
   let x = readState(payload);
   let pos = RANS_STATE_BYTES;
+  // With at most 4 symbols (1- and 2-bit codes) the symbol is the count of the channel's
+  // cumulative starts at or below the slot, three branch-free comparisons, instead of a lookup in
+  // a table of 2^precisionBits bytes per channel, which falls out of cache between a busy server's
+  // batches. ((t - slot) >>> 31 is 1 exactly when slot > t; a bound of `mask` never counts.)
+  const small = symbols <= 4;
   for (let c = 0; c < tables.channels; c++) {
     const row = c * symbols;
     const slots = c << scale;
     const stop = (c + 1) * channelStride;
+    const t1 = small ? start[row + 1]! - 1 : 0;
+    const t2 = small && symbols > 2 ? start[row + 2]! - 1 : mask;
+    const t3 = small && symbols > 3 ? start[row + 3]! - 1 : mask;
     for (let i = c * channelStride; i < stop; i++) {
       const slot = x & mask;
-      const k = row + slotSymbol[slots + slot]!;
+      const k = small
+        ? row + ((t1 - slot) >>> 31) + ((t2 - slot) >>> 31) + ((t3 - slot) >>> 31)
+        : row + slotSymbol[slots + slot]!;
       // < 2^31: x >>> scale < 2^(31 - scale) and freq <= 2^scale.
       x = (freq[k]! * (x >>> scale) + slot - start[k]!) | 0;
       while (x < RANS_L) {
