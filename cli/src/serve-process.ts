@@ -7,22 +7,29 @@ import type { ServeProcess, ServeProcessOptions } from '@cleave/bench';
 // The subpath, not the package: the launcher should not load the whole bench harness.
 import { tasksetPrefix } from '@cleave/bench/serve-cpu';
 import { CLI_BIN } from './paths.js';
+import { SERVE_NODE_FLAGS, semiSpaceFlagMb } from './serve-heap.js';
 
 export type { ServeProcess };
 
-export async function startServeProcess(
-  args: string[],
-  options: ServeProcessOptions = {},
-): Promise<ServeProcess> {
-  const dir = mkdtempSync(join(tmpdir(), 'cleave-serve-'));
-  const readyFile = join(dir, 'ready.json');
+/**
+ * The command line of a `cleave serve` process: under taskset when given cores (taskset execs
+ * it, so the child's pid is the server's own), with the server's node flags (serve-heap.ts) unless
+ * the caller's `nodeArgs` or the child's NODE_OPTIONS set the young generation themselves.
+ */
+export function serveCommand(
+  args: readonly string[],
+  options: ServeProcessOptions,
+  readyFile: string,
+): string[] {
+  const nodeArgs = options.nodeArgs ?? [];
+  const nodeOptions = options.env?.NODE_OPTIONS ?? process.env.NODE_OPTIONS ?? '';
   // Both ports free unless the caller chose: several servers may run side by side.
   const http = args.includes('--http-port') || args.includes('--no-http') ? [] : ['--http-port', '0'];
-  // taskset execs the command, so the child's pid is the server's own.
-  const command = [
+  return [
     ...(options.cpus ? tasksetPrefix(options.cpus) : []),
     process.execPath,
-    ...(options.nodeArgs ?? []),
+    ...(semiSpaceFlagMb(nodeArgs, nodeOptions) === undefined ? SERVE_NODE_FLAGS : []),
+    ...nodeArgs,
     CLI_BIN,
     'serve',
     '--port',
@@ -32,6 +39,15 @@ export async function startServeProcess(
     readyFile,
     ...args,
   ];
+}
+
+export async function startServeProcess(
+  args: string[],
+  options: ServeProcessOptions = {},
+): Promise<ServeProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'cleave-serve-'));
+  const readyFile = join(dir, 'ready.json');
+  const command = serveCommand(args, options, readyFile);
   const child = spawn(command[0]!, command.slice(1), {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...options.env },

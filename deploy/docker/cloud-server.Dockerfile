@@ -47,5 +47,7 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.CLEAVE_SERVE_HTTP_PORT||8000)+'/v2/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # SIGTERM drains (health NOT_SERVING, in-flight answered, streams ended UNAVAILABLE), exit 0.
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "/app/cli/bin/cleave.js"]
+# 64 MB semi-spaces: requests that wait in a deep batch queue then die young instead of being
+# promoted by every scavenge (cli/src/serve-heap.ts, docs/serving.md).
+ENTRYPOINT ["node", "--max-semi-space-size=64", "/app/cli/bin/cleave.js"]
 CMD ["serve", "--models", "/app/models"]

@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { Script } from 'node:vm';
+import { SERVE_NODE_FLAGS } from '@cleave/cli/serve-heap';
 import { parse } from 'yaml';
 import { ROOT } from './k8s-support.js';
 
@@ -152,7 +153,13 @@ describe('deploy - compose and Dockerfiles', () => {
       assert.deepEqual(probe.slice(0, 2), ['node', '-e']);
       assert.ok(probe[2]!.includes(health));
       new Script(probe[2]!); // the probe is valid JavaScript
-      assert.match(instr(final, 'ENTRYPOINT')[0]!, /cli\/bin\/cleave\.js/);
+      const entrypoint = instr(final, 'ENTRYPOINT')[0]!;
+      assert.match(entrypoint, /cli\/bin\/cleave\.js/);
+      // The tail service starts node with the server's young generation (cli/src/serve-heap.ts).
+      if (file === 'cloud-server.Dockerfile') {
+        const argv = JSON.parse(entrypoint.slice('ENTRYPOINT'.length).trim()) as string[];
+        assert.deepEqual(argv.slice(0, 1 + SERVE_NODE_FLAGS.length), ['node', ...SERVE_NODE_FLAGS]);
+      }
       assert.ok(existsSync(join(ROOT, 'cli/bin/cleave.js')));
       // Every COPY source exists and is let through by the Dockerfile's own .dockerignore.
       const ignore = readFileSync(join(DOCKER_DIR, `${file}.dockerignore`), 'utf8');

@@ -10,6 +10,7 @@ import { joinFleetInBackground } from '../fleet-membership.js';
 import { createLogger } from '../logger.js';
 import { NATS_FLAGS, NATS_HELP, natsOptionsFrom } from '../nats-flags.js';
 import { CLEAVE_VERSION, DEFAULT_MODELS_DIR } from '../paths.js';
+import { SERVE_NODE_FLAGS, semiSpaceFlagMb } from '../serve-heap.js';
 
 export const SERVE_HELP = `cleave serve [options]
 
@@ -137,6 +138,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
     },
     'serving',
   );
+  if (semiSpaceFlagMb() === undefined) {
+    log.warn(
+      `node runs with V8's default young generation: start it with ${SERVE_NODE_FLAGS.join(' ')} (or in NODE_OPTIONS), as the container image does, so requests waiting in a deep batch queue die young (docs/serving.md, "Memory and V8's young generation")`,
+    );
+  }
   const nats = natsOptionsFrom(values);
   const host =
     server.options.host === '0.0.0.0' || server.options.host === '::' ? hostname() : server.options.host;
