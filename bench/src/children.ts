@@ -42,6 +42,8 @@ export interface ServeProcess {
   port: number;
   /** KServe v2 HTTP port; null with --no-http. */
   httpPort: number | null;
+  /** Node's own flags the server runs with (the caller's and the server's defaults). */
+  nodeArgs: readonly string[];
   /** SIGTERM (or `signal`), then wait for exit; resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }

@@ -141,11 +141,14 @@ async function measure(
     });
 
   const nodeOptions = values['server-node-options']?.split(' ').filter((a) => a !== '') ?? [];
+  /** Node's flags the servers ran with, as started (recorded in the JSON). */
+  let serverNodeArgs: readonly string[] = [];
   const served = async (batching: boolean, profile: readonly string[] = [], around: Around = {}) => {
     const nodeArgs = [...nodeOptions, ...profile];
     const serveArgs = ['--models', values.models, '--model', m.name, '--workers', String(workers)];
     serveArgs.push('--batches-per-worker', String(batchesPerWorker), ...(batching ? [] : ['--no-batching']));
     const server = await startServe(serveArgs, { nodeArgs, ...(pinned ? { cpus: serverCpus } : {}) });
+    serverNodeArgs = server.nodeArgs;
     try {
       const metrics = server.httpPort ? `http://127.0.0.1:${server.httpPort}/metrics` : undefined;
       const run = await load(server.port, server.child.pid, workers, metrics, around.afterWarmup);
@@ -246,6 +249,7 @@ async function measure(
       ? { tool: 'taskset', serverCpus, loadCpus, rawCpus: serverCpus }
       : { tool: 'none', note: 'server, load and raw share every core' },
     note: values.note ?? null,
+    serverNodeArgs,
     bundle: `${m.name}@${m.version}`,
     ...(fc ? { tail: fc.description } : {}),
     frameBytes: frames[0]!.byteLength,

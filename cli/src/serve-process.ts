@@ -78,6 +78,7 @@ export async function startServeProcess(
     child,
     port,
     httpPort,
+    nodeArgs: command.slice(command.indexOf(process.execPath) + 1, command.indexOf(CLI_BIN)),
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
