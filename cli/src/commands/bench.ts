@@ -20,7 +20,7 @@ const HELP =
   '  serve   `cleave serve` pinned to its cores (taskset) against the raw tail on the same cores: server CPU per\n' +
   '          request vs. raw CPU per inference (/proc), rate per server core, batching on and off, and the same\n' +
   '          load against the transport alone (an echo server); median and min/max of --reps 5 (--seconds 8\n' +
-  '          after --warmup 15, --agents 64, --in-flight 32, --server-cpus 0, --load-cpus 1, --no-pin, --no-bundle,\n' +
+  '          after --warmup 30, --agents 64, --in-flight 32, --server-cpus 0, --load-cpus 1, --no-pin, --no-bundle,\n' +
   '          --workers, --fc-tail W, --server-profile DIR, --note TEXT, --json FILE)\n' +
   '  soak    a server and an agent under steady load: --fault-free-minutes (10), then --kill-minutes (5) with the server SIGKILLed every --fault-every-s (60): fitted RSS growth, peaks, lost requests, event-loop delay\n' +
   '  stream  camera and video sources: raw head rate vs. frames per second with --sources (1,4,8), frame age of live sources, the skip threshold against accuracy, and --overload-minutes N into a slowed head (RSS over time)\n' +
