@@ -19,16 +19,18 @@ describe('serve heap', () => {
   it('serveCommand - starts the server with its young generation unless the caller sets one', opts, () => {
     const flag = SERVE_NODE_FLAGS[0]!;
     const plain = serveCommand(['--models', 'm'], { env: { NODE_OPTIONS: '' } }, '/tmp/ready');
-    assert.deepEqual(plain.slice(1, 2), [flag]);
-    assert.equal(plain[0], process.execPath);
+    assert.deepEqual(plain.command.slice(1, 2), [flag]);
+    assert.equal(plain.command[0], process.execPath);
+    assert.deepEqual(plain.nodeArgs, [flag]);
     const own = serveCommand([], { nodeArgs: ['--max-semi-space-size=8', '--cpu-prof'], env: {} }, '/r');
-    assert.ok(!own.includes(flag));
-    assert.deepEqual(own.slice(1, 3), ['--max-semi-space-size=8', '--cpu-prof']);
+    assert.ok(!own.command.includes(flag));
+    assert.deepEqual(own.command.slice(1, 3), ['--max-semi-space-size=8', '--cpu-prof']);
+    assert.deepEqual(own.nodeArgs, ['--max-semi-space-size=8', '--cpu-prof']);
     const fromEnv = serveCommand([], { env: { NODE_OPTIONS: '--max-semi-space-size=32' } }, '/r');
-    assert.ok(!fromEnv.includes(flag));
+    assert.ok(!fromEnv.command.includes(flag));
     // Pinned: taskset first (it execs node, so the child's pid is the server's).
     const pinned = serveCommand([], { cpus: [1], env: { NODE_OPTIONS: '' } }, '/r');
-    assert.equal(pinned[0], 'taskset');
-    assert.ok(pinned.includes(flag));
+    assert.equal(pinned.command[0], 'taskset');
+    assert.ok(pinned.command.includes(flag));
   });
 });

@@ -20,15 +20,18 @@ export function serveCommand(
   args: readonly string[],
   options: ServeProcessOptions,
   readyFile: string,
-): string[] {
-  const nodeArgs = options.nodeArgs ?? [];
+): { command: string[]; nodeArgs: string[] } {
+  const callers = options.nodeArgs ?? [];
   const nodeOptions = options.env?.NODE_OPTIONS ?? process.env.NODE_OPTIONS ?? '';
+  const nodeArgs = [
+    ...(semiSpaceFlagMb(callers, nodeOptions) === undefined ? SERVE_NODE_FLAGS : []),
+    ...callers,
+  ];
   // Both ports free unless the caller chose: several servers may run side by side.
   const http = args.includes('--http-port') || args.includes('--no-http') ? [] : ['--http-port', '0'];
-  return [
+  const command = [
     ...(options.cpus ? tasksetPrefix(options.cpus) : []),
     process.execPath,
-    ...(semiSpaceFlagMb(nodeArgs, nodeOptions) === undefined ? SERVE_NODE_FLAGS : []),
     ...nodeArgs,
     CLI_BIN,
     'serve',
@@ -39,6 +42,7 @@ export function serveCommand(
     readyFile,
     ...args,
   ];
+  return { command, nodeArgs };
 }
 
 export async function startServeProcess(
@@ -47,7 +51,7 @@ export async function startServeProcess(
 ): Promise<ServeProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'cleave-serve-'));
   const readyFile = join(dir, 'ready.json');
-  const command = serveCommand(args, options, readyFile);
+  const { command, nodeArgs } = serveCommand(args, options, readyFile);
   const child = spawn(command[0]!, command.slice(1), {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...options.env },
@@ -78,7 +82,7 @@ export async function startServeProcess(
     child,
     port,
     httpPort,
-    nodeArgs: command.slice(command.indexOf(process.execPath) + 1, command.indexOf(CLI_BIN)),
+    nodeArgs,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;

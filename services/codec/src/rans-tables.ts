@@ -1,7 +1,7 @@
 // A bundle's static entropy model (manifest bottleneck.entropy), checked once and laid out for
-// the rANS inner loops: flat typed arrays indexed [channel * symbols + symbol], plus a
-// slot → symbol lookup of 2^precisionBits entries per channel for the decoder.
-import { RANS_L, type RansTables } from './rans.js';
+// the rANS inner loops: flat typed arrays indexed [channel * symbols + symbol], plus, for codes of
+// 3 bits or more, a slot → symbol lookup of 2^precisionBits entries per channel for the decoder.
+import { RANS_L, type RansTables, SEARCH_MAX_SYMBOLS } from './rans.js';
 
 /** bottleneck.entropy from the manifest: one frequency table per channel. */
 export interface EntropyTablesSpec {
@@ -33,7 +33,8 @@ export function buildRansTables(spec: EntropyTablesSpec, bits: number, channels:
   const freq = new Int32Array(channels * symbols);
   const start = new Int32Array(channels * symbols);
   const renormLimit = new Uint32Array(channels * symbols);
-  const slotSymbol = new Uint8Array(channels * total);
+  // Only the decoder of tables with more symbols than it searches by comparison reads this.
+  const slotSymbol = new Uint8Array(symbols > SEARCH_MAX_SYMBOLS ? channels * total : 0);
   const codes = new Uint8Array(channels * symbols);
   const unit = (RANS_L >>> precisionBits) << 8;
   tables.forEach((table, c) => {
@@ -51,7 +52,7 @@ export function buildRansTables(spec: EntropyTablesSpec, bits: number, channels:
       codes[k] = s;
       start[k] = acc;
       renormLimit[k] = unit * f;
-      if (acc + f <= total) slotSymbol.fill(s, c * total + acc, c * total + acc + f);
+      if (slotSymbol.length > 0 && acc + f <= total) slotSymbol.fill(s, c * total + acc, c * total + acc + f);
       acc += f;
     }
     if (acc !== total) throw new RangeError(`entropy table ${c} sums to ${acc}, expected ${total}`);

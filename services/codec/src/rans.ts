@@ -15,6 +15,12 @@ export const RANS_L = 1 << 23;
 /** Largest state a valid stream can start with: 256 * RANS_L - 1. */
 export const RANS_STATE_MAX = 2 ** 31 - 1;
 
+/**
+ * Tables of at most this many symbols (1- and 2-bit codes) are decoded by comparing the slot with
+ * the channel's cumulative starts, with no slot → symbol table.
+ */
+export const SEARCH_MAX_SYMBOLS = 4;
+
 /** A static entropy model laid out for the inner loops (built by buildRansTables). */
 export interface RansTables {
   readonly precisionBits: number;
@@ -27,7 +33,10 @@ export interface RansTables {
   readonly start: Int32Array;
   /** The encoder shifts bytes out while x >= ((RANS_L >> precisionBits) << 8) * freq. */
   readonly renormLimit: Uint32Array;
-  /** [channel << precisionBits | slot] → the symbol whose range holds the slot. */
+  /**
+   * [channel << precisionBits | slot] → the symbol whose range holds the slot. Empty for tables of
+   * at most SEARCH_MAX_SYMBOLS symbols, whose symbol the decoder finds by comparison instead.
+   */
   readonly slotSymbol: Uint8Array;
   /** [channel * symbols + symbol] → the symbol: what ransDecodeStatic writes by default. */
   readonly codes: Uint8Array;
@@ -128,7 +137,7 @@ export function ransDecodeStatic(
   // cumulative starts at or below the slot, three branch-free comparisons, instead of a lookup in
   // a table of 2^precisionBits bytes per channel, which falls out of cache between a busy server's
   // batches. ((t - slot) >>> 31 is 1 exactly when slot > t; a bound of `mask` never counts.)
-  const small = symbols <= 4;
+  const small = symbols <= SEARCH_MAX_SYMBOLS;
   for (let c = 0; c < tables.channels; c++) {
     const row = c * symbols;
     const slots = c << scale;
